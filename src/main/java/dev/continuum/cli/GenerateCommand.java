@@ -1,0 +1,107 @@
+package dev.continuum.cli;
+
+import dev.continuum.engine.GenerationStats;
+import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.loader.LoadedModel;
+import dev.continuum.loader.ModelFormatException;
+import dev.continuum.loader.ModelLoader;
+import dev.continuum.sampling.SamplingParams;
+import dev.continuum.tensor.ComputePool;
+import dev.continuum.tokenizer.StreamingDecoder;
+import dev.continuum.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code generate}: one completion on the command line. The text goes to stdout as it is produced; logs and a
+ * final {@code stats:} line go to stderr so scripts can read both.
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate a completion for a prompt.")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
+    String model;
+
+    @Option(names = "--tokenizer", description = "Tokenizer file for a llama2.c checkpoint")
+    Path tokenizer;
+
+    @Option(names = "--prompt", required = true)
+    String prompt;
+
+    @Option(names = "--max-tokens", defaultValue = "128")
+    int maxTokens;
+
+    @Option(names = "--temperature", defaultValue = "0")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "0 disables top-k")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1")
+    float topP;
+
+    @Option(names = "--min-p", defaultValue = "0")
+    float minP;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--ignore-eos", description = "Keep generating past the end-of-generation token")
+    boolean ignoreEos;
+
+    @Option(names = "--threads", description = "Compute threads (default: all cores)")
+    Integer threads;
+
+    @Override
+    public Integer call() {
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
+                StandardCharsets.UTF_8);
+        PrintStream err = System.err;
+        if (maxTokens < 0) {
+            err.println("error: --max-tokens must be >= 0");
+            return 2;
+        }
+        SamplingParams params;
+        try {
+            params = new SamplingParams(temperature, topK, topP, minP, 0f, 0f, 1f, seed);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        }
+        long loadStart = System.nanoTime();
+        try (LoadedModel loaded = ModelLoader.load(model, tokenizer);
+             ComputePool pool = threads == null ? ComputePool.ofAvailableCores() : new ComputePool(threads)) {
+            err.printf(Locale.ROOT, "loaded %s in %.2f s%n", loaded.description(), (System.nanoTime() - loadStart) / 1e9);
+            if (model.startsWith("dummy:")) {
+                err.println("WARNING: " + model + " has RANDOM weights: its output is noise, for tests and benchmarks only");
+            }
+            Tokenizer tok = loaded.tokenizer();
+            int[] body = tok.encode(prompt, false);
+            int[] ids = body;
+            if (tok.addBos() && tok.bosId() >= 0) {
+                ids = new int[body.length + 1];
+                ids[0] = tok.bosId();
+                System.arraycopy(body, 0, ids, 1, body.length);
+            }
+            StreamingDecoder decoder = new StreamingDecoder(tok);
+            SingleStreamGenerator generator = new SingleStreamGenerator(loaded, pool);
+            GenerationStats stats = generator.generate(ids, maxTokens, params, ignoreEos,
+                    token -> out.print(decoder.push(token)));
+            out.print(decoder.flush());
+            out.println();
+            out.flush();
+            err.printf(Locale.ROOT, "stats: prompt_tokens=%d generated_tokens=%d prefill_tok_s=%.2f decode_tok_s=%.2f%n",
+                    stats.promptTokens(), stats.generatedTokens(), stats.prefillTokensPerSecond(),
+                    stats.decodeTokensPerSecond());
+            return 0;
+        } catch (ModelFormatException | IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
+    }
+}

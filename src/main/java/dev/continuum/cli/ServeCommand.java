@@ -1,0 +1,42 @@
+package dev.continuum.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code serve}: options that map onto configuration properties before Quarkus boots (environment variables
+ * such as {@code CONTINUUM_MODEL} work too, as does any {@code -Dkey=value}).
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the HTTP server (the default).")
+final class ServeCommand implements Runnable {
+    @Option(names = "--model", description = "Model spec: dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
+    String model;
+
+    @Option(names = "--tokenizer", description = "Tokenizer file for a llama2.c checkpoint")
+    String tokenizer;
+
+    @Option(names = "--port", description = "HTTP port (default 8080)")
+    Integer port;
+
+    @Option(names = "--host", description = "Address to listen on (default 0.0.0.0)")
+    String host;
+
+    void applyAsSystemProperties() {
+        set("continuum.model", model);
+        set("continuum.tokenizer", tokenizer);
+        set("quarkus.http.port", port == null ? null : port.toString());
+        set("quarkus.http.host", host);
+    }
+
+    private static void set(String key, String value) {
+        if (value != null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    @Override
+    public void run() {
+        applyAsSystemProperties();
+        io.quarkus.runtime.Quarkus.run();
+    }
+}

@@ -1,0 +1,115 @@
+package dev.continuum.loader;
+
+import dev.continuum.model.LayerWeights;
+import dev.continuum.model.LlamaConfig;
+import dev.continuum.model.LlamaWeights;
+import dev.continuum.model.RopeType;
+import dev.continuum.tensor.WeightEncoder;
+import dev.continuum.tensor.WeightTensor;
+import dev.continuum.tokenizer.ByteLevelTokenizer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Seeded random-weight Llama models at named shapes (like vLLM's dummy load format): the embedded default model
+ * and the subject of benchmarks. Weights are normal(0, 0.02), norms 1, like llama.cpp's random test models;
+ * the text they produce is noise by design.
+ */
+public final class DummyModelFactory {
+    /** A named model shape. */
+    public record Shape(String name, int dim, int layers, int heads, int kvHeads, int ffnDim, int vocab, int context) {
+    }
+
+    private static final Shape[] SHAPES = {
+            new Shape("tiny", 64, 2, 4, 2, 176, 512, 1024),
+            new Shape("15m", 288, 6, 6, 6, 768, 32000, 2048),
+            new Shape("110m", 768, 12, 12, 12, 2048, 32000, 2048),
+            new Shape("1b", 2048, 22, 32, 4, 5632, 32000, 2048),
+    };
+    private static final long SEED = 0x5EED_C0FFEEL;
+
+    private DummyModelFactory() {
+    }
+
+    /** {@code spec} is {@code NAME[:TYPE]} (the part after "dummy:"), e.g. {@code 110m:q8_0}. */
+    public static LoadedModel create(String spec) {
+        String[] parts = spec.toLowerCase(Locale.ROOT).split(":");
+        Shape shape = Arrays.stream(SHAPES).filter(s -> s.name.equals(parts[0])).findFirst()
+                .orElseThrow(() -> new ModelFormatException("unknown dummy model '" + parts[0] + "' (known: "
+                        + String.join(", ", Arrays.stream(SHAPES).map(Shape::name).toList()) + ")"));
+        GgmlType type = parts.length > 1 ? parseType(parts[1]) : GgmlType.F32;
+        if (parts.length > 2) {
+            throw new ModelFormatException("dummy model spec 'dummy:" + spec + "' has too many parts (dummy:NAME[:TYPE])");
+        }
+        return create(shape, type);
+    }
+
+    private static GgmlType parseType(String s) {
+        for (GgmlType t : GgmlType.values()) {
+            if (t.supported && t.name().equalsIgnoreCase(s)) {
+                return t;
+            }
+        }
+        throw new ModelFormatException("unknown weight type '" + s + "' for a dummy model (f32, f16, bf16, q8_0, q4_0)");
+    }
+
+    public static LoadedModel create(Shape s, GgmlType type) {
+        int headDim = s.dim / s.heads;
+        LlamaConfig config = new LlamaConfig("llama", s.dim, s.layers, s.heads, s.kvHeads, headDim, s.ffnDim, s.vocab,
+                s.context, 1e-5f, 10000f, headDim, RopeType.INTERLEAVED);
+        Arena arena = Arena.ofShared();
+        Generator g = new Generator(arena, type);
+        LayerWeights[] layers = new LayerWeights[s.layers];
+        for (int l = 0; l < s.layers; l++) {
+            float[] ones = ones(s.dim);
+            layers[l] = new LayerWeights(ones,
+                    g.matrix(config.qDim(), s.dim), g.matrix(config.kvDim(), s.dim), g.matrix(config.kvDim(), s.dim),
+                    null, null, null,
+                    g.matrix(s.dim, config.qDim()), ones,
+                    g.matrix(s.ffnDim, s.dim), g.matrix(s.ffnDim, s.dim), g.matrix(s.dim, s.ffnDim));
+        }
+        LlamaWeights weights = new LlamaWeights(g.matrix(s.vocab, s.dim), layers, ones(s.dim), g.matrix(s.vocab, s.dim));
+        String name = "dummy:" + s.name + (type == GgmlType.F32 ? "" : ":" + type.name().toLowerCase(Locale.ROOT));
+        String description = String.format("%s (RANDOM WEIGHTS, output is noise; %s, %.1fM parameters, %d layers,"
+                + " dim %d)", name, type, config.parameterCount() / 1e6, s.layers, s.dim);
+        return new LoadedModel(name, description, config, weights, new ByteLevelTokenizer(s.vocab), null, arena);
+    }
+
+    private static float[] ones(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, 1f);
+        return a;
+    }
+
+    /** Fills tensors one after another from a seeded stream, each row from its own seed so rows fill in parallel. */
+    private static final class Generator {
+        private final Arena arena;
+        private final GgmlType type;
+        private int tensorIndex;
+
+        Generator(Arena arena, GgmlType type) {
+            this.arena = arena;
+            this.type = type;
+        }
+
+        WeightTensor matrix(int rows, int cols) {
+            long rowBytes = type.bytesFor(cols);
+            MemorySegment data = arena.allocate(rowBytes * rows, 64);
+            long tensorSeed = SEED * 31 + (tensorIndex++);
+            IntStream.range(0, rows).parallel().forEach(r -> {
+                SplittableRandom rnd = new SplittableRandom(tensorSeed * 1_000_003L + r);
+                float[] row = new float[cols];
+                for (int j = 0; j < cols; j++) {
+                    row[j] = (float) (rnd.nextGaussian() * 0.02);
+                }
+                WeightEncoder.encode(type, row, 0, cols, data, rowBytes * r);
+            });
+            return WeightTensor.of("dummy#" + tensorIndex, type, data, rows, cols);
+        }
+    }
+}

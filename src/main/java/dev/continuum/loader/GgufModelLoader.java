@@ -1,0 +1,123 @@
+package dev.continuum.loader;
+
+import dev.continuum.model.LayerWeights;
+import dev.continuum.model.LlamaConfig;
+import dev.continuum.model.LlamaWeights;
+import dev.continuum.model.RopeType;
+import dev.continuum.tensor.WeightTensor;
+import dev.continuum.tokenizer.Tokenizer;
+import dev.continuum.tokenizer.TokenizerLoader;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Builds a Llama-family model from a GGUF file, reading every hyper-parameter from its metadata. */
+public final class GgufModelLoader {
+    /** Architectures that share the Llama block, and how each rotates. */
+    private static final Map<String, RopeType> ARCHITECTURES = Map.of(
+            "llama", RopeType.INTERLEAVED,
+            "mistral", RopeType.INTERLEAVED,
+            "qwen2", RopeType.NEOX);
+
+    private GgufModelLoader() {
+    }
+
+    public static LoadedModel load(Path path) {
+        Arena arena = Arena.ofShared();
+        try {
+            GgufFile file = GgufFile.open(path, arena);
+            return build(file, arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    static LoadedModel build(GgufFile file, Arena arena) {
+        var md = file.metadata();
+        String src = file.path().getFileName().toString();
+        String arch = md.getString("general.architecture");
+        RopeType ropeType = ARCHITECTURES.get(arch);
+        if (ropeType == null) {
+            throw new ModelFormatException(src + ": architecture '" + arch + "' is not supported (supported: "
+                    + String.join(", ", ARCHITECTURES.keySet()) + ")");
+        }
+        int dim = md.getInt(arch + ".embedding_length");
+        int heads = md.getInt(arch + ".attention.head_count");
+        if (dim <= 0 || heads <= 0) {
+            throw new ModelFormatException(src + ": embedding_length " + dim + " / head_count " + heads + " are invalid");
+        }
+        int headDim = md.getInt(arch + ".attention.key_length", dim / heads);
+        WeightTensor embedding = tensor(file, "token_embd.weight");
+        LlamaConfig config;
+        try {
+            config = new LlamaConfig(arch, dim,
+                    md.getInt(arch + ".block_count"),
+                    heads,
+                    md.getInt(arch + ".attention.head_count_kv", heads),
+                    headDim,
+                    md.getInt(arch + ".feed_forward_length"),
+                    embedding.rows(),
+                    md.getInt(arch + ".context_length"),
+                    md.getFloat(arch + ".attention.layer_norm_rms_epsilon", 1e-5f),
+                    md.getFloat(arch + ".rope.freq_base", 10000f),
+                    md.getInt(arch + ".rope.dimension_count", headDim),
+                    ropeType);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(src + ": " + e.getMessage(), e);
+        }
+        WeightShapes.expect(embedding, "token_embd.weight", config.vocabSize(), dim);
+        LayerWeights[] layers = new LayerWeights[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = layer(file, config, "blk." + l + ".");
+        }
+        float[] outputNorm = WeightShapes.vector(tensor(file, "output_norm.weight"), "output_norm.weight", dim);
+        WeightTensor output = file.tensors().containsKey("output.weight")
+                ? WeightShapes.expect(tensor(file, "output.weight"), "output.weight", config.vocabSize(), dim)
+                : embedding;
+        Tokenizer tokenizer = TokenizerLoader.fromGguf(md);
+        if (tokenizer.vocabSize() != config.vocabSize()) {
+            throw new ModelFormatException(src + ": tokenizer has " + tokenizer.vocabSize()
+                    + " tokens but the embedding has " + config.vocabSize() + " rows");
+        }
+        String name = md.getString("general.name", src);
+        String description = String.format("%s (%s, %s, %.1fM parameters, %d layers, dim %d, context %d)",
+                src, arch, dominantType(file), config.parameterCount() / 1e6, config.layers(), dim,
+                config.contextLength());
+        return new LoadedModel(name, description, config,
+                new LlamaWeights(embedding, layers, outputNorm, output),
+                tokenizer, md.getString("tokenizer.chat_template", null), arena);
+    }
+
+    private static LayerWeights layer(GgufFile file, LlamaConfig c, String p) {
+        int dim = c.dim();
+        return new LayerWeights(
+                WeightShapes.vector(tensor(file, p + "attn_norm.weight"), p + "attn_norm.weight", dim),
+                WeightShapes.expect(tensor(file, p + "attn_q.weight"), p + "attn_q.weight", c.qDim(), dim),
+                WeightShapes.expect(tensor(file, p + "attn_k.weight"), p + "attn_k.weight", c.kvDim(), dim),
+                WeightShapes.expect(tensor(file, p + "attn_v.weight"), p + "attn_v.weight", c.kvDim(), dim),
+                optionalVector(file, p + "attn_q.bias", c.qDim()),
+                optionalVector(file, p + "attn_k.bias", c.kvDim()),
+                optionalVector(file, p + "attn_v.bias", c.kvDim()),
+                WeightShapes.expect(tensor(file, p + "attn_output.weight"), p + "attn_output.weight", dim, c.qDim()),
+                WeightShapes.vector(tensor(file, p + "ffn_norm.weight"), p + "ffn_norm.weight", dim),
+                WeightShapes.expect(tensor(file, p + "ffn_gate.weight"), p + "ffn_gate.weight", c.ffnDim(), dim),
+                WeightShapes.expect(tensor(file, p + "ffn_up.weight"), p + "ffn_up.weight", c.ffnDim(), dim),
+                WeightShapes.expect(tensor(file, p + "ffn_down.weight"), p + "ffn_down.weight", dim, c.ffnDim()));
+    }
+
+    private static float[] optionalVector(GgufFile file, String name, int n) {
+        return file.tensors().containsKey(name) ? WeightShapes.vector(tensor(file, name), name, n) : null;
+    }
+
+    private static WeightTensor tensor(GgufFile file, String name) {
+        GgufTensorInfo info = file.tensor(name);
+        return WeightTensor.of(name, info.type(), file.bytes(info), info.rows(), info.columns());
+    }
+
+    private static String dominantType(GgufFile file) {
+        GgufTensorInfo t = file.tensors().get("blk.0.ffn_down.weight");
+        return t == null ? "?" : t.type().name();
+    }
+}

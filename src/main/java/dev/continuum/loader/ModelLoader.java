@@ -1,0 +1,28 @@
+package dev.continuum.loader;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Turns a model spec into a loaded model: {@code dummy:NAME[:TYPE]}, a {@code .gguf} file, or a llama2.c
+ * {@code .bin} checkpoint (which needs a tokenizer file).
+ */
+public final class ModelLoader {
+    private ModelLoader() {
+    }
+
+    public static LoadedModel load(String spec, Path tokenizer) {
+        if (spec == null || spec.isBlank()) {
+            throw new ModelFormatException("no model given");
+        }
+        if (spec.startsWith("dummy:")) {
+            return DummyModelFactory.create(spec.substring("dummy:".length()));
+        }
+        Path path = Path.of(spec);
+        if (path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".bin")) {
+            Path tok = tokenizer != null ? tokenizer : path.resolveSibling("tokenizer.bin");
+            return Llama2cModelLoader.load(path, tok);
+        }
+        return GgufModelLoader.load(path);
+    }
+}

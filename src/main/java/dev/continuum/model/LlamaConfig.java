@@ -1,0 +1,51 @@
+package dev.continuum.model;
+
+/**
+ * The hyper-parameters of a Llama-family transformer, all read from the model file.
+ *
+ * @param ropeDims number of leading elements of each head that are rotated (usually headDim)
+ */
+public record LlamaConfig(
+        String architecture,
+        int dim,
+        int layers,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int ffnDim,
+        int vocabSize,
+        int contextLength,
+        float rmsEps,
+        float ropeTheta,
+        int ropeDims,
+        RopeType ropeType) {
+
+    public LlamaConfig {
+        require(dim > 0 && layers > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffnDim > 0 && vocabSize > 0
+                && contextLength > 0, "dimensions must be positive");
+        require(heads % kvHeads == 0, "head count " + heads + " is not a multiple of KV head count " + kvHeads);
+        require(ropeDims > 0 && ropeDims <= headDim && ropeDims % 2 == 0, "rope dimension " + ropeDims + " is invalid");
+        require(rmsEps > 0 && ropeTheta > 0, "rms epsilon and rope base must be positive");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("invalid model config: " + message);
+        }
+    }
+
+    public int qDim() {
+        return heads * headDim;
+    }
+
+    public int kvDim() {
+        return kvHeads * headDim;
+    }
+
+    /** Parameter count of the transformer's matrices and embeddings (norms excluded), for logs. */
+    public long parameterCount() {
+        long attn = (long) dim * qDim() * 2 + (long) dim * kvDim() * 2;
+        long ffn = 3L * dim * ffnDim;
+        return (long) vocabSize * dim * 2 + layers * (attn + ffn);
+    }
+}

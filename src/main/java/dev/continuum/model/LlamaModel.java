@@ -1,0 +1,172 @@
+package dev.continuum.model;
+
+import dev.continuum.kvcache.KvCache;
+import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.MatMul;
+import dev.continuum.tensor.WeightTensor;
+
+/**
+ * The Llama-family transformer forward pass over a flattened batch of tokens: any mix of prefill chunks and
+ * single decode tokens from different sequences, each token at its own position, attending to its own
+ * sequence's keys and values. Logits are produced only for the rows asked for.
+ *
+ * <p>Not thread-safe: one caller (the engine thread) runs it; the work inside is split across the pool.
+ */
+public final class LlamaModel {
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final ComputePool pool;
+    private final Rope rope;
+    private final float attentionScale;
+
+    // Scratch buffers sized for the largest batch seen so far; reused across steps.
+    private int capacity;
+    private float[] x;
+    private float[] xb;
+    private float[] q;
+    private float[] k;
+    private float[] v;
+    private float[] att;
+    private float[] hb;
+    private float[] hb2;
+    private float[] ropeCos;
+    private float[] ropeSin;
+
+    public LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
+        this.config = config;
+        this.weights = weights;
+        this.pool = pool;
+        this.rope = new Rope(config);
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    /**
+     * Runs {@code n} tokens: token {@code tokens[i]} of sequence {@code sequences[i]} at position
+     * {@code positions[i]}, writing its keys and values into {@code kv} (whose slots must be allocated). For
+     * each {@code j < logitCount}, writes the logits of batch row {@code logitRows[j]} to
+     * {@code logits[j*vocab ..]}.
+     */
+    public void forward(int n, int[] tokens, int[] positions, int[] sequences, KvCache kv,
+                        int logitCount, int[] logitRows, float[] logits) {
+        ensureCapacity(Math.max(n, logitCount));
+        int dim = config.dim();
+        int vocab = config.vocabSize();
+        for (int i = 0; i < n; i++) {
+            int token = tokens[i];
+            if (token < 0 || token >= vocab) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            }
+            weights.tokenEmbedding().dequantizeRow(token, x, i * dim);
+            rope.angles(positions[i], ropeCos, ropeSin, i * rope.tableSize());
+        }
+        for (int l = 0; l < config.layers(); l++) {
+            layer(l, weights.layers()[l], n, positions, sequences, kv);
+        }
+        if (logitCount == 0) {
+            return;
+        }
+        for (int j = 0; j < logitCount; j++) {
+            RmsNorm.apply(xb, j * dim, x, logitRows[j] * dim, weights.outputNorm(), dim, config.rmsEps());
+        }
+        MatMul.matmul(weights.output(), xb, logitCount, logits, pool);
+    }
+
+    private void layer(int l, LayerWeights w, int n, int[] positions, int[] sequences, KvCache kv) {
+        int dim = config.dim();
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        int headDim = config.headDim();
+        float eps = config.rmsEps();
+
+        for (int i = 0; i < n; i++) {
+            RmsNorm.apply(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
+        }
+        MatMul.matmul(w.wq(), xb, n, q, pool);
+        MatMul.matmul(w.wk(), xb, n, k, pool);
+        MatMul.matmul(w.wv(), xb, n, v, pool);
+        addBias(q, w.bq(), n, qDim);
+        addBias(k, w.bk(), n, kvDim);
+        addBias(v, w.bv(), n, kvDim);
+
+        float[] keys = kv.keys(l);
+        float[] values = kv.values(l);
+        int table = rope.tableSize();
+        for (int i = 0; i < n; i++) {
+            rope.rotate(q, i * qDim, config.heads(), headDim, ropeCos, ropeSin, i * table);
+            rope.rotate(k, i * kvDim, config.kvHeads(), headDim, ropeCos, ropeSin, i * table);
+            int slot = kv.slot(sequences[i], positions[i]);
+            System.arraycopy(k, i * kvDim, keys, slot * kvDim, kvDim);
+            System.arraycopy(v, i * kvDim, values, slot * kvDim, kvDim);
+        }
+
+        int heads = config.heads();
+        int group = heads / config.kvHeads();
+        pool.parallelFor(n * heads, (from, to) -> {
+            for (int item = from; item < to; item++) {
+                int i = item / heads;
+                int h = item % heads;
+                Attention.head(q, i * qDim + h * headDim, kv, l, sequences[i], positions[i], h / group, headDim,
+                        attentionScale, att, i * qDim + h * headDim);
+            }
+        });
+        MatMul.matmul(w.wo(), att, n, xb, pool);
+        addInto(x, xb, n * dim);
+
+        for (int i = 0; i < n; i++) {
+            RmsNorm.apply(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
+        }
+        MatMul.matmul(w.gate(), xb, n, hb, pool);
+        MatMul.matmul(w.up(), xb, n, hb2, pool);
+        int ffn = n * config.ffnDim();
+        for (int i = 0; i < ffn; i++) {
+            float g = hb[i];
+            hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
+        }
+        MatMul.matmul(w.down(), hb, n, xb, pool);
+        addInto(x, xb, n * dim);
+    }
+
+    private static void addBias(float[] out, float[] bias, int n, int width) {
+        if (bias == null) {
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < width; j++) {
+                out[i * width + j] += bias[j];
+            }
+        }
+    }
+
+    private static void addInto(float[] acc, float[] delta, int count) {
+        for (int i = 0; i < count; i++) {
+            acc[i] += delta[i];
+        }
+    }
+
+    private void ensureCapacity(int n) {
+        if (n <= capacity) {
+            return;
+        }
+        int c = Math.max(n, capacity * 2);
+        int dim = config.dim();
+        x = new float[c * dim];
+        xb = new float[c * Math.max(dim, config.qDim())];
+        q = new float[c * config.qDim()];
+        k = new float[c * config.kvDim()];
+        v = new float[c * config.kvDim()];
+        att = new float[c * config.qDim()];
+        hb = new float[c * config.ffnDim()];
+        hb2 = new float[c * config.ffnDim()];
+        ropeCos = new float[c * rope.tableSize()];
+        ropeSin = new float[c * rope.tableSize()];
+        capacity = c;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.continuum.sampling;
+
+import java.util.SplittableRandom;
+
+/**
+ * Picks tokens from logits for one sequence: penalties, then greedy or temperature + top-k + top-p + min-p
+ * sampling from its own seeded generator, so its choices depend only on its own logits and seed, never on what
+ * else shares the batch. Reuses its buffers: no allocation per token.
+ */
+public final class Sampler {
+    private final SamplingParams params;
+    private final SplittableRandom random;
+    private final int vocab;
+    private final float[] probs;
+    private final int[] order;
+    private final int[] counts;
+
+    public Sampler(SamplingParams params, int vocab) {
+        this.params = params;
+        this.vocab = vocab;
+        this.random = new SplittableRandom(params.seed());
+        this.probs = params.greedy() ? null : new float[vocab];
+        this.order = params.greedy() ? null : new int[vocab];
+        this.counts = params.hasPenalties() ? new int[vocab] : null;
+    }
+
+    public SamplingParams params() {
+        return params;
+    }
+
+    /** Records a token already in the context (prompt or generated) for the penalties. */
+    public void accept(int token) {
+        if (counts != null && token >= 0 && token < vocab) {
+            counts[token]++;
+        }
+    }
+
+    /** Picks the next token from {@code logits[offset .. offset+vocab)}; the logits may be modified. */
+    public int sample(float[] logits, int offset) {
+        if (counts != null) {
+            applyPenalties(logits, offset);
+        }
+        if (params.greedy()) {
+            return argmax(logits, offset, vocab);
+        }
+        return sampleStochastic(logits, offset);
+    }
+
+    /** Index of the largest value; the lowest index wins ties, as in llama.cpp. */
+    public static int argmax(float[] logits, int offset, int n) {
+        int best = 0;
+        float max = logits[offset];
+        for (int i = 1; i < n; i++) {
+            if (logits[offset + i] > max) {
+                max = logits[offset + i];
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private void applyPenalties(float[] logits, int o) {
+        float rep = params.repetitionPenalty();
+        for (int t = 0; t < vocab; t++) {
+            int c = counts[t];
+            if (c == 0) {
+                continue;
+            }
+            float l = logits[o + t];
+            if (rep != 1f) {
+                l = l > 0 ? l / rep : l * rep;
+            }
+            logits[o + t] = l - c * params.frequencyPenalty() - params.presencePenalty();
+        }
+    }
+
+    private int sampleStochastic(float[] logits, int o) {
+        float invT = 1f / params.temperature();
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits[o + i]);
+        }
+        // Candidates: indices into probs, narrowed by top-k and then sorted by probability.
+        int n = vocab;
+        for (int i = 0; i < vocab; i++) {
+            order[i] = i;
+        }
+        int k = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            float p = (float) Math.exp((logits[o + i] - max) * invT);
+            probs[i] = p;
+            sum += p;
+        }
+        if (k < vocab || params.topP() < 1f || params.minP() > 0f) {
+            n = TopSelection.partialSortDescending(order, probs, vocab, k);
+            double kept = 0;
+            for (int i = 0; i < n; i++) {
+                kept += probs[order[i]];
+            }
+            sum = kept;
+            float minProb = params.minP() > 0 ? params.minP() * probs[order[0]] : 0f;
+            double cumulative = 0;
+            int cut = n;
+            for (int i = 0; i < n; i++) {
+                float p = probs[order[i]];
+                if (i > 0 && p < minProb) {
+                    cut = i;
+                    break;
+                }
+                cumulative += p;
+                if (cumulative / sum >= params.topP()) {
+                    cut = i + 1;
+                    break;
+                }
+            }
+            n = cut;
+            sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += probs[order[i]];
+            }
+        }
+        double r = random.nextDouble() * sum;
+        double acc = 0;
+        for (int i = 0; i < n; i++) {
+            acc += probs[order[i]];
+            if (acc > r) {
+                return order[i];
+            }
+        }
+        return order[n - 1];
+    }
+}
