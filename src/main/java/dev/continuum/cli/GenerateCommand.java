@@ -59,7 +59,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true,
+        PrintStream out = new PrintStream(System.out, true,
                 StandardCharsets.UTF_8);
         PrintStream err = System.err;
         if (maxTokens < 0) {

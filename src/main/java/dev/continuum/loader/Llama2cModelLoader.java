@@ -71,8 +71,13 @@ public final class Llama2cModelLoader {
                     + " seq_len=" + seqLen + ")");
         }
         int headDim = dim / heads;
-        LlamaConfig config = new LlamaConfig("llama", dim, layers, heads, kvHeads, headDim, hidden, vocab, seqLen,
-                1e-5f, 10000f, headDim, RopeType.INTERLEAVED);
+        LlamaConfig config;
+        try {
+            config = new LlamaConfig("llama", dim, layers, heads, kvHeads, headDim, hidden, vocab, seqLen,
+                    1e-5f, 10000f, headDim, RopeType.INTERLEAVED);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(src + ": " + e.getMessage(), e);
+        }
         long kvDim = config.kvDim();
         long expected;
         try {

@@ -1,0 +1,103 @@
+package dev.continuum.server;
+
+import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.loader.LoadedModel;
+import dev.continuum.loader.ModelLoader;
+import dev.continuum.sampling.SamplingParams;
+import dev.continuum.tensor.ComputePool;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.nio.file.Path;
+
+/**
+ * Loads the configured model in the background at start-up, warms the kernels up, and then reports ready; until
+ * then (or after a failed load) the server answers 503.
+ */
+@ApplicationScoped
+public class ModelHost {
+    private static final Logger LOG = Logger.getLogger(ModelHost.class);
+
+    /** Where loading stands. */
+    public enum State { LOADING, READY, FAILED }
+
+    private final ContinuumConfig config;
+    private volatile State state = State.LOADING;
+    private volatile String failure;
+    private volatile LoadedModel model;
+    private volatile ComputePool pool;
+
+    public ModelHost(ContinuumConfig config) {
+        this.config = config;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        Thread loader = new Thread(this::load, "continuum-model-loader");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        LoadedModel m = model;
+        if (pool != null) {
+            pool.close();
+        }
+        if (m != null) {
+            m.close();
+        }
+    }
+
+    private void load() {
+        long start = System.nanoTime();
+        try {
+            String spec = config.model();
+            LoadedModel m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null));
+            LOG.infof("Loaded %s in %.2f s", m.description(), (System.nanoTime() - start) / 1e9);
+            if (spec.startsWith("dummy:")) {
+                LOG.warnf("*** The served model %s has RANDOM WEIGHTS: its output is noise. Set CONTINUUM_MODEL to a"
+                        + " GGUF file to serve a real model. ***", spec);
+            }
+            ComputePool p = config.threads() > 0 ? new ComputePool(config.threads()) : ComputePool.ofAvailableCores();
+            warmUp(m, p);
+            pool = p;
+            model = m;
+            state = State.READY;
+            LOG.infof("Ready after %.2f s", (System.nanoTime() - start) / 1e9);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            failure = e.getMessage();
+            state = State.FAILED;
+            LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
+        }
+    }
+
+    private void warmUp(LoadedModel m, ComputePool p) {
+        int tokens = Math.min(config.warmupTokens(), m.config().contextLength() - 2);
+        if (tokens <= 0) {
+            return;
+        }
+        long start = System.nanoTime();
+        int[] prompt = {Math.max(0, m.tokenizer().bosId()), 0};
+        new SingleStreamGenerator(m, p).generate(prompt, tokens, SamplingParams.GREEDY, true, t -> { });
+        LOG.infof("Warm-up: %d tokens in %.2f s", tokens, (System.nanoTime() - start) / 1e9);
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public String failure() {
+        return failure;
+    }
+
+    /** The loaded model; only valid once {@link #state()} is READY. */
+    public LoadedModel model() {
+        return model;
+    }
+
+    public ComputePool pool() {
+        return pool;
+    }
+}
