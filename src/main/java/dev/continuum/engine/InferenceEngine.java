@@ -1,0 +1,130 @@
+package dev.continuum.engine;
+
+import dev.continuum.kvcache.PagedKvCache;
+import dev.continuum.loader.LoadedModel;
+import dev.continuum.model.LlamaModel;
+import dev.continuum.tensor.ComputePool;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.jboss.logging.Logger;
+
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The engine: a bounded queue of submitted requests and one thread running the scheduler loop over a paged KV
+ * cache. {@link #submit} is safe from any thread; everything else happens on the engine thread.
+ */
+public final class InferenceEngine implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(InferenceEngine.class);
+
+    private final EngineConfig config;
+    private final LoadedModel model;
+    private final BlockingQueue<ActiveRequest> queue;
+    private final Scheduler scheduler;
+    private final EngineMetrics metrics;
+    private final PagedKvCache kv;
+    private final Thread thread;
+    /** Requests submitted but not yet scheduled: what max-waiting bounds. */
+    private final AtomicInteger waitingGauge = new AtomicInteger();
+    private final AtomicInteger runningGauge = new AtomicInteger();
+    private volatile boolean stopping;
+
+    public InferenceEngine(LoadedModel model, ComputePool pool, EngineConfig config, MeterRegistry registry) {
+        this.config = config;
+        this.model = model;
+        this.queue = new ArrayBlockingQueue<>(config.maxWaiting());
+        this.metrics = new EngineMetrics(registry, runningGauge::get, waitingGauge::get);
+        var c = model.config();
+        this.kv = new PagedKvCache(c.layers(), c.kvDim(), config.blockSize(), config.kvBlocks(), config.maxNumSeqs(),
+                config.maxModelLen());
+        this.scheduler = new Scheduler(new LlamaModel(c, model.weights(), pool), kv, config, model.tokenizer(),
+                metrics, waitingGauge);
+        this.thread = new Thread(this::loop, "continuum-engine");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    public EngineConfig config() {
+        return config;
+    }
+
+    public LoadedModel model() {
+        return model;
+    }
+
+    public EngineMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Queues a request; its output goes to {@code sink} from the engine thread.
+     *
+     * @throws QueueFullException when {@code max-waiting} requests are already queued
+     */
+    public RequestHandle submit(GenerationRequest request, TokenSink sink) {
+        if (request.prompt().length + 1 > config.maxModelLen()) {
+            throw new IllegalArgumentException("the prompt has " + request.prompt().length
+                    + " tokens; max-model-len is " + config.maxModelLen());
+        }
+        RequestHandle handle = new RequestHandle();
+        ActiveRequest r = new ActiveRequest(request, sink, handle, System.nanoTime());
+        if (stopping || waitingGauge.incrementAndGet() > config.maxWaiting() || !queue.offer(r)) {
+            waitingGauge.decrementAndGet();
+            throw new QueueFullException(config.maxWaiting());
+        }
+        return handle;
+    }
+
+    /** Fraction of KV blocks in use. */
+    public double kvUsage() {
+        return kv.usage();
+    }
+
+    public int runningSequences() {
+        return runningGauge.get();
+    }
+
+    public int waitingRequests() {
+        return waitingGauge.get();
+    }
+
+    private void loop() {
+        while (!stopping) {
+            try {
+                ActiveRequest r = scheduler.idle() ? queue.poll(100, TimeUnit.MILLISECONDS) : queue.poll();
+                while (r != null) {
+                    scheduler.add(r);
+                    r = queue.poll();
+                }
+                runStep();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void runStep() {
+        try {
+            scheduler.step();
+        } catch (RuntimeException | Error e) {
+            LOG.error("engine step failed; failing the requests in flight", e);
+            scheduler.failAll("internal error in the inference engine: " + e);
+        }
+        runningGauge.set(scheduler.runningCount());
+        metrics.kvUsage(kv.usage());
+    }
+
+    @Override
+    public void close() {
+        stopping = true;
+        thread.interrupt();
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

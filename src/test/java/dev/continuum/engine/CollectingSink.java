@@ -1,0 +1,43 @@
+package dev.continuum.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** Test sink: collects each choice's tokens and text, completes when every choice has finished. */
+final class CollectingSink implements TokenSink {
+    final List<List<Integer>> tokens = new ArrayList<>();
+    final List<StringBuilder> text = new ArrayList<>();
+    final List<FinishReason> reasons = new ArrayList<>();
+    final CompletableFuture<CollectingSink> done = new CompletableFuture<>();
+    private int open;
+
+    CollectingSink(int n) {
+        open = n;
+        for (int i = 0; i < n; i++) {
+            tokens.add(new ArrayList<>());
+            text.add(new StringBuilder());
+            reasons.add(null);
+        }
+    }
+
+    @Override
+    public synchronized void onToken(TokenEvent e) {
+        tokens.get(e.choice()).add(e.token());
+        text.get(e.choice()).append(e.text());
+    }
+
+    @Override
+    public synchronized void onFinish(int choice, FinishReason reason, String tail, int promptTokens, int completionTokens) {
+        text.get(choice).append(tail);
+        reasons.set(choice, reason);
+        if (--open == 0) {
+            done.complete(this);
+        }
+    }
+
+    @Override
+    public void onError(String message) {
+        done.completeExceptionally(new IllegalStateException(message));
+    }
+}
