@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * Server configuration under {@code continuum.*}; each property can also be set by environment variable
- * ({@code continuum.model} as {@code CONTINUUM_MODEL}, and so on).
+ * ({@code continuum.max-num-seqs} as {@code CONTINUUM_MAX_NUM_SEQS}, and so on). The README lists them all.
  */
 @ConfigMapping(prefix = "continuum")
 public interface ContinuumConfig {
@@ -18,6 +18,9 @@ public interface ContinuumConfig {
     /** Tokenizer file for a llama2.c checkpoint. */
     Optional<String> tokenizer();
 
+    /** The model name clients use; defaults to the model's own name. */
+    Optional<String> servedModelName();
+
     /** Compute threads for the kernels; 0 means one per available core. */
     @WithDefault("0")
     int threads();
@@ -25,4 +28,34 @@ public interface ContinuumConfig {
     /** Decode steps run at start-up so the JIT has compiled the kernels before the first request. */
     @WithDefault("32")
     int warmupTokens();
+
+    /** Sequences decoding at once (a request with n choices counts n). */
+    @WithDefault("32")
+    int maxNumSeqs();
+
+    /** Tokens one scheduler step may process: bounds the prefill chunk and so everyone's inter-token latency. */
+    @WithDefault("256")
+    int maxNumBatchedTokens();
+
+    /** Requests queued before new ones get 429. */
+    @WithDefault("256")
+    int maxWaiting();
+
+    /** Longest prompt + completion; defaults to the model's context length. */
+    Optional<Integer> maxModelLen();
+
+    /** Largest {@code n} accepted. */
+    @WithDefault("16")
+    int maxN();
+
+    /** Tokens per KV-cache block. */
+    @WithDefault("16")
+    int kvBlockSize();
+
+    /** KV-cache pool size in bytes (float32 keys and values, all layers); ignored when kv-cache-blocks is set. */
+    @WithDefault("1073741824")
+    long kvCacheBytes();
+
+    /** KV-cache pool size in blocks, overriding kv-cache-bytes. */
+    Optional<Integer> kvCacheBlocks();
 }

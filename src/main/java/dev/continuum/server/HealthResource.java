@@ -21,7 +21,7 @@ public class HealthResource {
     @Produces(MediaType.APPLICATION_JSON)
     public Response health() {
         return switch (host.state()) {
-            case READY -> Response.ok(Map.of("status", "ok", "model", host.model().name())).build();
+            case READY -> Response.ok(Map.of("status", "ok", "model", host.servedName())).build();
             case LOADING -> Response.status(503).entity(Map.of("status", "loading")).build();
             case FAILED -> Response.status(503).entity(Map.of("status", "failed", "error", host.failure())).build();
         };

@@ -1,10 +1,14 @@
 package dev.continuum.server;
 
+import dev.continuum.engine.EngineConfig;
+import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -14,8 +18,8 @@ import org.jboss.logging.Logger;
 import java.nio.file.Path;
 
 /**
- * Loads the configured model in the background at start-up, warms the kernels up, and then reports ready; until
- * then (or after a failed load) the server answers 503.
+ * Loads the configured model in the background at start-up, warms the kernels up, starts the inference engine,
+ * and only then reports ready; until then (or after a failed load) the API answers 503.
  */
 @ApplicationScoped
 public class ModelHost {
@@ -25,13 +29,17 @@ public class ModelHost {
     public enum State { LOADING, READY, FAILED }
 
     private final ContinuumConfig config;
+    private final MeterRegistry registry;
     private volatile State state = State.LOADING;
     private volatile String failure;
     private volatile LoadedModel model;
     private volatile ComputePool pool;
+    private volatile InferenceEngine engine;
+    private volatile String servedName;
 
-    public ModelHost(ContinuumConfig config) {
+    public ModelHost(ContinuumConfig config, MeterRegistry registry) {
         this.config = config;
+        this.registry = registry;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -41,12 +49,14 @@ public class ModelHost {
     }
 
     void onStop(@Observes ShutdownEvent event) {
-        LoadedModel m = model;
+        if (engine != null) {
+            engine.close();
+        }
         if (pool != null) {
             pool.close();
         }
-        if (m != null) {
-            m.close();
+        if (model != null) {
+            model.close();
         }
     }
 
@@ -62,15 +72,35 @@ public class ModelHost {
             }
             ComputePool p = config.threads() > 0 ? new ComputePool(config.threads()) : ComputePool.ofAvailableCores();
             warmUp(m, p);
+            EngineConfig ec = engineConfig(m);
+            LOG.infof("Engine: %s (%.0f MiB of KV cache)", ec, ec.kvBlocks() * (double) ec.blockSize()
+                    * PagedKvCache.bytesPerToken(m.config().layers(), m.config().kvDim()) / (1 << 20));
+            InferenceEngine e = new InferenceEngine(m, p, ec, registry);
+            servedName = config.servedModelName().orElse(m.name());
             pool = p;
             model = m;
+            engine = e;
             state = State.READY;
-            LOG.infof("Ready after %.2f s", (System.nanoTime() - start) / 1e9);
+            LOG.infof("Ready after %.2f s, serving '%s'", (System.nanoTime() - start) / 1e9, servedName);
         } catch (RuntimeException | OutOfMemoryError e) {
             failure = e.getMessage();
             state = State.FAILED;
             LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
         }
+    }
+
+    private EngineConfig engineConfig(LoadedModel m) {
+        int maxModelLen = Math.min(m.config().contextLength(), config.maxModelLen().orElse(Integer.MAX_VALUE));
+        int blockSize = config.kvBlockSize();
+        long bytesPerBlock = PagedKvCache.bytesPerToken(m.config().layers(), m.config().kvDim()) * blockSize;
+        int blocksPerSeq = (maxModelLen + blockSize - 1) / blockSize;
+        // Never more than every sequence at full length could use, never less than one full-length sequence.
+        long useful = (long) blocksPerSeq * config.maxNumSeqs();
+        long blocks = config.kvCacheBlocks().map(Integer::longValue)
+                .orElse(Math.min(useful, config.kvCacheBytes() / bytesPerBlock));
+        blocks = Math.max(blocks, blocksPerSeq);
+        return new EngineConfig(config.maxNumSeqs(), config.maxNumBatchedTokens(), config.maxWaiting(), blockSize,
+                (int) Math.min(blocks, Integer.MAX_VALUE), maxModelLen);
     }
 
     private void warmUp(LoadedModel m, ComputePool p) {
@@ -97,7 +127,15 @@ public class ModelHost {
         return model;
     }
 
-    public ComputePool pool() {
-        return pool;
+    public InferenceEngine engine() {
+        return engine;
+    }
+
+    public String servedName() {
+        return servedName;
+    }
+
+    public ContinuumConfig config() {
+        return config;
     }
 }

@@ -1,0 +1,259 @@
+package dev.continuum.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.continuum.engine.FinishReason;
+import dev.continuum.engine.GenerationRequest;
+import dev.continuum.engine.InferenceEngine;
+import dev.continuum.engine.QueueFullException;
+import dev.continuum.engine.RequestHandle;
+import dev.continuum.engine.TokenEvent;
+import dev.continuum.engine.TokenSink;
+import dev.continuum.tokenizer.Tokenizer;
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpServerResponse;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One HTTP generation call in flight: submits one engine request per prompt, then either streams every token as
+ * an SSE event or collects the choices into one JSON body. Engine callbacks arrive on the engine thread and are
+ * handed to the request's Vert.x context, which alone touches the response.
+ */
+final class GenerationCall {
+    /** One prompt of the call, with the text echoed before its completion when {@code echo} is on. */
+    record Prompt(int[] tokens, String echoText) {
+    }
+
+    private final ObjectMapper json;
+    private final Context context;
+    private final HttpServerResponse response;
+    private final ResponseFormat format;
+    private final GenerationParams params;
+    private final Tokenizer tokenizer;
+    private final String id;
+    private final long created;
+    private final String model;
+    private final List<Prompt> prompts;
+    private final Choice[] choices;
+    private final List<RequestHandle> handles = new ArrayList<>();
+    private int openChoices;
+    private int promptTokens;
+    private int completionTokens;
+    private boolean ended;
+
+    /** Per-choice accumulation (for JSON) and streaming state. */
+    private static final class Choice {
+        final StringBuilder text = new StringBuilder();
+        ObjectNode logprobs;
+        String finishReason;
+        boolean started;
+    }
+
+    GenerationCall(ObjectMapper json, Context context, HttpServerResponse response, ResponseFormat format,
+                   GenerationParams params, Tokenizer tokenizer, String id, String model, List<Prompt> prompts) {
+        this.json = json;
+        this.context = context;
+        this.response = response;
+        this.format = format;
+        this.params = params;
+        this.tokenizer = tokenizer;
+        this.id = id;
+        this.created = System.currentTimeMillis() / 1000;
+        this.model = model;
+        this.prompts = prompts;
+        this.choices = new Choice[prompts.size() * params.n()];
+        for (int i = 0; i < choices.length; i++) {
+            choices[i] = new Choice();
+            if (params.logprobs() >= 0) {
+                choices[i].logprobs = format.newLogprobs(json);
+            }
+        }
+        this.openChoices = choices.length;
+    }
+
+    /** Submits everything; throws ApiException (nothing submitted stays running) when the queue is full. */
+    void start(InferenceEngine engine, int maxModelLen) {
+        response.closeHandler(v -> cancelAll());
+        if (params.stream()) {
+            response.setChunked(true);
+            response.putHeader("Content-Type", "text/event-stream; charset=utf-8");
+            response.putHeader("Cache-Control", "no-cache");
+            response.putHeader("X-Accel-Buffering", "no");
+        }
+        try {
+            for (int p = 0; p < prompts.size(); p++) {
+                Prompt prompt = prompts.get(p);
+                promptTokens += prompt.tokens().length;
+                int maxTokens = params.maxTokens() != null ? params.maxTokens()
+                        : maxModelLen - prompt.tokens().length;
+                int base = p * params.n();
+                if (prompt.echoText() != null) {
+                    for (int c = 0; c < params.n(); c++) {
+                        choices[base + c].text.append(prompt.echoText());
+                    }
+                }
+                if (maxTokens == 0) {
+                    for (int c = 0; c < params.n(); c++) {
+                        finishChoice(base + c, FinishReason.LENGTH, "", 0);
+                    }
+                    continue;
+                }
+                GenerationRequest request = new GenerationRequest(id + "-" + p, prompt.tokens(), maxTokens,
+                        params.sampling(), params.stop(), params.ignoreEos(), params.n(), params.logprobs());
+                handles.add(engine.submit(request, new Sink(base)));
+            }
+        } catch (QueueFullException e) {
+            cancelAll();
+            throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage());
+        }
+    }
+
+    private void cancelAll() {
+        for (RequestHandle h : handles) {
+            h.cancel();
+        }
+    }
+
+    /** Forwards one prompt's engine callbacks, shifting choice indices, onto the response's context. */
+    private final class Sink implements TokenSink {
+        private final int base;
+
+        Sink(int base) {
+            this.base = base;
+        }
+
+        @Override
+        public void onToken(TokenEvent e) {
+            context.runOnContext(v -> token(base + e.choice(), e));
+        }
+
+        @Override
+        public void onFinish(int choice, FinishReason reason, String text, int prompt, int completion) {
+            context.runOnContext(v -> finishChoice(base + choice, reason, text, completion));
+        }
+
+        @Override
+        public void onError(String message) {
+            context.runOnContext(v -> fail(message));
+        }
+    }
+
+    private void token(int index, TokenEvent e) {
+        if (ended) {
+            return;
+        }
+        Choice c = choices[index];
+        int offset = c.text.length();
+        c.text.append(e.text());
+        if (c.logprobs != null) {
+            if (params.stream()) {
+                ObjectNode lp = format.newLogprobs(json);
+                format.addLogprobs(json, lp, e, tokenizer, offset);
+                writeChunk(index, e.text(), lp, null);
+            } else {
+                format.addLogprobs(json, c.logprobs, e, tokenizer, offset);
+            }
+        } else if (params.stream() && (!e.text().isEmpty() || !c.started)) {
+            writeChunk(index, e.text(), NullNode.getInstance(), null);
+        }
+    }
+
+    private void finishChoice(int index, FinishReason reason, String tail, int completion) {
+        if (ended) {
+            return;
+        }
+        Choice c = choices[index];
+        c.text.append(tail);
+        c.finishReason = reason == FinishReason.LENGTH ? "length" : "stop";
+        completionTokens += completion;
+        if (params.stream()) {
+            writeChunk(index, tail, NullNode.getInstance(), c.finishReason);
+        }
+        if (--openChoices == 0) {
+            complete();
+        }
+    }
+
+    private void writeChunk(int index, String text, JsonNode logprobs, String finish) {
+        Choice c = choices[index];
+        boolean first = !c.started;
+        c.started = true;
+        String prefix = "";
+        if (first && format == ResponseFormat.COMPLETION) {
+            Prompt p = prompts.get(index / params.n());
+            prefix = p.echoText() != null ? p.echoText() : "";
+        }
+        ObjectNode chunk = format.envelope(json, id, created, model, true);
+        ((ArrayNode) chunk.get("choices")).add(format.chunkChoice(json, index, prefix + text, logprobs, finish,
+                first && format == ResponseFormat.CHAT));
+        if (params.includeUsage()) {
+            chunk.putNull("usage");
+        }
+        writeEvent(chunk);
+    }
+
+    private void complete() {
+        ended = true;
+        if (params.stream()) {
+            if (params.includeUsage()) {
+                ObjectNode usage = format.envelope(json, id, created, model, true);
+                usage.set("usage", usage());
+                writeEvent(usage);
+            }
+            response.end("data: [DONE]\n\n");
+            return;
+        }
+        ObjectNode body = format.envelope(json, id, created, model, false);
+        for (int i = 0; i < choices.length; i++) {
+            Choice c = choices[i];
+            ((ArrayNode) body.get("choices")).add(format.fullChoice(json, i, c.text.toString(),
+                    c.logprobs == null ? NullNode.getInstance() : c.logprobs, c.finishReason));
+        }
+        body.set("usage", usage());
+        response.putHeader("Content-Type", "application/json");
+        response.end(serialize(body));
+    }
+
+    private ObjectNode usage() {
+        ObjectNode u = json.createObjectNode();
+        u.put("prompt_tokens", promptTokens);
+        u.put("completion_tokens", completionTokens);
+        u.put("total_tokens", promptTokens + completionTokens);
+        return u;
+    }
+
+    private void fail(String message) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        cancelAll();
+        ErrorBody error = new ErrorBody(new ErrorBody.Detail(message, "server_error", null, null));
+        if (params.stream()) {
+            response.write("data: " + serialize(error) + "\n\n");
+            response.end("data: [DONE]\n\n");
+        } else {
+            response.setStatusCode(500).putHeader("Content-Type", "application/json").end(serialize(error));
+        }
+    }
+
+    private void writeEvent(Object payload) {
+        if (!response.closed() && !response.ended()) {
+            response.write("data: " + serialize(payload) + "\n\n");
+        }
+    }
+
+    private String serialize(Object o) {
+        try {
+            return json.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
