@@ -81,7 +81,7 @@ public final class GgufModelLoader {
             throw new ModelFormatException(src + ": tokenizer has " + tokenizer.vocabSize()
                     + " tokens but the embedding has " + config.vocabSize() + " rows");
         }
-        String name = md.getString("general.name", src);
+        String name = src.endsWith(".gguf") ? src.substring(0, src.length() - 5) : src;
         String description = String.format("%s (%s, %s, %.1fM parameters, %d layers, dim %d, context %d)",
                 src, arch, dominantType(file), config.parameterCount() / 1e6, config.layers(), dim,
                 config.contextLength());

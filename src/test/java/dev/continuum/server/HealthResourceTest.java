@@ -17,6 +17,6 @@ class HealthResourceTest {
         await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/health").statusCode() == 200);
         given().get("/health").then().statusCode(200)
                 .body("status", equalTo("ok"))
-                .body("model", equalTo("dummy:tiny"));
+                .body("model", org.hamcrest.Matchers.not(org.hamcrest.Matchers.emptyOrNullString()));
     }
 }

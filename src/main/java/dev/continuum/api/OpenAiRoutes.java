@@ -1,0 +1,128 @@
+package dev.continuum.api;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.continuum.chat.ChatTemplate;
+import dev.continuum.engine.InferenceEngine;
+import dev.continuum.loader.LoadedModel;
+import dev.continuum.server.ModelHost;
+import dev.continuum.tokenizer.Tokenizer;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * {@code POST /v1/completions} and {@code POST /v1/chat/completions} on the Vert.x router, so one path can answer
+ * either a JSON body or an SSE stream depending on {@code stream}; plus {@code GET /metrics} for Prometheus.
+ * Requests are parsed and validated here completely: nothing of a bad request reaches the engine.
+ */
+@ApplicationScoped
+public class OpenAiRoutes {
+    private static final long MAX_BODY_BYTES = 16L << 20;
+
+    private final ModelHost host;
+    private final ObjectMapper json;
+    private final PrometheusMeterRegistry prometheus;
+    private volatile ChatTemplate chatTemplate;
+
+    public OpenAiRoutes(ModelHost host, ObjectMapper json, PrometheusMeterRegistry prometheus) {
+        this.host = host;
+        this.json = json;
+        this.prometheus = prometheus;
+    }
+
+    void register(@Observes Router router) {
+        BodyHandler body = BodyHandler.create().setBodyLimit(MAX_BODY_BYTES);
+        router.post("/v1/completions").order(-10).handler(body).handler(rc -> handle(rc, ResponseFormat.COMPLETION));
+        router.post("/v1/chat/completions").order(-10).handler(body).handler(rc -> handle(rc, ResponseFormat.CHAT));
+        router.get("/metrics").order(-10).handler(rc -> rc.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+                .end(prometheus.scrape()));
+    }
+
+    private void handle(RoutingContext rc, ResponseFormat format) {
+        try {
+            if (host.state() != ModelHost.State.READY) {
+                throw ApiException.loading();
+            }
+            LoadedModel model = host.model();
+            InferenceEngine engine = host.engine();
+            Tokenizer tok = model.tokenizer();
+            JsonFields fields = new JsonFields(parse(rc));
+            GenerationParams params = GenerationParams.parse(fields, host.config().maxN(), format == ResponseFormat.CHAT);
+            if (params.model() != null && !params.model().equals(host.servedName())) {
+                throw ApiException.modelNotFound(params.model(), host.servedName());
+            }
+            List<GenerationCall.Prompt> prompts = format == ResponseFormat.COMPLETION
+                    ? PromptParser.completion(fields, tok, params.echo())
+                    : List.of(PromptParser.chat(fields, tok, chatTemplate(model)));
+            int maxModelLen = engine.config().maxModelLen();
+            int choices = prompts.size() * params.n();
+            if (choices > host.config().maxN()) {
+                throw ApiException.invalid("n", "prompts x n = " + choices + " choices; at most " + host.config().maxN());
+            }
+            for (GenerationCall.Prompt p : prompts) {
+                int room = maxModelLen - p.tokens().length;
+                String param = format == ResponseFormat.CHAT ? "messages" : "prompt";
+                if (room < 1) {
+                    throw ApiException.invalid(param, "the prompt has " + p.tokens().length
+                            + " tokens; the maximum context length is " + maxModelLen);
+                }
+                if (params.maxTokens() != null && params.maxTokens() > room) {
+                    throw ApiException.invalid("max_tokens", "the prompt (" + p.tokens().length + " tokens) plus "
+                            + "max_tokens (" + params.maxTokens() + ") exceeds the maximum context length "
+                            + maxModelLen);
+                }
+            }
+            String id = (format == ResponseFormat.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+            GenerationCall call = new GenerationCall(json, Vertx.currentContext(), rc.response(), format, params, tok, id,
+                    host.servedName(), prompts);
+            call.start(engine, maxModelLen);
+        } catch (ApiException e) {
+            writeError(rc, e);
+        }
+    }
+
+    private JsonNode parse(RoutingContext rc) {
+        String text = rc.body() == null ? null : rc.body().asString();
+        if (text == null || text.isBlank()) {
+            throw ApiException.invalid(null, "the request body is empty; expected a JSON object");
+        }
+        try {
+            return json.readTree(text);
+        } catch (JacksonException e) {
+            throw ApiException.invalid(null, "malformed JSON in the request body: " + e.getOriginalMessage());
+        }
+    }
+
+    private ChatTemplate chatTemplate(LoadedModel model) {
+        ChatTemplate t = chatTemplate;
+        if (t == null) {
+            Tokenizer tok = model.tokenizer();
+            t = ChatTemplate.of(model.chatTemplate(), tok.bosId() >= 0 ? tok.piece(tok.bosId()) : "",
+                    tok.eosId() >= 0 ? tok.piece(tok.eosId()) : "");
+            chatTemplate = t;
+        }
+        return t;
+    }
+
+    private void writeError(RoutingContext rc, ApiException e) {
+        var response = rc.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json");
+        if (e.status() == 429 || e.status() == 503) {
+            response.putHeader("Retry-After", "1");
+        }
+        try {
+            response.end(json.writeValueAsString(e.body()));
+        } catch (JacksonException ex) {
+            response.end("{\"error\":{\"message\":\"internal error\",\"type\":\"server_error\"}}");
+        }
+    }
+}
