@@ -2,6 +2,7 @@ package dev.continuum.engine;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
@@ -38,9 +39,13 @@ public final class EngineMetrics {
     private volatile int peakBatch;
 
     public EngineMetrics(MeterRegistry registry, Supplier<Number> running, Supplier<Number> waiting) {
-        registry.gauge(PREFIX + "requests.running", running, s -> s.get().doubleValue());
-        registry.gauge(PREFIX + "requests.waiting", waiting, s -> s.get().doubleValue());
-        registry.gauge(PREFIX + "kv.cache.usage.ratio", this, m -> m.kvUsage);
+        // Strong references: Micrometer holds gauge state weakly, and these suppliers are referenced nowhere else.
+        Gauge.builder(PREFIX + "requests.running", running, s -> s.get().doubleValue()).strongReference(true)
+                .description("Sequences in the running batch").register(registry);
+        Gauge.builder(PREFIX + "requests.waiting", waiting, s -> s.get().doubleValue()).strongReference(true)
+                .description("Requests waiting to be scheduled").register(registry);
+        Gauge.builder(PREFIX + "kv.cache.usage.ratio", this, m -> m.kvUsage).strongReference(true)
+                .description("Fraction of KV-cache blocks in use").register(registry);
         timeToFirstToken = timer(registry, "time.to.first.token", "Time from arrival to the first generated token",
                 REQUEST_BUCKETS);
         timePerOutputToken = timer(registry, "time.per.output.token", "Time between consecutive generated tokens",

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.io.BufferedReader;
-import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -101,12 +102,18 @@ class ConcurrentClientsTest {
     void disconnectMidStreamFreesTheSequenceAndItsBlocks() throws Exception {
         String scrapeBefore = given().get("/metrics").asString();
         double cancelledBefore = metric(scrapeBefore, "continuum_requests_finished_total{finish_reason=\"cancelled\"}");
-        HttpResponse<InputStream> r = http.send(post("/v1/completions",
-                        "{\"prompt\": \"Once upon a time\", \"max_tokens\": 480, \"ignore_eos\": true, \"stream\": true,"
-                                + " \"n\": 8}"),
-                HttpResponse.BodyHandlers.ofInputStream());
-        assertEquals(200, r.statusCode());
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+        String body = "{\"prompt\": \"Once upon a time\", \"max_tokens\": 480, \"ignore_eos\": true,"
+                + " \"stream\": true, \"n\": 8}";
+        // A raw socket, so that closing it is exactly a client going away mid-stream.
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                    .getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            assertTrue(in.readLine().contains("200"));
             int events = 0;
             while (events < 5) {
                 String line = in.readLine();
@@ -119,11 +126,12 @@ class ConcurrentClientsTest {
         }
         // Closing the stream closed the connection: the engine must drop all 8 choices at its next step (eight
         // sequences of 480 tokens take seconds here, so they cannot have finished on their own).
-        await().atMost(Duration.ofSeconds(20)).until(() -> {
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             String s = given().get("/metrics").asString();
-            return metric(s, "continuum_requests_finished_total{finish_reason=\"cancelled\"}") == cancelledBefore + 8
-                    && metric(s, "continuum_kv_cache_usage_ratio") == 0.0
-                    && metric(s, "continuum_requests_running") == 0.0;
+            assertEquals(cancelledBefore + 8,
+                    metric(s, "continuum_requests_finished_total{finish_reason=\"cancelled\"}"), "cancelled choices");
+            assertEquals(0.0, metric(s, "continuum_kv_cache_usage_ratio"), "KV usage");
+            assertEquals(0.0, metric(s, "continuum_requests_running"), "running");
         });
     }
 }
