@@ -1,0 +1,108 @@
+package dev.continuum.cli;
+
+import dev.continuum.bench.BenchResult;
+import dev.continuum.bench.HttpBench;
+import dev.continuum.bench.InProcessBench;
+import dev.continuum.engine.EngineConfig;
+import dev.continuum.kvcache.PagedKvCache;
+import dev.continuum.loader.LoadedModel;
+import dev.continuum.loader.ModelLoader;
+import dev.continuum.tensor.ComputePool;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench}: end-to-end throughput and latency at several concurrency levels, in-process (the engine alone)
+ * or against a running server over HTTP (streaming clients). One JSON line per level on stdout.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prefill/decode throughput and TTFT/ITL at several concurrency levels.")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", description = "Model spec for in-process runs (and for the tokenizer's vocabulary)")
+    String model = "dummy:15m";
+
+    @Option(names = "--tokenizer")
+    Path tokenizer;
+
+    @Option(names = "--url", description = "Benchmark a running server at this base URL instead of in-process")
+    String url;
+
+    @Option(names = "--prompt-tokens", defaultValue = "128")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", defaultValue = "128")
+    int genTokens;
+
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,4,16")
+    List<Integer> concurrency;
+
+    @Option(names = "--vocab", description = "Vocabulary size for random prompts with --url (default: the model's)")
+    Integer vocab;
+
+    @Option(names = "--threads", description = "Compute threads in-process (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--max-batched-tokens", defaultValue = "256")
+    int maxBatchedTokens;
+
+    @Option(names = "--warmup", defaultValue = "true", negatable = true,
+            description = "Run one short untimed round first so the JIT has compiled the kernels")
+    boolean warmup;
+
+    @Override
+    public Integer call() throws Exception {
+        int maxConcurrency = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
+        if (url != null) {
+            int v = vocab != null ? vocab : 512;
+            int[][] prompts = prompts(maxConcurrency, v);
+            HttpBench bench = new HttpBench(url);
+            if (warmup) {
+                bench.run(1, prompts, Math.min(genTokens, 16));
+            }
+            for (int c : concurrency) {
+                System.out.println(bench.run(c, prompts, genTokens).toJson());
+            }
+            return 0;
+        }
+        try (LoadedModel m = ModelLoader.load(model, tokenizer);
+             ComputePool pool = threads == null ? ComputePool.ofAvailableCores() : new ComputePool(threads)) {
+            System.err.println("loaded " + m.description());
+            int maxLen = Math.min(m.config().contextLength(), promptTokens + genTokens + 1);
+            int blockSize = 16;
+            int blocks = maxConcurrency * ((maxLen + blockSize - 1) / blockSize);
+            System.err.printf("KV cache: %d blocks (%.0f MiB)%n", blocks,
+                    blocks * (double) blockSize * PagedKvCache.bytesPerToken(m.config().layers(), m.config().kvDim())
+                            / (1 << 20));
+            EngineConfig config = new EngineConfig(maxConcurrency, maxBatchedTokens, maxConcurrency * 2, blockSize,
+                    blocks, maxLen);
+            int[][] prompts = prompts(maxConcurrency, m.config().vocabSize());
+            InProcessBench bench = new InProcessBench(m, pool, config);
+            if (warmup) {
+                bench.run(Math.min(4, maxConcurrency), prompts, Math.min(genTokens, 32));
+            }
+            for (int c : concurrency) {
+                BenchResult r = bench.run(c, prompts, genTokens);
+                System.out.println(r.toJson());
+            }
+        }
+        return 0;
+    }
+
+    /** Seeded random prompts (ids above the byte/control range), one per client. */
+    private int[][] prompts(int count, int vocabSize) {
+        SplittableRandom rnd = new SplittableRandom(42);
+        int[][] out = new int[count][promptTokens];
+        for (int[] p : out) {
+            p[0] = 1;
+            for (int i = 1; i < p.length; i++) {
+                p[i] = 3 + rnd.nextInt(Math.max(1, vocabSize - 3));
+            }
+        }
+        return out;
+    }
+}
