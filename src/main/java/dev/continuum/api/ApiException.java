@@ -25,7 +25,12 @@ public final class ApiException extends RuntimeException {
                 "The model '" + requested + "' does not exist; this server serves '" + served + "'");
     }
 
-    public static ApiException loading() {
+    /** 503 while the model loads, or for good when it failed to load (with the reason). */
+    public static ApiException notReady(dev.continuum.server.ModelHost host) {
+        if (host.state() == dev.continuum.server.ModelHost.State.FAILED) {
+            return new ApiException(503, "service_unavailable", null, "model_load_failed",
+                    "The model failed to load: " + host.failure());
+        }
         return new ApiException(503, "service_unavailable", null, "model_loading",
                 "The model is still loading; retry shortly");
     }

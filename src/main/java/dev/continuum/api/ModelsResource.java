@@ -24,7 +24,7 @@ public class ModelsResource {
     @Operation(summary = "List the served model")
     public ApiDocs.ModelList models() {
         if (host.state() != ModelHost.State.READY) {
-            throw ApiException.loading();
+            throw ApiException.notReady(host);
         }
         var m = host.model();
         var engine = host.engine().config();

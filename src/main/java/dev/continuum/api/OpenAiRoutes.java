@@ -51,7 +51,7 @@ public class OpenAiRoutes {
     private void handle(RoutingContext rc, ResponseFormat format) {
         try {
             if (host.state() != ModelHost.State.READY) {
-                throw ApiException.loading();
+                throw ApiException.notReady(host);
             }
             LoadedModel model = host.model();
             InferenceEngine engine = host.engine();

@@ -76,7 +76,7 @@ public class TokenizeResource {
 
     private JsonFields fields(String body) {
         if (host.state() != ModelHost.State.READY) {
-            throw ApiException.loading();
+            throw ApiException.notReady(host);
         }
         if (body == null || body.isBlank()) {
             throw ApiException.invalid(null, "the request body is empty; expected a JSON object");

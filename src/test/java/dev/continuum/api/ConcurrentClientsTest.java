@@ -54,9 +54,12 @@ class ConcurrentClientsTest {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
     }
 
+    /** Every third request samples (seeded), the rest are greedy; lengths differ so sequences come and go. */
     private static String body(int i, boolean stream) {
+        String sampling = i % 3 == 0 ? "\"temperature\": 0.9, \"top_p\": 0.95, \"seed\": " + (100 + i)
+                : "\"temperature\": 0";
         return "{\"prompt\": \"" + PROMPTS[i] + "\", \"max_tokens\": " + (15 + 9 * i)
-                + ", \"temperature\": 0, \"stream\": " + stream + "}";
+                + ", " + sampling + ", \"stream\": " + stream + "}";
     }
 
     /** A sample's value from a Prometheus scrape (label sets may end with a comma in this exposition format). */
