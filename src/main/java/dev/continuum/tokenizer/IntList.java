@@ -18,6 +18,11 @@ final class IntList {
         values[size++] = value;
     }
 
+    /** Drops the values from index size on. */
+    void truncate(int size) {
+        this.size = size;
+    }
+
     int size() {
         return size;
     }

@@ -16,10 +16,9 @@ public final class TokenizerLoader {
         return switch (model) {
             case "llama" -> sentencePiece(md);
             case "gpt2" -> gpt2(md);
-            case "bert" -> throw new ModelFormatException(
-                    "tokenizer.ggml.model 'bert' (WordPiece) is not supported yet");
+            case "bert" -> wordPiece(md);
             default -> throw new ModelFormatException("unsupported tokenizer.ggml.model '" + model
-                    + "': supported are 'llama' (SentencePiece) and 'gpt2' (byte-level BPE)");
+                    + "': supported are 'llama' (SentencePiece) and 'gpt2' (byte-level BPE), 'bert' (WordPiece)");
         };
     }
 
@@ -50,6 +49,15 @@ public final class TokenizerLoader {
                 md.getInt("tokenizer.ggml.bos_token_id", -1),
                 endOfGeneration(md, -1),
                 md.getBoolean("tokenizer.ggml.add_bos_token", false));
+    }
+
+    private static WordPieceTokenizer wordPiece(GgufMetadata md) {
+        Vocabulary vocab = vocabulary(md);
+        // BERT's sequences start with [CLS], which llama.cpp treats as the BOS token; defaults as in BERT's vocabulary.
+        int bos = md.getInt("tokenizer.ggml.bos_token_id", md.getInt("tokenizer.ggml.cls_token_id", 101));
+        return new WordPieceTokenizer(vocab, bos, endOfGeneration(md, -1),
+                md.getInt("tokenizer.ggml.unknown_token_id", 100),
+                md.getBoolean("tokenizer.ggml.add_bos_token", true));
     }
 
     private static int endOfGeneration(GgufMetadata md, int fallback) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
-/** llama.cpp's tokenizer test vectors: every input must encode to exactly llama.cpp's ids. */
+/** llama.cpp's tokenizer test vectors: every input must encode to exactly llama.cpp's ids, and decode back. */
 class TokenizerVectorsTest {
     private static final String SEPARATOR = "\n__ggml_vocab_test__\n";
 
@@ -39,9 +39,6 @@ class TokenizerVectorsTest {
                 md = GgufFile.open(dir.resolve(ggufName), arena).metadata();
             }
             String model = md.getString("tokenizer.ggml.model");
-            if (!model.equals("llama") && !model.equals("gpt2")) {
-                continue; // only SentencePiece and byte-level BPE are implemented
-            }
             nodes.add(DynamicContainer.dynamicContainer(ggufName + " (" + model + ")",
                     cases(TokenizerLoader.fromGguf(md), model, inp, dir.resolve(ggufName + ".out"))));
         }
@@ -60,6 +57,9 @@ class TokenizerVectorsTest {
             tests.add(DynamicTest.dynamicTest(name, () -> {
                 int[] ids = tokenizer.encode(text, false);
                 assertArrayEquals(expected, ids, () -> "input " + visible(text) + " gave " + Arrays.toString(ids));
+                if (model.equals("bert")) {
+                    return; // WordPiece normalises (lowercase, NFD, drops spaces): no way back to the input
+                }
                 // Decoding gives the input back; SentencePiece adds its leading space to non-empty input.
                 String back = model.equals("llama") && !text.isEmpty() ? " " + text : text;
                 assertEquals(back, tokenizer.decode(ids));
