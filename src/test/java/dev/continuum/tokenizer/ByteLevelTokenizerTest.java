@@ -27,6 +27,6 @@ class ByteLevelTokenizerTest {
         assertArrayEquals(new byte[] {' '}, tokenizer.tokenBytes(259));
         assertArrayEquals(new byte[] {'~'}, tokenizer.tokenBytes(259 + 94));
         assertArrayEquals(new byte[] {' '}, tokenizer.tokenBytes(259 + 95));
-        assertEquals("<s>Hi", "<s>" + tokenizer.decode(new int[] {1, 3 + 'H', 3 + 'i'}));
+        assertEquals("Hi", tokenizer.decode(new int[] {1, 3 + 'H', 3 + 'i'}));
     }
 }
