@@ -45,7 +45,7 @@ public final class BF16Tensor extends WeightTensor {
     @Override
     float dotVector(int row, float[] x, int xOffset) {
         checkDotArguments(row, x, xOffset);
-        return dotVector(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
+        return Vectorized.dot(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
     }
 
     @Override
@@ -68,32 +68,42 @@ public final class BF16Tensor extends WeightTensor {
         return sum;
     }
 
-    static float dotVector(MemorySegment w, long base, int n, float[] x, int xo) {
-        VectorSpecies<Float> f = VectorShapes.FLOAT;
-        int lanes = f.length();
-        FloatVector acc0 = FloatVector.zero(f);
-        FloatVector acc1 = FloatVector.zero(f);
-        int step = 2 * lanes;
-        int j = 0;
-        for (; j <= n - step; j += step) {
-            long o = base + (long) j * Short.BYTES;
-            acc0 = load(w, o).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-            acc1 = load(w, o + lanes * 2L).fma(FloatVector.fromArray(f, x, xo + j + lanes), acc1);
+    /**
+     * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
+     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
+     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
+     */
+    static final class Vectorized {
+        private Vectorized() {
         }
-        for (; j <= n - lanes; j += lanes) {
-            acc0 = load(w, base + (long) j * Short.BYTES).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-        }
-        float sum = VectorShapes.sumLanes(acc0.add(acc1));
-        for (; j < n; j++) {
-            sum += bf16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
-        }
-        return sum;
-    }
 
-    /** One float vector of weights: widen the shorts to ints (sign extension is shifted out) and move them up. */
-    private static FloatVector load(MemorySegment w, long offset) {
-        ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset, ByteOrder.LITTLE_ENDIAN);
-        IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0);
-        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        static float dot(MemorySegment w, long base, int n, float[] x, int xo) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            int lanes = f.length();
+            FloatVector acc0 = FloatVector.zero(f);
+            FloatVector acc1 = FloatVector.zero(f);
+            int step = 2 * lanes;
+            int j = 0;
+            for (; j <= n - step; j += step) {
+                long o = base + (long) j * Short.BYTES;
+                acc0 = load(w, o).fma(FloatVector.fromArray(f, x, xo + j), acc0);
+                acc1 = load(w, o + lanes * 2L).fma(FloatVector.fromArray(f, x, xo + j + lanes), acc1);
+            }
+            for (; j <= n - lanes; j += lanes) {
+                acc0 = load(w, base + (long) j * Short.BYTES).fma(FloatVector.fromArray(f, x, xo + j), acc0);
+            }
+            float sum = VectorShapes.sumLanes(acc0.add(acc1));
+            for (; j < n; j++) {
+                sum += bf16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
+            }
+            return sum;
+        }
+
+        /** One float vector of weights: widen the shorts to ints (sign extension is shifted out) and move them up. */
+        private static FloatVector load(MemorySegment w, long offset) {
+            ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset, ByteOrder.LITTLE_ENDIAN);
+            IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0);
+            return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        }
     }
 }

@@ -45,7 +45,7 @@ public final class F16Tensor extends WeightTensor {
     @Override
     float dotVector(int row, float[] x, int xOffset) {
         checkDotArguments(row, x, xOffset);
-        return dotVector(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
+        return Vectorized.dot(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
     }
 
     @Override
@@ -64,54 +64,64 @@ public final class F16Tensor extends WeightTensor {
         return sum;
     }
 
-    static float dotVector(MemorySegment w, long base, int n, float[] x, int xo) {
-        VectorSpecies<Float> f = VectorShapes.FLOAT;
-        int lanes = f.length();
-        FloatVector acc0 = FloatVector.zero(f);
-        FloatVector acc1 = FloatVector.zero(f);
-        int step = 2 * lanes;
-        int j = 0;
-        for (; j <= n - step; j += step) {
-            long o = base + (long) j * Short.BYTES;
-            acc0 = load(w, o).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-            acc1 = load(w, o + lanes * 2L).fma(FloatVector.fromArray(f, x, xo + j + lanes), acc1);
-        }
-        for (; j <= n - lanes; j += lanes) {
-            acc0 = load(w, base + (long) j * Short.BYTES).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-        }
-        float sum = VectorShapes.sumLanes(acc0.add(acc1));
-        for (; j < n; j++) {
-            sum += Float.float16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
-        }
-        return sum;
-    }
-
-    private static FloatVector load(MemorySegment w, long offset) {
-        ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset, ByteOrder.LITTLE_ENDIAN);
-        return toFloats((IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0));
-    }
-
     /**
-     * Exact half-to-float conversion of sign-extended halves, lane by lane. The JDK has no vector HF2F
-     * conversion yet, so this moves the bits by hand and never does arithmetic on a subnormal float:
-     * <pre>
-     *   half:   [s eeeee mmmmmmmmmm]                      sign-extended to 32 bits by S2I
-     *   float:  [s EEEEEEEE mmmmmmmmmm0000000000000]      (h &amp; 0x7fff) &lt;&lt; 13, then E = e + 112
-     * </pre>
-     * e == 31 (inf/NaN) needs E = 255, so it gets a second +112. e == 0 (zero/subnormal, value m * 2^-24)
-     * is built as the normal float 2^-14 * (1 + m/1024) and then 2^-14 is subtracted, which is exact.
+     * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
+     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
+     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
      */
-    static FloatVector toFloats(IntVector h) {
-        IntVector bits = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-        IntVector exp = bits.and(HALF_EXP_MASK);
-        bits = bits.add(REBIAS);
-        bits = bits.lanewise(VectorOperators.ADD, REBIAS, exp.compare(VectorOperators.EQ, HALF_EXP_MASK));
-        VectorMask<Integer> subnormal = exp.compare(VectorOperators.EQ, 0);
-        bits = bits.lanewise(VectorOperators.ADD, 1 << 23, subnormal);
-        FloatVector magnitude = bits.reinterpretAsFloats().lanewise(VectorOperators.SUB,
-                Float.intBitsToFloat(SUBNORMAL_MAGIC), subnormal.cast(VectorShapes.FLOAT));
-        // Sign extension already put the half's sign in bit 31.
-        IntVector sign = h.and(0x80000000);
-        return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    static final class Vectorized {
+        private Vectorized() {
+        }
+
+        static float dot(MemorySegment w, long base, int n, float[] x, int xo) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            int lanes = f.length();
+            FloatVector acc0 = FloatVector.zero(f);
+            FloatVector acc1 = FloatVector.zero(f);
+            int step = 2 * lanes;
+            int j = 0;
+            for (; j <= n - step; j += step) {
+                long o = base + (long) j * Short.BYTES;
+                acc0 = load(w, o).fma(FloatVector.fromArray(f, x, xo + j), acc0);
+                acc1 = load(w, o + lanes * 2L).fma(FloatVector.fromArray(f, x, xo + j + lanes), acc1);
+            }
+            for (; j <= n - lanes; j += lanes) {
+                acc0 = load(w, base + (long) j * Short.BYTES).fma(FloatVector.fromArray(f, x, xo + j), acc0);
+            }
+            float sum = VectorShapes.sumLanes(acc0.add(acc1));
+            for (; j < n; j++) {
+                sum += Float.float16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
+            }
+            return sum;
+        }
+
+        private static FloatVector load(MemorySegment w, long offset) {
+            ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset, ByteOrder.LITTLE_ENDIAN);
+            return toFloats((IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0));
+        }
+
+        /**
+         * Exact half-to-float conversion of sign-extended halves, lane by lane. The JDK has no vector HF2F
+         * conversion yet, so this moves the bits by hand and never does arithmetic on a subnormal float:
+         * <pre>
+         *   half:   [s eeeee mmmmmmmmmm]                      sign-extended to 32 bits by S2I
+         *   float:  [s EEEEEEEE mmmmmmmmmm0000000000000]      (h &amp; 0x7fff) &lt;&lt; 13, then E = e + 112
+         * </pre>
+         * e == 31 (inf/NaN) needs E = 255, so it gets a second +112. e == 0 (zero/subnormal, value m * 2^-24)
+         * is built as the normal float 2^-14 * (1 + m/1024) and then 2^-14 is subtracted, which is exact.
+         */
+        static FloatVector toFloats(IntVector h) {
+            IntVector bits = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+            IntVector exp = bits.and(HALF_EXP_MASK);
+            bits = bits.add(REBIAS);
+            bits = bits.lanewise(VectorOperators.ADD, REBIAS, exp.compare(VectorOperators.EQ, HALF_EXP_MASK));
+            VectorMask<Integer> subnormal = exp.compare(VectorOperators.EQ, 0);
+            bits = bits.lanewise(VectorOperators.ADD, 1 << 23, subnormal);
+            FloatVector magnitude = bits.reinterpretAsFloats().lanewise(VectorOperators.SUB,
+                    Float.intBitsToFloat(SUBNORMAL_MAGIC), subnormal.cast(VectorShapes.FLOAT));
+            // Sign extension already put the half's sign in bit 31.
+            IntVector sign = h.and(0x80000000);
+            return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        }
     }
 }

@@ -48,7 +48,7 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     float dotVector(int row, float[] x, int xOffset) {
         checkDotArguments(row, x, xOffset);
-        return dotVector(data, rowOffset(row), cols / BLOCK, x, xOffset);
+        return Vectorized.dot(data, rowOffset(row), cols / BLOCK, x, xOffset);
     }
 
     @Override
@@ -86,38 +86,48 @@ public final class Q4_0Tensor extends WeightTensor {
         return sum;
     }
 
-    static float dotVector(MemorySegment w, long base, int blocks, float[] x, int xo) {
-        VectorSpecies<Float> f = VectorShapes.FLOAT;
-        // Even and odd blocks go to separate accumulators so consecutive blocks' FMAs do not wait on each other.
-        FloatVector acc0 = FloatVector.zero(f);
-        FloatVector acc1 = FloatVector.zero(f);
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-            acc1 = block(w, base + (long) (b + 1) * BLOCK_BYTES, x, xo + (b + 1) * BLOCK, acc1);
+    /**
+     * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
+     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
+     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
+     */
+    static final class Vectorized {
+        private Vectorized() {
         }
-        if (b < blocks) {
-            acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-        }
-        return VectorShapes.sumLanes(acc0.add(acc1));
-    }
 
-    /** acc + d * (q . x) for one block; low nibbles pair with x[0..16), high nibbles with x[16..32). */
-    private static FloatVector block(MemorySegment w, long block, float[] x, int xb, FloatVector acc) {
-        VectorSpecies<Float> f = VectorShapes.FLOAT;
-        int lanes = f.length();
-        FloatVector partial = FloatVector.zero(f);
-        for (int i = 0; i < BLOCK / 2; i += lanes) {
-            ByteVector packed = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, block + 2 + i,
-                    ByteOrder.LITTLE_ENDIAN);
-            ByteVector lo = packed.and((byte) 0x0f).sub((byte) 8);
-            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            FloatVector lof = (FloatVector) lo.convertShape(VectorOperators.B2F, f, 0);
-            FloatVector hif = (FloatVector) hi.convertShape(VectorOperators.B2F, f, 0);
-            partial = lof.fma(FloatVector.fromArray(f, x, xb + i), partial);
-            partial = hif.fma(FloatVector.fromArray(f, x, xb + BLOCK / 2 + i), partial);
+        static float dot(MemorySegment w, long base, int blocks, float[] x, int xo) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            // Even and odd blocks go to separate accumulators so consecutive blocks' FMAs do not wait on each other.
+            FloatVector acc0 = FloatVector.zero(f);
+            FloatVector acc1 = FloatVector.zero(f);
+            int b = 0;
+            for (; b + 1 < blocks; b += 2) {
+                acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
+                acc1 = block(w, base + (long) (b + 1) * BLOCK_BYTES, x, xo + (b + 1) * BLOCK, acc1);
+            }
+            if (b < blocks) {
+                acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
+            }
+            return VectorShapes.sumLanes(acc0.add(acc1));
         }
-        float d = Float.float16ToFloat(w.get(SHORT_LE, block));
-        return partial.fma(FloatVector.broadcast(f, d), acc);
+
+        /** acc + d * (q . x) for one block; low nibbles pair with x[0..16), high nibbles with x[16..32). */
+        private static FloatVector block(MemorySegment w, long block, float[] x, int xb, FloatVector acc) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            int lanes = f.length();
+            FloatVector partial = FloatVector.zero(f);
+            for (int i = 0; i < BLOCK / 2; i += lanes) {
+                ByteVector packed = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, block + 2 + i,
+                        ByteOrder.LITTLE_ENDIAN);
+                ByteVector lo = packed.and((byte) 0x0f).sub((byte) 8);
+                ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                FloatVector lof = (FloatVector) lo.convertShape(VectorOperators.B2F, f, 0);
+                FloatVector hif = (FloatVector) hi.convertShape(VectorOperators.B2F, f, 0);
+                partial = lof.fma(FloatVector.fromArray(f, x, xb + i), partial);
+                partial = hif.fma(FloatVector.fromArray(f, x, xb + BLOCK / 2 + i), partial);
+            }
+            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
+            return partial.fma(FloatVector.broadcast(f, d), acc);
+        }
     }
 }

@@ -5,7 +5,7 @@ package dev.continuum.tensor;
  *
  * <p>This class must not mention any {@code jdk.incubator.vector} type itself: when the JVM was started without
  * {@code --add-modules jdk.incubator.vector} those classes do not exist, and only the code that actually touches
- * them ({@link VectorShapes}) may fail to link.
+ * them ({@link VectorShapes} and each format's nested {@code Vectorized} kernel class) may fail to link.
  */
 final class VectorSupport {
     /** System property that forces the scalar kernels, e.g. to compare speed or rule out a vector bug. */
