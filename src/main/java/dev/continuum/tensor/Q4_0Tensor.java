@@ -115,7 +115,7 @@ public final class Q4_0Tensor extends WeightTensor {
         private static FloatVector block(MemorySegment w, long block, float[] x, int xb, FloatVector acc) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             int lanes = f.length();
-            FloatVector partial = FloatVector.zero(f);
+            FloatVector partial = null;
             for (int i = 0; i < BLOCK / 2; i += lanes) {
                 ByteVector packed = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, block + 2 + i,
                         ByteOrder.LITTLE_ENDIAN);
@@ -123,7 +123,9 @@ public final class Q4_0Tensor extends WeightTensor {
                 ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                 FloatVector lof = (FloatVector) lo.convertShape(VectorOperators.B2F, f, 0);
                 FloatVector hif = (FloatVector) hi.convertShape(VectorOperators.B2F, f, 0);
-                partial = lof.fma(FloatVector.fromArray(f, x, xb + i), partial);
+                FloatVector xlo = FloatVector.fromArray(f, x, xb + i);
+                // Start from a product: an fma into a zero vector is a wasted dependent op on every block.
+                partial = i == 0 ? lof.mul(xlo) : lof.fma(xlo, partial);
                 partial = hif.fma(FloatVector.fromArray(f, x, xb + BLOCK / 2 + i), partial);
             }
             float d = Float.float16ToFloat(w.get(SHORT_LE, block));

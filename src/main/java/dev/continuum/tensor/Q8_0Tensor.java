@@ -108,15 +108,19 @@ public final class Q8_0Tensor extends WeightTensor {
         private static FloatVector block(MemorySegment w, long block, float[] x, int xb, FloatVector acc) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             int lanes = f.length();
-            FloatVector partial = FloatVector.zero(f);
-            for (int i = 0; i < BLOCK; i += lanes) {
-                ByteVector q = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, block + 2 + i,
-                        ByteOrder.LITTLE_ENDIAN);
-                FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, f, 0);
-                partial = qf.fma(FloatVector.fromArray(f, x, xb + i), partial);
+            // Start from a product: an fma into a zero vector is a wasted dependent op on every block.
+            FloatVector partial = quants(w, block, 0).mul(FloatVector.fromArray(f, x, xb));
+            for (int i = lanes; i < BLOCK; i += lanes) {
+                partial = quants(w, block, i).fma(FloatVector.fromArray(f, x, xb + i), partial);
             }
             float d = Float.float16ToFloat(w.get(SHORT_LE, block));
             return partial.fma(FloatVector.broadcast(f, d), acc);
+        }
+
+        /** Block elements {@code [i, i + lanes)} as floats. */
+        private static FloatVector quants(MemorySegment w, long block, int i) {
+            ByteVector q = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, block + 2 + i, ByteOrder.LITTLE_ENDIAN);
+            return (FloatVector) q.convertShape(VectorOperators.B2F, VectorShapes.FLOAT, 0);
         }
     }
 }
