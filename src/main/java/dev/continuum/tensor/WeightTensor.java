@@ -4,6 +4,7 @@ import dev.continuum.loader.GgmlType;
 import dev.continuum.loader.ModelFormatException;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A read-only 2-D weight matrix of {@code rows x cols} elements in one ggml storage format, backed by a memory
@@ -29,6 +30,10 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         if (data.byteSize() != type.bytesFor(rows * cols)) {
             throw new ModelFormatException("tensor '" + name + "' has " + data.byteSize() + " bytes, expected "
                     + type.bytesFor(rows * cols) + " for " + rows + " x " + cols + " " + type);
+        }
+        if (cols % type.blockSize != 0) {
+            throw new ModelFormatException("tensor '" + name + "' has rows of " + cols + " elements, not a multiple of "
+                    + type + "'s block size " + type.blockSize);
         }
         int r = (int) rows;
         int c = (int) cols;
@@ -57,8 +62,22 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
 
     public abstract GgmlType type();
 
-    /** {@code sum_j W[row, j] * x[xOffset + j]} over the {@code cols} elements of the row. */
+    /**
+     * {@code sum_j W[row, j] * x[xOffset + j]} over the {@code cols} elements of the row, in float32 with a
+     * summation order that depends only on {@code cols}: the same row and {@code x} always give the same bits.
+     */
     public abstract float dot(int row, float[] x, int xOffset);
+
+    /** {@link #dot} by the portable scalar kernel. */
+    abstract float dotScalar(int row, float[] x, int xOffset);
+
+    /** {@link #dot} by the Vector API kernel; only callable when {@link VectorSupport#ENABLED}. */
+    abstract float dotVector(int row, float[] x, int xOffset);
+
+    final void checkDotArguments(int row, float[] x, int xOffset) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+    }
 
     /** Writes row {@code row} as floats into {@code out[outOffset ..]}. */
     public abstract void dequantizeRow(int row, float[] out, int outOffset);

@@ -1,0 +1,169 @@
+package dev.continuum.tensor;
+
+import dev.continuum.loader.GgmlType;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every format's dequantization and dot kernels against reference decodings of ggml-layout test data. */
+class WeightTensorKernelTest {
+    /**
+     * Allowed |error| of a float dot product, relative to sum_j |w_j * x_j|. Rounding error of any summation
+     * order is bounded by about n * 2^-24 of that sum in the worst case, but for random data it behaves like
+     * sqrt(n) * 2^-24, i.e. ~3e-6 at n = 2080 (observed: well below 1e-6). A wrong element, block scale or
+     * nibble moves the result by at least ~1/n of the sum, far beyond this.
+     */
+    static final double RELATIVE_TOLERANCE = 1e-5;
+
+    private static final int ROWS = 5;
+    private static final int[] BLOCK_COLS = {32, 64, 288, 768, 2048 + 32};
+    private static final int[] FLOAT_ONLY_COLS = {1, 17, 100, 15, 33};
+
+    static Stream<Arguments> cases() {
+        Stream.Builder<Arguments> cases = Stream.builder();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
+                GgmlType.Q4_0}) {
+            for (int cols : BLOCK_COLS) {
+                cases.add(Arguments.of(type, cols));
+            }
+            if (type.blockSize == 1) {
+                for (int cols : FLOAT_ONLY_COLS) {
+                    cases.add(Arguments.of(type, cols));
+                }
+            }
+        }
+        return cases.build();
+    }
+
+    @ParameterizedTest(name = "{0} x {1} cols")
+    @MethodSource("cases")
+    void dequantizeRowMatchesReferenceDecodingExactly(GgmlType type, int cols) {
+        Fixture f = new Fixture(type, cols);
+        float[] row = new float[cols + 3];
+        for (int r = 0; r < ROWS; r++) {
+            f.tensor.dequantizeRow(r, row, 3);
+            float[] expected = Arrays.copyOfRange(f.reference, r * cols, (r + 1) * cols);
+            float[] actual = Arrays.copyOfRange(row, 3, cols + 3);
+            for (int j = 0; j < cols; j++) {
+                assertEquals(Float.floatToRawIntBits(expected[j]), Float.floatToRawIntBits(actual[j]),
+                        () -> type + " row element differs");
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} x {1} cols")
+    @MethodSource("cases")
+    void dotMatchesDoublePrecisionReference(GgmlType type, int cols) {
+        Fixture f = new Fixture(type, cols);
+        for (int r = 0; r < ROWS; r++) {
+            double[] exact = f.exactDot(r);
+            assertClose(exact, f.tensor.dot(r, f.x, f.xOffset), type + " dot row " + r);
+            assertClose(exact, f.tensor.dotScalar(r, f.x, f.xOffset), type + " scalar dot row " + r);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} x {1} cols")
+    @MethodSource("cases")
+    void vectorKernelAgreesWithScalarFallback(GgmlType type, int cols) {
+        Assumptions.assumeTrue(VectorSupport.ENABLED, "Vector API not available: " + VectorSupport.describe());
+        Fixture f = new Fixture(type, cols);
+        for (int r = 0; r < ROWS; r++) {
+            float scalar = f.tensor.dotScalar(r, f.x, f.xOffset);
+            float vector = f.tensor.dotVector(r, f.x, f.xOffset);
+            double magnitude = f.exactDot(r)[1];
+            assertTrue(Math.abs(scalar - vector) <= 2 * RELATIVE_TOLERANCE * magnitude,
+                    () -> type + ": vector " + vector + " vs scalar " + scalar + " (sum|wx| " + magnitude + ")");
+        }
+    }
+
+    @ParameterizedTest(name = "{0} x {1} cols")
+    @MethodSource("cases")
+    void dotIsRepeatableToTheBit(GgmlType type, int cols) {
+        Fixture f = new Fixture(type, cols);
+        float[] first = new float[ROWS];
+        for (int r = 0; r < ROWS; r++) {
+            first[r] = f.tensor.dot(r, f.x, f.xOffset);
+        }
+        // Enough calls for C2 to compile the kernel: results must not change when it does.
+        for (int rep = 0; rep < 2000; rep++) {
+            for (int r = 0; r < ROWS; r++) {
+                float again = f.tensor.dot(r, f.x, f.xOffset);
+                if (Float.floatToRawIntBits(again) != Float.floatToRawIntBits(first[r])) {
+                    throw new AssertionError(type + " row " + r + " changed from " + first[r] + " to " + again
+                            + " on repetition " + rep);
+                }
+            }
+        }
+    }
+
+    private static void assertClose(double[] exact, float actual, String what) {
+        double tolerance = RELATIVE_TOLERANCE * exact[1] + Float.MIN_NORMAL;
+        assertTrue(Math.abs(actual - exact[0]) <= tolerance,
+                () -> what + ": " + actual + " vs exact " + exact[0] + " (tolerance " + tolerance + ")");
+    }
+
+    /** A seeded random tensor of one type and width, its reference decoding, and an activation vector. */
+    static final class Fixture {
+        final WeightTensor tensor;
+        final float[] reference;
+        final float[] x;
+        final int xOffset = 7;
+        final int cols;
+
+        Fixture(GgmlType type, int cols) {
+            this(type, ROWS, cols, 31L * type.id + cols);
+        }
+
+        Fixture(GgmlType type, int rows, int cols, long seed) {
+            Random random = new Random(seed);
+            this.cols = cols;
+            float[] values = new float[rows * cols];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) (random.nextGaussian() * 0.05);
+            }
+            if (type == GgmlType.F16 || type == GgmlType.BF16 || type == GgmlType.F32) {
+                sprinkleEdgeValues(values, random);
+            }
+            MemorySegment segment = GgmlTestEncoding.encode(type, values);
+            this.tensor = WeightTensor.of("test", type, segment, rows, cols);
+            this.reference = GgmlTestEncoding.decode(type, segment, values.length);
+            this.x = new float[xOffset + cols + 5];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (random.nextGaussian());
+            }
+        }
+
+        /** Zeros, negative zeros and F16 subnormals, which take separate paths through half conversion. */
+        private static void sprinkleEdgeValues(float[] values, Random random) {
+            for (int i = 0; i < values.length; i += 1 + random.nextInt(9)) {
+                values[i] = switch (random.nextInt(4)) {
+                    case 0 -> 0f;
+                    case 1 -> -0f;
+                    case 2 -> (float) (random.nextGaussian() * 3e-6);
+                    default -> (float) (random.nextGaussian() * 1e-7);
+                };
+            }
+        }
+
+        /** {exact dot product, sum of |w_j * x_j|} in double precision over the reference decoding. */
+        double[] exactDot(int row) {
+            double sum = 0;
+            double magnitude = 0;
+            for (int j = 0; j < cols; j++) {
+                double p = (double) reference[row * cols + j] * x[xOffset + j];
+                sum += p;
+                magnitude += Math.abs(p);
+            }
+            return new double[] {sum, magnitude};
+        }
+    }
+}
