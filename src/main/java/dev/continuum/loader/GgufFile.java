@@ -136,7 +136,10 @@ public final class GgufFile {
                 throw new ModelFormatException(src + ": tensor '" + r.name + "' " + Arrays.toString(r.dims)
                         + " has too many elements (its size overflows 64 bits)");
             }
-            if (r.relOffset < 0 || r.relOffset % alignment != 0) {
+            if (r.relOffset < 0) {
+                throw new ModelFormatException(src + ": tensor '" + r.name + "' has negative offset " + r.relOffset);
+            }
+            if (r.relOffset % alignment != 0) {
                 throw new ModelFormatException(src + ": tensor '" + r.name + "' offset " + r.relOffset
                         + " is not aligned to " + alignment);
             }
