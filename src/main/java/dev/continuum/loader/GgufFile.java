@@ -112,6 +112,8 @@ public final class GgufFile {
             }
             int typeId = in.i32("type of '" + name + "'");
             GgmlType type = GgmlType.byId(typeId);
+            // Known but unsupported types are accepted: a file may carry tensors the model never uses, and
+            // WeightTensor.of reports the ones it does use.
             if (type == null) {
                 throw new ModelFormatException(src + ": tensor '" + name + "' has unknown ggml type " + typeId);
             }
