@@ -17,7 +17,7 @@ import java.util.Set;
 
 /**
  * Writes a GGUF v3 file: metadata of any GGUF value type, then tensors each starting at a multiple of
- * {@code general.alignment} (32 unless that key is set).
+ * {@code general.alignment} (32 unless that key is set, as a UINT32 power of two).
  *
  * <p>Tensor bytes are written straight into a memory mapping of the output file, so tensors larger than the
  * heap stream through the page cache, and regions a {@link TensorFiller} leaves untouched stay sparse.
@@ -181,9 +181,10 @@ public final class GgufWriter {
         if (e == null) {
             return DEFAULT_ALIGNMENT;
         }
-        long a = e.value instanceof Number n ? n.longValue() : -1;
+        long a = e.type == GgufValueType.UINT32 ? ((Number) e.value).longValue() : -1;
         if (a <= 0 || Long.bitCount(a) != 1) {
-            throw new IllegalArgumentException("general.alignment must be a power of two, got " + e.value);
+            throw new IllegalArgumentException("general.alignment must be a UINT32 power of two, got " + e.type
+                    + " " + e.value);
         }
         return a;
     }

@@ -190,6 +190,8 @@ class GgufFileTest {
         assertThrows(IllegalArgumentException.class,
                 () -> w.addTensor("t", GgmlType.F32, new long[]{1, 1, 1, 1, 1}, target -> {}));
         w.addTensor("t", GgmlType.F32, new long[]{1}, target -> {});
+        w.putInt32("general.alignment", 48);
+        assertThrows(IllegalArgumentException.class, () -> w.write(Path.of("never-written.gguf")));
         assertThrows(IllegalArgumentException.class, () -> w.addTensor("t", GgmlType.F32, new long[]{1}, target -> {}));
     }
 }
