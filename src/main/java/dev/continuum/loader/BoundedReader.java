@@ -39,6 +39,11 @@ final class BoundedReader {
         return segment.byteSize() - position;
     }
 
+    /** An error about this file: the message is prefixed with the file's name. */
+    ModelFormatException error(String message) {
+        return new ModelFormatException(source + ": " + message);
+    }
+
     /** Fails unless {@code bytes} more bytes can be read; {@code what} names the item for the message. */
     void require(long bytes, String what) {
         if (bytes < 0 || bytes > remaining()) {
@@ -90,9 +95,13 @@ final class BoundedReader {
     /** A GGUF string: a uint64 byte length then UTF-8 bytes. */
     String string(String what) {
         long len = i64(what + " length");
-        require(len, what);
+        // A corrupt length is far more likely than a truncated file, so say which number is wrong.
+        if (len < 0 || len > remaining()) {
+            throw error(what + " claims a length of " + len + " bytes, but only " + remaining()
+                    + " bytes are left in the file (offset " + position + ")");
+        }
         if (len > Integer.MAX_VALUE - 8) {
-            throw new ModelFormatException(source + ": " + what + " length " + len + " is absurd");
+            throw error(what + " length " + len + " is absurd");
         }
         byte[] bytes = new byte[(int) len];
         MemorySegment.copy(segment, ValueLayout.JAVA_BYTE, position, bytes, 0, bytes.length);

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -68,12 +69,12 @@ public final class GgufFile {
         }
         long tensorCount = in.i64("tensor count");
         long kvCount = in.i64("metadata count");
-        // Each tensor info takes at least 8+1+4+8+4+8 bytes, each key/value at least 8+1+4+1: counts beyond that
-        // cannot be honest, and checking first avoids allocating for them.
-        if (tensorCount < 0 || tensorCount > in.remaining() / 33) {
+        // Each tensor info takes at least 8+0+4+8+4+8 bytes (an empty name is legal), each key/value at least
+        // 8+0+4+1: counts beyond that cannot be honest, and checking first avoids allocating for them.
+        if (tensorCount < 0 || tensorCount > in.remaining() / 32) {
             throw new ModelFormatException(src + ": absurd tensor count " + tensorCount);
         }
-        if (kvCount < 0 || kvCount > in.remaining() / 14) {
+        if (kvCount < 0 || kvCount > in.remaining() / 13) {
             throw new ModelFormatException(src + ": absurd metadata count " + kvCount);
         }
         Map<String, Object> kv = new LinkedHashMap<>();
@@ -111,6 +112,8 @@ public final class GgufFile {
             }
             int typeId = in.i32("type of '" + name + "'");
             GgmlType type = GgmlType.byId(typeId);
+            // Known but unsupported types are accepted: a file may carry tensors the model never uses, and
+            // WeightTensor.of reports the ones it does use.
             if (type == null) {
                 throw new ModelFormatException(src + ": tensor '" + name + "' has unknown ggml type " + typeId);
             }
@@ -120,21 +123,25 @@ public final class GgufFile {
         long dataStart = alignUp(in.position(), alignment);
         Map<String, GgufTensorInfo> tensors = new LinkedHashMap<>();
         for (Raw r : raws) {
-            long elements;
-            try {
-                elements = 1;
-                for (long d : r.dims) {
-                    elements = Math.multiplyExact(elements, d);
-                }
-            } catch (ArithmeticException e) {
-                throw new ModelFormatException(src + ": tensor '" + r.name + "' has too many elements");
-            }
             if (r.dims[0] % r.type.blockSize != 0) {
                 throw new ModelFormatException(src + ": tensor '" + r.name + "' row length " + r.dims[0]
                         + " is not a multiple of the " + r.type + " block size " + r.type.blockSize);
             }
-            long bytes = r.type.bytesFor(elements);
-            if (r.relOffset < 0 || r.relOffset % alignment != 0) {
+            long bytes;
+            try {
+                long elements = 1;
+                for (long d : r.dims) {
+                    elements = Math.multiplyExact(elements, d);
+                }
+                bytes = r.type.bytesFor(elements);
+            } catch (ArithmeticException e) {
+                throw new ModelFormatException(src + ": tensor '" + r.name + "' " + Arrays.toString(r.dims)
+                        + " has too many elements (its size overflows 64 bits)");
+            }
+            if (r.relOffset < 0) {
+                throw new ModelFormatException(src + ": tensor '" + r.name + "' has negative offset " + r.relOffset);
+            }
+            if (r.relOffset % alignment != 0) {
                 throw new ModelFormatException(src + ": tensor '" + r.name + "' offset " + r.relOffset
                         + " is not aligned to " + alignment);
             }
@@ -163,13 +170,13 @@ public final class GgufFile {
             case 9 -> readArray(in, key, depth);
             case 10, 11 -> in.i64(what);
             case 12 -> in.f64(what);
-            default -> throw new ModelFormatException("metadata '" + key + "' has unknown value type " + type);
+            default -> throw in.error("metadata '" + key + "' has unknown value type " + type);
         };
     }
 
     private static Object readArray(BoundedReader in, String key, int depth) {
         if (depth >= MAX_ARRAY_NESTING) {
-            throw new ModelFormatException("metadata '" + key + "' nests arrays too deeply");
+            throw in.error("metadata '" + key + "' nests arrays too deeply");
         }
         int type = in.i32("array type of '" + key + "'");
         long count = in.i64("array length of '" + key + "'");
@@ -179,10 +186,10 @@ public final class GgufFile {
             case 4, 5, 6 -> 4;
             case 8, 10, 11, 12 -> 8;
             case 9 -> 12;
-            default -> throw new ModelFormatException("metadata '" + key + "' is an array of unknown type " + type);
+            default -> throw in.error("metadata '" + key + "' is an array of unknown type " + type);
         };
         if (count < 0 || count > in.remaining() / minBytes) {
-            throw new ModelFormatException("metadata '" + key + "' claims " + count + " elements, more than the file holds");
+            throw in.error("metadata '" + key + "' claims " + count + " array elements, more than the file holds");
         }
         int n = (int) count;
         String what = "element of '" + key + "'";
