@@ -19,7 +19,9 @@ import java.util.Optional;
  * <p>Templates see what Hugging Face passes: {@code messages} (maps with {@code role} and {@code content}),
  * {@code add_generation_prompt}, {@code bos_token}, {@code eos_token}, and the functions {@code raise_exception(msg)}
  * and {@code strftime_now(fmt)}. Common Python str methods ({@code strip}, {@code startswith}, {@code split}, ...) and
- * HF's {@code tojson} work; see {@link PythonStringMethods}.
+ * HF's {@code tojson} work; see {@link PythonStringMethods}. Known gaps against Python Jinja: booleans print as
+ * {@code true} not {@code True}, no {@code '%s' % x} formatting, no slice steps other than {@code [::-1]}, no negative
+ * string indexes, and {@code ~} binds as tightly as {@code +}.
  *
  * <p><b>Fallback</b>: a model without a template (null or blank) gets a plain format, one line per message,
  * {@code "<role>: <content>\n"}, then {@code "assistant:"} when a generation prompt is asked for. For example
@@ -65,7 +67,8 @@ public final class ChatTemplate {
 
     private static Node parse(String template) {
         // Jinja (keep_trailing_newline=False) drops one trailing newline of the source; many templates end with one.
-        String source = template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
+        String source = PythonSliceRewrite.rewrite(
+                template.endsWith("\n") ? template.substring(0, template.length() - 1) : template);
         JinjavaInterpreter interpreter = JinjaEnvironment.INSTANCE.newInterpreter(Map.of());
         Node root;
         try {

@@ -47,6 +47,8 @@ class PythonismsTest {
         "{{ bos_token }}{{ eos_token }}{{ add_generation_prompt }} ==> <s></s>true",
         "{{ 'a' + 'b' | upper }} ==> aB",
         "{{ 'a\\nb' }} ==> \"a\nb\"",
+        "{% for m in messages[::-1] %}{{ m.role }};{% endfor %} ==> user;system;",
+        "{{ '[::-1]' }}[::-1] ==> [::-1][::-1]",
     })
     void rendersLikeJinja(String template, String expected) {
         assertEquals(expected, render(template));
