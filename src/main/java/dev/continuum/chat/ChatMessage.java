@@ -1,5 +1,4 @@
 package dev.continuum.chat;
 
-/** One chat message. */
-public record ChatMessage(String role, String content) {
-}
+/** One turn of an OpenAI-style conversation: a role ("system", "user", "assistant", ...) and its text. */
+public record ChatMessage(String role, String content) {}
