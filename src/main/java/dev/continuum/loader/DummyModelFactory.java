@@ -26,7 +26,7 @@ public final class DummyModelFactory {
     }
 
     private static final Shape[] SHAPES = {
-            new Shape("tiny", 64, 2, 4, 2, 176, 512, 1024),
+            new Shape("tiny", 64, 2, 4, 2, 192, 512, 1024),
             new Shape("15m", 288, 6, 6, 6, 768, 32000, 2048),
             new Shape("110m", 768, 12, 12, 12, 2048, 32000, 2048),
             new Shape("1b", 2048, 22, 32, 4, 5632, 32000, 2048),

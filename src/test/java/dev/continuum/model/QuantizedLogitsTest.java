@@ -26,7 +26,7 @@ class QuantizedLogitsTest {
     @ValueSource(strings = {"dummy-15M-Q8_0.gguf", "dummy-15M-Q4_0.gguf"})
     void logitsMatchDequantizedFloatModel(String file) {
         String path = SharedTestData.require("models/dummy/" + file).toString();
-        try (LoadedModel m = ModelLoader.load(path, null); Arena arena = Arena.ofConfined();
+        try (LoadedModel m = ModelLoader.load(path, null); Arena arena = Arena.ofShared();
              ComputePool pool = ModelHarness.pool()) {
             GgmlType expected = file.contains("Q8_0") ? GgmlType.Q8_0 : GgmlType.Q4_0;
             assertEquals(expected, m.weights().layers()[0].down().type(), "the file really is " + expected);
