@@ -25,24 +25,9 @@ final class TopSelection {
     /** Moves the m best entries of idx[lo..hi] into idx[lo..lo+m). */
     private static void select(int[] idx, float[] p, int lo, int hi, int m) {
         while (lo < hi) {
-            int pivot = idx[(lo + hi) >>> 1];
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (before(p, idx[i], pivot)) {
-                    i++;
-                }
-                while (before(p, pivot, idx[j])) {
-                    j--;
-                }
-                if (i <= j) {
-                    int t = idx[i];
-                    idx[i] = idx[j];
-                    idx[j] = t;
-                    i++;
-                    j--;
-                }
-            }
+            long bounds = partition(idx, p, lo, hi);
+            int i = (int) (bounds >>> 32);
+            int j = (int) bounds;
             if (m - 1 <= j) {
                 hi = j;
             } else if (m - 1 >= i) {
@@ -67,24 +52,9 @@ final class TopSelection {
                 }
                 return;
             }
-            int pivot = idx[(lo + hi) >>> 1];
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (before(p, idx[i], pivot)) {
-                    i++;
-                }
-                while (before(p, pivot, idx[j])) {
-                    j--;
-                }
-                if (i <= j) {
-                    int t = idx[i];
-                    idx[i] = idx[j];
-                    idx[j] = t;
-                    i++;
-                    j--;
-                }
-            }
+            long bounds = partition(idx, p, lo, hi);
+            int i = (int) (bounds >>> 32);
+            int j = (int) bounds;
             if (j - lo < hi - i) {
                 sort(idx, p, lo, j);
                 lo = i;
@@ -93,5 +63,31 @@ final class TopSelection {
                 hi = j;
             }
         }
+    }
+
+    /**
+     * Hoare partition of idx[lo..hi] around its middle element; returns (i << 32) | (j & 0xffffffff) where
+     * idx[lo..j] come before and idx[i..hi] after the pivot. Packed in a long so nothing is allocated.
+     */
+    private static long partition(int[] idx, float[] p, int lo, int hi) {
+        int pivot = idx[(lo + hi) >>> 1];
+        int i = lo;
+        int j = hi;
+        while (i <= j) {
+            while (before(p, idx[i], pivot)) {
+                i++;
+            }
+            while (before(p, pivot, idx[j])) {
+                j--;
+            }
+            if (i <= j) {
+                int t = idx[i];
+                idx[i] = idx[j];
+                idx[j] = t;
+                i++;
+                j--;
+            }
+        }
+        return ((long) i << 32) | (j & 0xffffffffL);
     }
 }

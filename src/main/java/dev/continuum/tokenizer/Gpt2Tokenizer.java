@@ -11,33 +11,24 @@ import java.util.PriorityQueue;
  * text into words, each word's UTF-8 bytes are written as GPT-2 stand-in characters, and adjacent symbols merge
  * in the order of the merge list.
  */
-public final class Gpt2Tokenizer implements Tokenizer {
-    private final Vocabulary vocab;
+public final class Gpt2Tokenizer extends VocabularyTokenizer {
     private final StringToIntMap mergeRanks;
     private final PreTokenizer preTokenizer;
     private final boolean ignoreMerges;
-    private final int bosId;
-    private final int eosId;
-    private final boolean addBos;
-    private final byte[][] bytesById;
-    private final SpecialTokenSplitter splitter;
 
     /**
      * @param merges the merge list, each entry two symbols separated by one space, highest priority first
      * @param pre the {@code tokenizer.ggml.pre} value choosing the pre-tokenizer (null for "default")
      */
     public Gpt2Tokenizer(Vocabulary vocab, String[] merges, String pre, int bosId, int eosId, boolean addBos) {
+        super(vocab, bosId, eosId, addBos);
         if (merges == null) {
             throw new ModelFormatException("gpt2 tokenizer has no tokenizer.ggml.merges");
         }
-        this.vocab = vocab;
         this.preTokenizer = PreTokenizer.forName(pre);
         // Llama 3's tokenizer takes a word that is itself a token whole, whatever the merges would do.
         this.ignoreMerges = preTokenizer.name().startsWith("llama") || preTokenizer.name().equals("dbrx")
                 || preTokenizer.name().equals("smaug-bpe");
-        this.bosId = vocab.checkedId("BOS token id", bosId);
-        this.eosId = vocab.checkedId("EOS token id", eosId);
-        this.addBos = addBos;
         mergeRanks = new StringToIntMap(merges.length);
         for (int rank = merges.length - 1; rank >= 0; rank--) {
             String merge = merges[rank];
@@ -47,51 +38,18 @@ public final class Gpt2Tokenizer implements Tokenizer {
             }
             mergeRanks.put(merge, rank); // iterating backwards keeps the first rank of a duplicate
         }
-        bytesById = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) {
             bytesById[id] = renderedBytes(id);
         }
-        splitter = new SpecialTokenSplitter(vocab);
     }
 
-    public Vocabulary vocabulary() {
-        return vocab;
-    }
 
-    @Override
-    public int vocabSize() {
-        return vocab.size();
-    }
 
-    @Override
-    public int bosId() {
-        return bosId;
-    }
 
-    @Override
-    public int eosId() {
-        return eosId;
-    }
 
-    @Override
-    public boolean addBos() {
-        return addBos;
-    }
 
-    @Override
-    public String piece(int id) {
-        return vocab.piece(id);
-    }
 
-    @Override
-    public boolean isControl(int id) {
-        return vocab.type(id) == TokenType.CONTROL;
-    }
 
-    @Override
-    public byte[] tokenBytes(int id) {
-        return bytesById[id];
-    }
 
     @Override
     public int[] encode(String text, boolean parseSpecial) {

@@ -8,25 +8,16 @@ import java.util.PriorityQueue;
  * The SentencePiece-style tokenizer of Llama models (llama.cpp's SPM tokenizer): pieces merge pairwise by
  * highest vocabulary score, and characters that end up in no piece fall back to {@code <0xNN>} byte tokens.
  */
-public final class SentencePieceTokenizer implements Tokenizer {
+public final class SentencePieceTokenizer extends VocabularyTokenizer {
     static final char SPACE_MARKER = '\u2581';
 
-    private final Vocabulary vocab;
-    private final int bosId;
-    private final int eosId;
-    private final boolean addBos;
     private final boolean addSpacePrefix;
     private final int[] byteIds = new int[256];
-    private final byte[][] bytesById;
-    private final SpecialTokenSplitter splitter;
 
     public SentencePieceTokenizer(Vocabulary vocab, int bosId, int eosId, int unknownId, boolean addBos,
             boolean addSpacePrefix) {
-        this.vocab = vocab;
-        this.bosId = vocab.checkedId("BOS token id", bosId);
-        this.eosId = vocab.checkedId("EOS token id", eosId);
+        super(vocab, bosId, eosId, addBos);
         vocab.checkedId("unknown token id", unknownId);
-        this.addBos = addBos;
         this.addSpacePrefix = addSpacePrefix;
         for (int b = 0; b < 256; b++) {
             int id = vocab.id(String.format("<0x%02X>", b));
@@ -35,51 +26,18 @@ public final class SentencePieceTokenizer implements Tokenizer {
             }
             byteIds[b] = id >= 0 ? id : unknownId;
         }
-        bytesById = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) {
             bytesById[id] = renderedBytes(id);
         }
-        splitter = new SpecialTokenSplitter(vocab);
     }
 
-    public Vocabulary vocabulary() {
-        return vocab;
-    }
 
-    @Override
-    public int vocabSize() {
-        return vocab.size();
-    }
 
-    @Override
-    public int bosId() {
-        return bosId;
-    }
 
-    @Override
-    public int eosId() {
-        return eosId;
-    }
 
-    @Override
-    public boolean addBos() {
-        return addBos;
-    }
 
-    @Override
-    public String piece(int id) {
-        return vocab.piece(id);
-    }
 
-    @Override
-    public boolean isControl(int id) {
-        return vocab.type(id) == TokenType.CONTROL;
-    }
 
-    @Override
-    public byte[] tokenBytes(int id) {
-        return bytesById[id];
-    }
 
     @Override
     public int[] encode(String text, boolean parseSpecial) {

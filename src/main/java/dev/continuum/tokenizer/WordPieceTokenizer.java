@@ -11,24 +11,14 @@ import java.util.List;
  * CJK characters, then the longest vocabulary match from the left; a word that cannot be covered becomes
  * the unknown token.
  */
-public final class WordPieceTokenizer implements Tokenizer {
-    private final Vocabulary vocab;
-    private final int bosId;
-    private final int eosId;
+public final class WordPieceTokenizer extends VocabularyTokenizer {
     private final int unknownId;
-    private final boolean addBos;
     private final int maxTokenLength;
-    private final byte[][] bytesById;
-    private final SpecialTokenSplitter splitter;
 
     public WordPieceTokenizer(Vocabulary vocab, int bosId, int eosId, int unknownId, boolean addBos) {
-        this.vocab = vocab;
-        this.bosId = vocab.checkedId("BOS token id", bosId);
-        this.eosId = vocab.checkedId("EOS token id", eosId);
+        super(vocab, bosId, eosId, addBos);
         this.unknownId = vocab.checkedId("unknown token id", unknownId);
-        this.addBos = addBos;
         int longest = 0;
-        bytesById = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) {
             longest = Math.max(longest, vocab.piece(id).length());
             int type = vocab.type(id);
@@ -37,43 +27,14 @@ public final class WordPieceTokenizer implements Tokenizer {
                     : type == TokenType.USER_DEFINED ? vocab.piece(id).getBytes(StandardCharsets.UTF_8) : new byte[0];
         }
         maxTokenLength = longest;
-        splitter = new SpecialTokenSplitter(vocab);
     }
 
-    @Override
-    public int vocabSize() {
-        return vocab.size();
-    }
 
-    @Override
-    public int bosId() {
-        return bosId;
-    }
 
-    @Override
-    public int eosId() {
-        return eosId;
-    }
 
-    @Override
-    public boolean addBos() {
-        return addBos;
-    }
 
-    @Override
-    public String piece(int id) {
-        return vocab.piece(id);
-    }
 
-    @Override
-    public boolean isControl(int id) {
-        return vocab.type(id) == TokenType.CONTROL;
-    }
 
-    @Override
-    public byte[] tokenBytes(int id) {
-        return bytesById[id];
-    }
 
     @Override
     public int[] encode(String text, boolean parseSpecial) {
