@@ -3,10 +3,8 @@ package dev.continuum.loader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -17,8 +15,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A parsed GGUF file (v2 or v3): its metadata, tensor directory and the whole file memory-mapped read-only.
- * The mapping lives in the arena given at open time and stays valid until that arena closes.
+ * A parsed GGUF file (v2 or v3): its metadata, tensor directory and the whole file memory-mapped copy-on-write
+ * (the file itself is never written; the weight kernels repack tensors in place in the process's private copy of
+ * their pages). The mapping lives in the arena given at open time and stays valid until that arena closes.
  */
 public final class GgufFile {
     private static final int MAGIC = 0x46554747; // "GGUF" little-endian
@@ -47,9 +46,8 @@ public final class GgufFile {
         if (!Files.isRegularFile(path)) {
             throw new ModelFormatException(path + ": no such model file");
         }
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment segment = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            return parse(path, segment);
+        try {
+            return parse(path, FileMapping.map(path, arena));
         } catch (IOException e) {
             throw new ModelFormatException(path + ": cannot read: " + e.getMessage(), e);
         }

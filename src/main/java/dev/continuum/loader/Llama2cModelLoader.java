@@ -13,10 +13,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Loads a llama2.c checkpoint (the "v0" float32 format of run.c: a 7-int header, then every weight in a fixed
@@ -38,8 +36,8 @@ public final class Llama2cModelLoader {
                     + ": a llama2.c checkpoint needs its tokenizer file (--tokenizer), not found: " + tokenizerPath);
         }
         Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(checkpoint, StandardOpenOption.READ)) {
-            MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+        try {
+            MemorySegment file = FileMapping.map(checkpoint, arena);
             return build(checkpoint, file, tokenizerPath, arena);
         } catch (IOException e) {
             arena.close();

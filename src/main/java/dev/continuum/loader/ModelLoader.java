@@ -1,5 +1,7 @@
 package dev.continuum.loader;
 
+import dev.continuum.model.LlamaWeights;
+
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -11,7 +13,20 @@ public final class ModelLoader {
     private ModelLoader() {
     }
 
+    /** Loads the model with its weights repacked for the vector kernels (see {@link LlamaWeights#interleaved}). */
     public static LoadedModel load(String spec, Path tokenizer) {
+        LoadedModel m = loadAsStored(spec, tokenizer);
+        try {
+            return new LoadedModel(m.name(), m.description(), m.config(), m.weights().interleaved(), m.tokenizer(),
+                    m.chatTemplate(), m.arena());
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** Loads the model with its weights in the file's row-major layout. */
+    public static LoadedModel loadAsStored(String spec, Path tokenizer) {
         if (spec == null || spec.isBlank()) {
             throw new ModelFormatException("no model given");
         }

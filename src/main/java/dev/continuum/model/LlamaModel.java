@@ -16,6 +16,8 @@ public final class LlamaModel {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final ComputePool pool;
+    private final MatMul matmul;
+    private final AttentionTask attention = new AttentionTask();
     private final Rope rope;
     private final float attentionScale;
 
@@ -36,6 +38,7 @@ public final class LlamaModel {
         this.config = config;
         this.weights = weights;
         this.pool = pool;
+        this.matmul = new MatMul(pool);
         this.rope = new Rope(config);
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
@@ -76,7 +79,7 @@ public final class LlamaModel {
         for (int j = 0; j < logitCount; j++) {
             RmsNorm.apply(xb, j * dim, x, logitRows[j] * dim, weights.outputNorm(), dim, config.rmsEps());
         }
-        MatMul.matmul(weights.output(), xb, logitCount, logits, pool);
+        matmul.multiply(weights.output(), xb, logitCount, logits);
     }
 
     private void layer(int l, LayerWeights w, int n, int[] positions, int[] sequences, KvCache kv) {
@@ -89,9 +92,9 @@ public final class LlamaModel {
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
         }
-        MatMul.matmul(w.wq(), xb, n, q, pool);
-        MatMul.matmul(w.wk(), xb, n, k, pool);
-        MatMul.matmul(w.wv(), xb, n, v, pool);
+        matmul.multiply(w.wq(), xb, n, q);
+        matmul.multiply(w.wk(), xb, n, k);
+        matmul.multiply(w.wv(), xb, n, v);
         addBias(q, w.bq(), n, qDim);
         addBias(k, w.bk(), n, kvDim);
         addBias(v, w.bv(), n, kvDim);
@@ -107,31 +110,58 @@ public final class LlamaModel {
             System.arraycopy(v, i * kvDim, values, slot * kvDim, kvDim);
         }
 
-        int heads = config.heads();
-        int group = heads / config.kvHeads();
-        pool.parallelFor(n * heads, (from, to) -> {
-            for (int item = from; item < to; item++) {
-                int i = item / heads;
-                int h = item % heads;
-                Attention.head(q, i * qDim + h * headDim, kv, l, sequences[i], positions[i], h / group, headDim,
-                        attentionScale, att, i * qDim + h * headDim);
-            }
-        });
-        MatMul.matmul(w.wo(), att, n, xb, pool);
+        attention.run(l, n, positions, sequences, kv);
+        matmul.multiply(w.wo(), att, n, xb);
         addInto(x, xb, n * dim);
 
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
         }
-        MatMul.matmul(w.gate(), xb, n, hb, pool);
-        MatMul.matmul(w.up(), xb, n, hb2, pool);
+        matmul.multiply(w.gate(), xb, n, hb);
+        matmul.multiply(w.up(), xb, n, hb2);
         int ffn = n * config.ffnDim();
         for (int i = 0; i < ffn; i++) {
             float g = hb[i];
             hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
         }
-        MatMul.matmul(w.down(), hb, n, xb, pool);
+        matmul.multiply(w.down(), hb, n, xb);
         addInto(x, xb, n * dim);
+    }
+
+    /** Attention of every (token, query head) pair, split across the pool; reused so a step allocates nothing. */
+    private final class AttentionTask implements ComputePool.RangeBody {
+        private int layer;
+        private int[] positions;
+        private int[] sequences;
+        private KvCache kv;
+
+        void run(int layer, int n, int[] positions, int[] sequences, KvCache kv) {
+            this.layer = layer;
+            this.positions = positions;
+            this.sequences = sequences;
+            this.kv = kv;
+            try {
+                pool.parallelFor(n * config.heads(), this);
+            } finally {
+                this.positions = null;
+                this.sequences = null;
+                this.kv = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int from, int to) {
+            int heads = config.heads();
+            int group = heads / config.kvHeads();
+            int headDim = config.headDim();
+            int qDim = config.qDim();
+            for (int item = from; item < to; item++) {
+                int i = item / heads;
+                int h = item % heads;
+                Attention.head(q, i * qDim + h * headDim, kv, layer, sequences[i], positions[i], h / group, headDim,
+                        attentionScale, att, i * qDim + h * headDim);
+            }
+        }
     }
 
     private static void addBias(float[] out, float[] bias, int n, int width) {

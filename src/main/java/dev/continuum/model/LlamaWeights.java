@@ -2,6 +2,33 @@ package dev.continuum.model;
 
 import dev.continuum.tensor.WeightTensor;
 
+import java.util.IdentityHashMap;
+import java.util.Map;
+
 /** All weights of a Llama-family model; {@code output} is the token embedding itself when tied. */
 public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, float[] outputNorm, WeightTensor output) {
+
+    /**
+     * These weights with every matrix the forward pass multiplies repacked in place into the layout the vector
+     * kernels read ({@link WeightTensor#interleaved}); the token embedding is repacked only when it is also the
+     * output matrix. The original tensors must not be used afterwards.
+     */
+    public LlamaWeights interleaved() {
+        Map<WeightTensor, WeightTensor> done = new IdentityHashMap<>();
+        LayerWeights[] repacked = new LayerWeights[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            LayerWeights w = layers[l];
+            repacked[l] = new LayerWeights(w.attnNorm(),
+                    repack(done, w.wq()), repack(done, w.wk()), repack(done, w.wv()),
+                    w.bq(), w.bk(), w.bv(),
+                    repack(done, w.wo()), w.ffnNorm(),
+                    repack(done, w.gate()), repack(done, w.up()), repack(done, w.down()));
+        }
+        WeightTensor out = repack(done, output);
+        return new LlamaWeights(done.getOrDefault(tokenEmbedding, tokenEmbedding), repacked, outputNorm, out);
+    }
+
+    private static WeightTensor repack(Map<WeightTensor, WeightTensor> done, WeightTensor t) {
+        return done.computeIfAbsent(t, WeightTensor::interleaved);
+    }
 }

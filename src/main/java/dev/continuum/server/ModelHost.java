@@ -83,7 +83,7 @@ public class ModelHost {
             state = State.READY;
             LOG.infof("Ready after %.2f s, serving '%s'", (System.nanoTime() - start) / 1e9, servedName);
         } catch (RuntimeException | OutOfMemoryError e) {
-            failure = e.getMessage();
+            failure = e.getMessage() != null ? e.getMessage() : e.toString();
             state = State.FAILED;
             LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
         }

@@ -1,11 +1,6 @@
 package dev.continuum.tensor;
 
 import dev.continuum.loader.GgmlType;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,8 +17,8 @@ public final class BF16Tensor extends WeightTensor {
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    BF16Tensor(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
+    BF16Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -32,78 +27,54 @@ public final class BF16Tensor extends WeightTensor {
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return VectorSupport.ENABLED ? dotVector(row, x, xOffset) : dotScalar(row, x, xOffset);
+    int scaleBytes() {
+        return 0;
     }
 
     @Override
-    float dotScalar(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return dotScalar(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
+    int tileUnits() {
+        return TILE;
     }
 
     @Override
-    float dotVector(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return Vectorized.dot(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
-    }
-
-    @Override
-    public void dequantizeRow(int row, float[] out, int outOffset) {
-        long base = (long) row * cols * Short.BYTES;
-        for (int j = 0; j < cols; j++) {
-            out[outOffset + j] = bf16ToFloat(data.get(SHORT_LE, base + (long) j * Short.BYTES));
-        }
+    int unitBytes() {
+        return Short.BYTES;
     }
 
     static float bf16ToFloat(short bits) {
         return Float.intBitsToFloat(bits << 16);
     }
 
-    static float dotScalar(MemorySegment w, long base, int n, float[] x, int xo) {
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            sum += bf16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
-        }
-        return sum;
+    @Override
+    float weight(int row, int col) {
+        return bf16ToFloat(data.get(SHORT_LE, unitOffset(row, col / TILE, col % TILE)));
     }
 
-    /**
-     * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
-     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
-     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
-     */
-    static final class Vectorized {
-        private Vectorized() {
-        }
+    @Override
+    float scale(int row, int tile) {
+        return 1f;
+    }
 
-        static float dot(MemorySegment w, long base, int n, float[] x, int xo) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            int lanes = f.length();
-            FloatVector acc0 = FloatVector.zero(f);
-            FloatVector acc1 = FloatVector.zero(f);
-            int step = 2 * lanes;
-            int j = 0;
-            for (; j <= n - step; j += step) {
-                long o = base + (long) j * Short.BYTES;
-                acc0 = load(w, o).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-                acc1 = load(w, o + lanes * 2L).fma(FloatVector.fromArray(f, x, xo + j + lanes), acc1);
+    @Override
+    float dotRowMajor(int row, float[] x, int xo) {
+        long base = (long) row * cols * Short.BYTES;
+        float total = 0f;
+        for (int t = 0; t < cols; t += TILE) {
+            float p = 0f;
+            int end = Math.min(cols, t + TILE);
+            for (int j = t; j < end; j++) {
+                p = Math.fma(bf16ToFloat(data.get(SHORT_LE, base + (long) j * Short.BYTES)), x[xo + j], p);
             }
-            for (; j <= n - lanes; j += lanes) {
-                acc0 = load(w, base + (long) j * Short.BYTES).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-            }
-            float sum = VectorShapes.sumLanes(acc0.add(acc1));
-            for (; j < n; j++) {
-                sum += bf16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
-            }
-            return sum;
+            total += p;
         }
+        return total;
+    }
 
-        /** One float vector of weights: widen the shorts to ints (sign extension is shifted out) and move them up. */
-        private static FloatVector load(MemorySegment w, long offset) {
-            ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset, ByteOrder.LITTLE_ENDIAN);
-            IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0);
-            return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    @Override
+    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
+        long base = tileOffset(group, tile);
+        for (int i = 0; i < TILE * Interleaving.GROUP; i++) {
+            w[wo + i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);
         }
     }
 }

@@ -1,34 +1,46 @@
 package dev.continuum.tensor;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * The fixed pool of compute threads that kernels split their work across, owned by the engine rather than the
+ * The fixed set of compute threads that kernels split their work across, owned by the engine rather than the
  * JDK's common pool so request handling can never starve it (or be starved by it).
+ *
+ * <p>A forward pass hands out hundreds of short jobs (one per matrix), so handing one out must cost microseconds,
+ * not the tens of microseconds of an executor: workers spin on a generation counter for a while after each job
+ * and only then park, the caller runs the first share itself, and nothing is allocated per job.
  */
 public final class ComputePool implements AutoCloseable {
-    /** A body run over the half-open index range {@code [from, to)}. */
+    /** A body run over the half-open index range {@code [from, to)} by thread {@code worker} (0 = the caller). */
     @FunctionalInterface
     public interface RangeBody {
-        void run(int from, int to);
+        void run(int worker, int from, int to);
     }
 
-    private static final int MIN_CHUNK = 16;
+    /** How long an idle worker spins before parking; a decode step's gap between jobs is far shorter. */
+    private static final long SPIN_NANOS = 2_000_000L;
 
     private final int threads;
-    private final ExecutorService executor;
+    private final Worker[] workers;
+    private final AtomicInteger pending = new AtomicInteger();
+
+    // The current job: body and n are published by the volatile write of state, which packs the job's generation
+    // with its share count so that a worker never pairs one job's generation with another's share count.
+    private RangeBody body;
+    private int n;
+    private int parts;
+    private volatile long state;
+    private volatile Throwable failure;
+    private volatile boolean closed;
 
     public ComputePool(int threads) {
         this.threads = Math.max(1, threads);
-        AtomicInteger n = new AtomicInteger();
-        this.executor = this.threads == 1 ? null : Executors.newFixedThreadPool(this.threads - 1, r -> {
-            Thread t = new Thread(r, "continuum-compute-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.workers = new Worker[this.threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(i + 1);
+            workers[i].thread.start();
+        }
     }
 
     /** A pool with one thread per available core. */
@@ -40,36 +52,127 @@ public final class ComputePool implements AutoCloseable {
         return threads;
     }
 
-    /** Runs {@code body} over {@code [0, n)} split into one contiguous chunk per thread; the caller takes one. */
+    /**
+     * Runs {@code body} over {@code [0, n)} split into at most one contiguous share per thread, the caller taking
+     * the first, and returns when all shares are done. Not reentrant: one caller at a time.
+     */
     public void parallelFor(int n, RangeBody body) {
-        int parts = Math.min(threads, Math.max(1, n / MIN_CHUNK));
+        int parts = Math.min(threads, n);
         if (parts <= 1) {
-            body.run(0, n);
+            if (n > 0) {
+                body.run(0, 0, n);
+            }
             return;
         }
-        Future<?>[] futures = new Future<?>[parts - 1];
-        for (int p = 1; p < parts; p++) {
-            int from = (int) ((long) n * p / parts);
-            int to = (int) ((long) n * (p + 1) / parts);
-            futures[p - 1] = executor.submit(() -> body.run(from, to));
+        if (closed) {
+            throw new IllegalStateException("compute pool is closed");
         }
-        body.run(0, (int) ((long) n / parts));
-        for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while computing", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                throw new IllegalStateException("compute task failed", e.getCause());
-            }
+        this.body = body;
+        this.n = n;
+        this.parts = parts;
+        this.failure = null;
+        pending.set(parts - 1);
+        state = ((state >>> 16) + 1) << 16 | parts;
+        for (int i = 0; i < parts - 1; i++) {
+            workers[i].wake();
         }
+        Throwable own = null;
+        try {
+            body.run(0, 0, share(0));
+        } catch (Throwable t) {
+            own = t;
+        }
+        while (pending.get() != 0) {
+            Thread.onSpinWait();
+        }
+        this.body = null;
+        Throwable t = own != null ? own : failure;
+        if (t instanceof RuntimeException re) {
+            throw re;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        if (t != null) {
+            throw new IllegalStateException("compute task failed", t);
+        }
+    }
+
+    /** End of share {@code p}; share {@code p} starts where share {@code p - 1} ends. */
+    private int share(int p) {
+        return (int) ((long) n * (p + 1) / parts);
     }
 
     @Override
     public void close() {
-        if (executor != null) {
-            executor.shutdownNow();
+        closed = true;
+        for (Worker w : workers) {
+            LockSupport.unpark(w.thread);
+        }
+    }
+
+    private final class Worker implements Runnable {
+        private final int index;
+        private final Thread thread;
+        private volatile boolean parked;
+        private long seen;
+
+        Worker(int index) {
+            this.index = index;
+            this.thread = new Thread(this, "continuum-compute-" + index);
+            this.thread.setDaemon(true);
+        }
+
+        void wake() {
+            if (parked) {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        @Override
+        public void run() {
+            while (!closed) {
+                long job = awaitJob();
+                if (job < 0) {
+                    return;
+                }
+                seen = job;
+                int jobParts = (int) (job & 0xffff);
+                if (index >= jobParts) {
+                    continue; // this job has fewer shares than threads
+                }
+                try {
+                    body.run(index, share(index - 1), share(index));
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    pending.decrementAndGet();
+                }
+            }
+        }
+
+        /** Spins, then parks, until a new job is published; returns its state, or -1 when the pool closes. */
+        private long awaitJob() {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            while (true) {
+                long job = state;
+                if (job != seen) {
+                    return job;
+                }
+                if (closed) {
+                    return -1;
+                }
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                parked = true;
+                if (state == seen && !closed) {
+                    LockSupport.park(this);
+                }
+                parked = false;
+                spinUntil = System.nanoTime() + SPIN_NANOS;
+            }
         }
     }
 }

@@ -6,7 +6,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,8 +21,8 @@ public final class F16Tensor extends WeightTensor {
     private static final int REBIAS = (127 - 15) << 23;
     private static final int SUBNORMAL_MAGIC = (127 - 15 + 1) << 23; // the float 2^-14
 
-    F16Tensor(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
+    F16Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -32,70 +31,64 @@ public final class F16Tensor extends WeightTensor {
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return VectorSupport.ENABLED ? dotVector(row, x, xOffset) : dotScalar(row, x, xOffset);
+    int scaleBytes() {
+        return 0;
     }
 
     @Override
-    float dotScalar(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return dotScalar(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
+    int tileUnits() {
+        return TILE;
     }
 
     @Override
-    float dotVector(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return Vectorized.dot(data, (long) row * cols * Short.BYTES, cols, x, xOffset);
+    int unitBytes() {
+        return Short.BYTES;
     }
 
     @Override
-    public void dequantizeRow(int row, float[] out, int outOffset) {
+    float weight(int row, int col) {
+        return Float.float16ToFloat(data.get(SHORT_LE, unitOffset(row, col / TILE, col % TILE)));
+    }
+
+    @Override
+    float scale(int row, int tile) {
+        return 1f;
+    }
+
+    @Override
+    float dotRowMajor(int row, float[] x, int xo) {
         long base = (long) row * cols * Short.BYTES;
-        for (int j = 0; j < cols; j++) {
-            out[outOffset + j] = Float.float16ToFloat(data.get(SHORT_LE, base + (long) j * Short.BYTES));
+        float total = 0f;
+        for (int t = 0; t < cols; t += TILE) {
+            float p = 0f;
+            int end = Math.min(cols, t + TILE);
+            for (int j = t; j < end; j++) {
+                p = Math.fma(Float.float16ToFloat(data.get(SHORT_LE, base + (long) j * Short.BYTES)), x[xo + j], p);
+            }
+            total += p;
         }
+        return total;
     }
 
-    static float dotScalar(MemorySegment w, long base, int n, float[] x, int xo) {
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            sum += Float.float16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
+    @Override
+    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
+        long base = tileOffset(group, tile);
+        // A plain loop: C2 vectorizes it into hardware half-to-float conversions, which the Vector API lacks.
+        for (int i = 0; i < TILE * Interleaving.GROUP; i++) {
+            w[wo + i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));
         }
-        return sum;
     }
 
     /**
-     * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
-     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
-     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
+     * Vector API helpers, kept in a nested class because verifying code that uses vector types loads
+     * {@code jdk.incubator.vector}: this way the outer class still links on a JVM started without that module.
      */
     static final class Vectorized {
         private Vectorized() {
         }
 
-        static float dot(MemorySegment w, long base, int n, float[] x, int xo) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            int lanes = f.length();
-            FloatVector acc0 = FloatVector.zero(f);
-            FloatVector acc1 = FloatVector.zero(f);
-            int step = 2 * lanes;
-            int j = 0;
-            for (; j <= n - step; j += step) {
-                long o = base + (long) j * Short.BYTES;
-                acc0 = load(w, o).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-                acc1 = load(w, o + lanes * 2L).fma(FloatVector.fromArray(f, x, xo + j + lanes), acc1);
-            }
-            for (; j <= n - lanes; j += lanes) {
-                acc0 = load(w, base + (long) j * Short.BYTES).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-            }
-            float sum = VectorShapes.sumLanes(acc0.add(acc1));
-            for (; j < n; j++) {
-                sum += Float.float16ToFloat(w.get(SHORT_LE, base + (long) j * Short.BYTES)) * x[xo + j];
-            }
-            return sum;
-        }
-
-        private static FloatVector load(MemorySegment w, long offset) {
+        /** {@code lanes} float16 values at {@code offset}, converted exactly. */
+        static FloatVector load(MemorySegment w, long offset) {
             ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset, ByteOrder.LITTLE_ENDIAN);
             return toFloats((IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0));
         }

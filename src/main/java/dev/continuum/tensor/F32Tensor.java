@@ -1,8 +1,6 @@
 package dev.continuum.tensor;
 
 import dev.continuum.loader.GgmlType;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -13,8 +11,8 @@ public final class F32Tensor extends WeightTensor {
     private static final ValueLayout.OfFloat FLOAT_LE =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    F32Tensor(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
+    F32Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -23,76 +21,47 @@ public final class F32Tensor extends WeightTensor {
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return VectorSupport.ENABLED ? dotVector(row, x, xOffset) : dotScalar(row, x, xOffset);
+    int scaleBytes() {
+        return 0;
     }
 
     @Override
-    float dotScalar(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return dotScalar(data, (long) row * cols * Float.BYTES, cols, x, xOffset);
+    int tileUnits() {
+        return TILE;
     }
 
     @Override
-    float dotVector(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return Vectorized.dot(data, (long) row * cols * Float.BYTES, cols, x, xOffset);
+    int unitBytes() {
+        return Float.BYTES;
     }
 
     @Override
-    public void dequantizeRow(int row, float[] out, int outOffset) {
+    float weight(int row, int col) {
+        return data.get(FLOAT_LE, unitOffset(row, col / TILE, col % TILE));
+    }
+
+    @Override
+    float scale(int row, int tile) {
+        return 1f;
+    }
+
+    @Override
+    float dotRowMajor(int row, float[] x, int xo) {
         long base = (long) row * cols * Float.BYTES;
-        for (int j = 0; j < cols; j++) {
-            out[outOffset + j] = data.get(FLOAT_LE, base + (long) j * Float.BYTES);
+        float total = 0f;
+        for (int t = 0; t < cols; t += TILE) {
+            float p = 0f;
+            int end = Math.min(cols, t + TILE);
+            for (int j = t; j < end; j++) {
+                p = Math.fma(data.get(FLOAT_LE, base + (long) j * Float.BYTES), x[xo + j], p);
+            }
+            total += p;
         }
+        return total;
     }
 
-    static float dotScalar(MemorySegment w, long base, int n, float[] x, int xo) {
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            sum += w.get(FLOAT_LE, base + (long) j * Float.BYTES) * x[xo + j];
-        }
-        return sum;
-    }
-
-    /**
-     * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
-     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
-     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
-     */
-    static final class Vectorized {
-        private Vectorized() {
-        }
-
-        static float dot(MemorySegment w, long base, int n, float[] x, int xo) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            int lanes = f.length();
-            // Four independent accumulators hide the FMA latency; which one an element lands in depends only on j.
-            FloatVector acc0 = FloatVector.zero(f);
-            FloatVector acc1 = FloatVector.zero(f);
-            FloatVector acc2 = FloatVector.zero(f);
-            FloatVector acc3 = FloatVector.zero(f);
-            int step = 4 * lanes;
-            int j = 0;
-            for (; j <= n - step; j += step) {
-                long o = base + (long) j * Float.BYTES;
-                acc0 = load(w, o, f).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-                acc1 = load(w, o + lanes * 4L, f).fma(FloatVector.fromArray(f, x, xo + j + lanes), acc1);
-                acc2 = load(w, o + lanes * 8L, f).fma(FloatVector.fromArray(f, x, xo + j + 2 * lanes), acc2);
-                acc3 = load(w, o + lanes * 12L, f).fma(FloatVector.fromArray(f, x, xo + j + 3 * lanes), acc3);
-            }
-            for (; j <= n - lanes; j += lanes) {
-                acc0 = load(w, base + (long) j * Float.BYTES, f).fma(FloatVector.fromArray(f, x, xo + j), acc0);
-            }
-            float sum = VectorShapes.sumLanes(acc0.add(acc1).add(acc2.add(acc3)));
-            for (; j < n; j++) {
-                sum += w.get(FLOAT_LE, base + (long) j * Float.BYTES) * x[xo + j];
-            }
-            return sum;
-        }
-
-        private static FloatVector load(MemorySegment w, long offset, VectorSpecies<Float> f) {
-            return FloatVector.fromMemorySegment(f, w, offset, ByteOrder.LITTLE_ENDIAN);
-        }
+    @Override
+    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
+        MemorySegment.copy(data, FLOAT_LE, tileOffset(group, tile), w, wo, TILE * Interleaving.GROUP);
     }
 }

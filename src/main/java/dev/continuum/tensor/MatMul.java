@@ -1,17 +1,52 @@
 package dev.continuum.tensor;
 
-/** Linear layers over a block of token rows: {@code out[t][r] = dot(W row r, x[t])}. */
-public final class MatMul {
-    private MatMul() {
+import java.util.Arrays;
+
+/**
+ * Linear layers over a block of token rows, {@code out[t][r] = dot(W row r, x[t])}, split across a
+ * {@link ComputePool} by sets of interleaved rows.
+ *
+ * <p>One token through a quantized matrix takes the format's fused kernel, which widens each weight in registers
+ * on its way to the FMA. Several tokens take the tiled path: each 32-column tile of a set is decoded to floats
+ * once into a per-thread scratch buffer and then multiplied by the tokens four at a time ({@link TileKernel}), so
+ * the weights cross the memory bus once per step whatever the batch. Rows outside the interleaved sets use the
+ * tensor's scalar {@link WeightTensor#dot}. All paths produce the same bits for a row (see {@link WeightTensor}),
+ * so a token's outputs do not depend on the batch it came in or on the thread split.
+ *
+ * <p>Not thread-safe: one caller (the engine thread) at a time. Reusable scratch, no allocation per call.
+ */
+public final class MatMul implements ComputePool.RangeBody {
+    private static final int G = Interleaving.GROUP;
+
+    private final ComputePool pool;
+    private final float[][] tiles;
+    private final float[][] scales;
+    private float[] ordered = new float[0];
+
+    // The current call, read by the pool's threads after the pool publishes the job.
+    private WeightTensor w;
+    private float[] x;
+    private float[] xKernel;
+    private int tokens;
+    private float[] out;
+    private int sets;
+
+    public MatMul(ComputePool pool) {
+        this.pool = pool;
+        this.tiles = new float[pool.threads()][Interleaving.SET_GROUPS * WeightTensor.TILE * G];
+        this.scales = new float[pool.threads()][Interleaving.SET_GROUPS * G];
+    }
+
+    /** One-off convenience for tests and tools; the engine keeps one {@code MatMul} per model. */
+    public static void matmul(WeightTensor w, float[] x, int tokens, float[] out, ComputePool pool) {
+        new MatMul(pool).multiply(w, x, tokens, out);
     }
 
     /**
      * For each of {@code tokens} activation rows {@code x[t*w.cols ..]}, writes {@code w.rows} outputs to
-     * {@code out[t*w.rows ..]}. Each output element is one {@link WeightTensor#dot} call, whose bits depend only on
-     * the weight row and that token's activations, so a sequence's results do not depend on what else shares the
-     * batch or on how the rows are split across threads.
+     * {@code out[t*w.rows ..]}.
      */
-    public static void matmul(WeightTensor w, float[] x, int tokens, float[] out, ComputePool pool) {
+    public void multiply(WeightTensor w, float[] x, int tokens, float[] out) {
         int rows = w.rows();
         int cols = w.cols();
         if (x.length < (long) tokens * cols || out.length < (long) tokens * rows) {
@@ -19,14 +54,81 @@ public final class MatMul {
                     + " needs x >= " + (long) tokens * cols + " and out >= " + (long) tokens * rows
                     + " floats, got " + x.length + " and " + out.length);
         }
-        pool.parallelFor(rows, (from, to) -> {
-            // Row-major over the weights: a row streamed in from memory stays in L1 while every token uses it,
-            // so a batch costs one pass over the weights rather than one per token.
-            for (int r = from; r < to; r++) {
+        this.w = w;
+        this.x = x;
+        this.xKernel = kernelOrder(w, x, tokens);
+        this.tokens = tokens;
+        this.out = out;
+        this.sets = w.interleavedRows() / Interleaving.SET_ROWS;
+        try {
+            pool.parallelFor(sets + rows - w.interleavedRows(), this);
+        } finally {
+            this.w = null;
+            this.x = null;
+            this.xKernel = null;
+            this.out = null;
+        }
+    }
+
+    /** Activations in the order the kernels sum a tile's columns (see {@link WeightTensor#tileColumn}). */
+    private float[] kernelOrder(WeightTensor w, float[] x, int tokens) {
+        if (w.interleavedRows() == 0 || w.tileColumn(1) == 1) {
+            return x;
+        }
+        int n = tokens * w.cols();
+        if (ordered.length < n) {
+            ordered = new float[Math.max(n, ordered.length * 2)];
+        }
+        for (int t = 0; t < n; t += WeightTensor.TILE) {
+            for (int k = 0; k < WeightTensor.TILE; k++) {
+                ordered[t + k] = x[t + w.tileColumn(k)];
+            }
+        }
+        return ordered;
+    }
+
+    /** Pool callback: units {@code [from, to)} are sets of interleaved rows, then single row-major rows. */
+    @Override
+    public void run(int worker, int from, int to) {
+        for (int unit = from; unit < to; unit++) {
+            if (unit < sets) {
+                multiplySet(worker, unit);
+            } else {
+                int row = w.interleavedRows() + unit - sets;
                 for (int t = 0; t < tokens; t++) {
-                    out[t * rows + r] = w.dot(r, x, t * cols);
+                    out[t * w.rows() + row] = w.dot(row, x, t * w.cols());
                 }
             }
-        });
+        }
+    }
+
+    private void multiplySet(int worker, int set) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int firstRow = set * Interleaving.SET_ROWS;
+        if (tokens == 1 && w.hasSingleTokenKernel()) {
+            w.multiplySingle(set, xKernel, 0, out, firstRow);
+            return;
+        }
+        float[] tile = tiles[worker];
+        float[] scale = scales[worker];
+        float[] s = w.scaleBytes() > 0 ? scale : null;
+        for (int t = 0; t < tokens; t++) {
+            Arrays.fill(out, t * rows + firstRow, t * rows + firstRow + Interleaving.SET_ROWS, 0f);
+        }
+        int firstGroup = set * Interleaving.SET_GROUPS;
+        for (int b = 0; b < cols / WeightTensor.TILE; b++) {
+            for (int g = 0; g < Interleaving.SET_GROUPS; g++) {
+                w.decodeTile(firstGroup + g, b, tile, g * WeightTensor.TILE * G, scale, g * G);
+            }
+            int xCol = b * WeightTensor.TILE;
+            int t = 0;
+            for (; t + 4 <= tokens; t += 4) {
+                TileKernel.four(tile, s, xKernel, t * cols + xCol, cols, out, t * rows + firstRow, rows);
+            }
+            for (; t < tokens; t++) {
+                TileKernel.one(tile, s, xKernel, t * cols + xCol, out, t * rows + firstRow);
+            }
+        }
     }
 }

@@ -3,8 +3,8 @@ package dev.continuum.tensor;
 import dev.continuum.loader.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,15 +18,13 @@ import java.nio.ByteOrder;
  *         [ d  ][e16 | e0    ][e17 | e1    ] ... [e31 | e15   ]     18 bytes per block
  *               hi 4   lo 4
  * </pre>
+ * A tile is summed byte by byte, low nibble first: columns 0, 16, 1, 17, ..., 15, 31 (see {@link #tileColumn}).
  */
 public final class Q4_0Tensor extends WeightTensor {
-    static final int BLOCK = 32;
-    static final int BLOCK_BYTES = 18;
-    private static final ValueLayout.OfShort SHORT_LE =
-            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int BLOCK_BYTES = 18;
 
-    Q4_0Tensor(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
+    Q4_0Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -35,101 +33,170 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return VectorSupport.ENABLED ? dotVector(row, x, xOffset) : dotScalar(row, x, xOffset);
+    int scaleBytes() {
+        return 2;
     }
 
     @Override
-    float dotScalar(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return dotScalar(data, rowOffset(row), cols / BLOCK, x, xOffset);
+    int tileUnits() {
+        return TILE / 2;
     }
 
     @Override
-    float dotVector(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return Vectorized.dot(data, rowOffset(row), cols / BLOCK, x, xOffset);
+    int unitBytes() {
+        return 1;
     }
 
     @Override
-    public void dequantizeRow(int row, float[] out, int outOffset) {
-        long base = rowOffset(row);
-        for (int b = 0; b < cols / BLOCK; b++) {
+    int tileColumn(int k) {
+        return (k & 1) * (TILE / 2) + (k >> 1);
+    }
+
+    @Override
+    float weight(int row, int col) {
+        int j = col % TILE;
+        int packed = data.get(ValueLayout.JAVA_BYTE, unitOffset(row, col / TILE, j % (TILE / 2)));
+        return (j < TILE / 2 ? packed & 0x0f : (packed >> 4) & 0x0f) - 8;
+    }
+
+    @Override
+    float scale(int row, int tile) {
+        return Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, scaleOffset(row, tile)));
+    }
+
+    @Override
+    float dotRowMajor(int row, float[] x, int xo) {
+        long base = (long) row * (cols / TILE) * BLOCK_BYTES;
+        float total = 0f;
+        for (int b = 0; b < cols / TILE; b++) {
             long block = base + (long) b * BLOCK_BYTES;
-            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
-            int o = outOffset + b * BLOCK;
-            for (int j = 0; j < BLOCK / 2; j++) {
+            int xb = xo + b * TILE;
+            float p = 0f;
+            for (int j = 0; j < TILE / 2; j++) {
                 int packed = data.get(ValueLayout.JAVA_BYTE, block + 2 + j);
-                out[o + j] = d * ((packed & 0x0f) - 8);
-                out[o + j + BLOCK / 2] = d * (((packed >> 4) & 0x0f) - 8);
+                p = Math.fma((packed & 0x0f) - 8, x[xb + j], p);
+                p = Math.fma(((packed >> 4) & 0x0f) - 8, x[xb + j + TILE / 2], p);
+            }
+            total = Math.fma(p, Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, block)), total);
+        }
+        return total;
+    }
+
+    @Override
+    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
+        long base = tileOffset(group, tile);
+        int g = Interleaving.GROUP;
+        for (int r = 0; r < g; r++) {
+            s[so + r] = Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, base + 2L * r));
+        }
+        long q = base + 2L * g;
+        for (int u = 0; u < TILE / 2; u++) {
+            int lo = wo + 2 * u * g;
+            int hi = lo + g;
+            for (int r = 0; r < g; r++) {
+                int packed = data.get(ValueLayout.JAVA_BYTE, q + (long) u * g + r);
+                w[lo + r] = (packed & 0x0f) - 8;
+                w[hi + r] = ((packed >> 4) & 0x0f) - 8;
             }
         }
     }
 
-    private long rowOffset(int row) {
-        return (long) row * (cols / BLOCK) * BLOCK_BYTES;
+    @Override
+    boolean hasSingleTokenKernel() {
+        return true;
     }
 
-    static float dotScalar(MemorySegment w, long base, int blocks, float[] x, int xo) {
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = base + (long) b * BLOCK_BYTES;
-            int xb = xo + b * BLOCK;
-            float blockSum = 0f;
-            for (int j = 0; j < BLOCK / 2; j++) {
-                int packed = w.get(ValueLayout.JAVA_BYTE, block + 2 + j);
-                blockSum += ((packed & 0x0f) - 8) * x[xb + j];
-                blockSum += (((packed >> 4) & 0x0f) - 8) * x[xb + j + BLOCK / 2];
-            }
-            sum += Float.float16ToFloat(w.get(SHORT_LE, block)) * blockSum;
-        }
-        return sum;
+    @Override
+    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset) {
+        Vectorized.single(data, tileOffset(set * Interleaving.SET_GROUPS, 0), rowBytes() * Interleaving.GROUP,
+                cols / TILE, x, xOffset, out, outOffset);
     }
 
     /**
      * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
      * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
-     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
+     * started without that module. Only scalars and arrays cross its boundary, so no vector is ever boxed.
      */
     static final class Vectorized {
+        /**
+         * Float bits of {@code (i & 15) - 8} for the {@code 2 * lanes} entries a two-table lookup can index; the
+         * lookup wraps its index, so a whole byte can index the low nibble and the high nibble shifted down.
+         */
+        private static final IntVector NIBBLES_LOW = nibbleTable(0);
+        private static final IntVector NIBBLES_HIGH = nibbleTable(VectorShapes.LANES);
+
         private Vectorized() {
         }
 
-        static float dot(MemorySegment w, long base, int blocks, float[] x, int xo) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            // Even and odd blocks go to separate accumulators so consecutive blocks' FMAs do not wait on each other.
-            FloatVector acc0 = FloatVector.zero(f);
-            FloatVector acc1 = FloatVector.zero(f);
-            int b = 0;
-            for (; b + 1 < blocks; b += 2) {
-                acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-                acc1 = block(w, base + (long) (b + 1) * BLOCK_BYTES, x, xo + (b + 1) * BLOCK, acc1);
+        private static IntVector nibbleTable(int first) {
+            int[] t = new int[VectorShapes.LANES];
+            for (int i = 0; i < t.length; i++) {
+                t[i] = Float.floatToRawIntBits(((first + i) & 15) - 8);
             }
-            if (b < blocks) {
-                acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-            }
-            return VectorShapes.sumLanes(acc0.add(acc1));
+            return IntVector.fromArray(VectorShapes.INT, t, 0);
         }
 
-        /** acc + d * (q . x) for one block; low nibbles pair with x[0..16), high nibbles with x[16..32). */
-        private static FloatVector block(MemorySegment w, long block, float[] x, int xb, FloatVector acc) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            int lanes = f.length();
-            FloatVector partial = null;
-            for (int i = 0; i < BLOCK / 2; i += lanes) {
-                ByteVector packed = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, block + 2 + i,
-                        ByteOrder.LITTLE_ENDIAN);
-                ByteVector lo = packed.and((byte) 0x0f).sub((byte) 8);
-                ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                FloatVector lof = (FloatVector) lo.convertShape(VectorOperators.B2F, f, 0);
-                FloatVector hif = (FloatVector) hi.convertShape(VectorOperators.B2F, f, 0);
-                FloatVector xlo = FloatVector.fromArray(f, x, xb + i);
-                // Start from a product: an fma into a zero vector is a wasted dependent op on every block.
-                partial = i == 0 ? lof.mul(xlo) : lof.fma(xlo, partial);
-                partial = hif.fma(FloatVector.fromArray(f, x, xb + BLOCK / 2 + i), partial);
+        /**
+         * One token times four consecutive groups starting at byte {@code base}, groups {@code groupBytes} apart;
+         * {@code x} is in the kernel's column order (see {@link MatMul}), so byte {@code u}'s two nibbles meet
+         * {@code x[2u]} and {@code x[2u + 1]}.
+         */
+        static void single(MemorySegment w, long base, long groupBytes, int tiles, float[] x, int xo,
+                           float[] out, int oo) {
+            int lanes = VectorShapes.LANES;
+            long tileBytes = (long) lanes * BLOCK_BYTES;
+            FloatVector t0 = FloatVector.zero(VectorShapes.FLOAT);
+            FloatVector t1 = t0;
+            FloatVector t2 = t0;
+            FloatVector t3 = t0;
+            for (int b = 0; b < tiles; b++) {
+                long s0 = base + b * tileBytes;
+                long q0 = s0 + 2L * lanes;
+                int xb = xo + b * TILE;
+                FloatVector p0 = FloatVector.zero(VectorShapes.FLOAT);
+                FloatVector p1 = p0;
+                FloatVector p2 = p0;
+                FloatVector p3 = p0;
+                for (int u = 0; u < TILE / 2; u++) {
+                    FloatVector xl = FloatVector.broadcast(VectorShapes.FLOAT, x[xb + 2 * u]);
+                    FloatVector xh = FloatVector.broadcast(VectorShapes.FLOAT, x[xb + 2 * u + 1]);
+                    long o = q0 + (long) u * lanes;
+                    IntVector v0 = bytes(w, o);
+                    p0 = low(v0).fma(xl, p0);
+                    p0 = high(v0).fma(xh, p0);
+                    IntVector v1 = bytes(w, o + groupBytes);
+                    p1 = low(v1).fma(xl, p1);
+                    p1 = high(v1).fma(xh, p1);
+                    IntVector v2 = bytes(w, o + 2 * groupBytes);
+                    p2 = low(v2).fma(xl, p2);
+                    p2 = high(v2).fma(xh, p2);
+                    IntVector v3 = bytes(w, o + 3 * groupBytes);
+                    p3 = low(v3).fma(xl, p3);
+                    p3 = high(v3).fma(xh, p3);
+                }
+                t0 = p0.fma(Q8_0Tensor.Vectorized.scales(w, s0), t0);
+                t1 = p1.fma(Q8_0Tensor.Vectorized.scales(w, s0 + groupBytes), t1);
+                t2 = p2.fma(Q8_0Tensor.Vectorized.scales(w, s0 + 2 * groupBytes), t2);
+                t3 = p3.fma(Q8_0Tensor.Vectorized.scales(w, s0 + 3 * groupBytes), t3);
             }
-            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
-            return partial.fma(FloatVector.broadcast(f, d), acc);
+            t0.intoArray(out, oo);
+            t1.intoArray(out, oo + lanes);
+            t2.intoArray(out, oo + 2 * lanes);
+            t3.intoArray(out, oo + 3 * lanes);
+        }
+
+        /** One packed column pair of a group: {@code lanes} bytes, zero-extended to ints. */
+        private static IntVector bytes(MemorySegment w, long offset) {
+            ByteVector b = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, offset, ByteOrder.LITTLE_ENDIAN);
+            return (IntVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorShapes.INT, 0);
+        }
+
+        private static FloatVector low(IntVector packed) {
+            return packed.selectFrom(NIBBLES_LOW, NIBBLES_HIGH).reinterpretAsFloats();
+        }
+
+        private static FloatVector high(IntVector packed) {
+            return packed.lanewise(VectorOperators.LSHR, 4).selectFrom(NIBBLES_LOW, NIBBLES_HIGH).reinterpretAsFloats();
         }
     }
 }

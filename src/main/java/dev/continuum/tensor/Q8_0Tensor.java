@@ -4,7 +4,6 @@ import dev.continuum.loader.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,13 +17,11 @@ import java.nio.ByteOrder;
  * </pre>
  */
 public final class Q8_0Tensor extends WeightTensor {
-    static final int BLOCK = 32;
-    static final int BLOCK_BYTES = 34;
-    private static final ValueLayout.OfShort SHORT_LE =
-            ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int BLOCK_BYTES = 34;
 
-    Q8_0Tensor(MemorySegment data, int rows, int cols) {
-        super(data, rows, cols);
+    Q8_0Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -33,94 +30,128 @@ public final class Q8_0Tensor extends WeightTensor {
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return VectorSupport.ENABLED ? dotVector(row, x, xOffset) : dotScalar(row, x, xOffset);
+    int scaleBytes() {
+        return 2;
     }
 
     @Override
-    float dotScalar(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return dotScalar(data, rowOffset(row), cols / BLOCK, x, xOffset);
+    int tileUnits() {
+        return TILE;
     }
 
     @Override
-    float dotVector(int row, float[] x, int xOffset) {
-        checkDotArguments(row, x, xOffset);
-        return Vectorized.dot(data, rowOffset(row), cols / BLOCK, x, xOffset);
+    int unitBytes() {
+        return 1;
     }
 
     @Override
-    public void dequantizeRow(int row, float[] out, int outOffset) {
-        long base = rowOffset(row);
-        for (int b = 0; b < cols / BLOCK; b++) {
+    float weight(int row, int col) {
+        return data.get(ValueLayout.JAVA_BYTE, unitOffset(row, col / TILE, col % TILE));
+    }
+
+    @Override
+    float scale(int row, int tile) {
+        return Float.float16ToFloat(data.get(SHORT_LE, scaleOffset(row, tile)));
+    }
+
+    @Override
+    float dotRowMajor(int row, float[] x, int xo) {
+        long base = (long) row * (cols / TILE) * BLOCK_BYTES;
+        float total = 0f;
+        for (int b = 0; b < cols / TILE; b++) {
             long block = base + (long) b * BLOCK_BYTES;
-            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
-            for (int i = 0; i < BLOCK; i++) {
-                out[outOffset + b * BLOCK + i] = d * data.get(ValueLayout.JAVA_BYTE, block + 2 + i);
+            int xb = xo + b * TILE;
+            float p = 0f;
+            for (int j = 0; j < TILE; j++) {
+                p = Math.fma(data.get(ValueLayout.JAVA_BYTE, block + 2 + j), x[xb + j], p);
             }
+            total = Math.fma(p, Float.float16ToFloat(data.get(SHORT_LE, block)), total);
+        }
+        return total;
+    }
+
+    @Override
+    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
+        long base = tileOffset(group, tile);
+        int g = Interleaving.GROUP;
+        for (int r = 0; r < g; r++) {
+            s[so + r] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * r));
+        }
+        long q = base + 2L * g;
+        for (int i = 0; i < TILE * g; i++) {
+            w[wo + i] = data.get(ValueLayout.JAVA_BYTE, q + i);
         }
     }
 
-    private long rowOffset(int row) {
-        return (long) row * (cols / BLOCK) * BLOCK_BYTES;
+    @Override
+    boolean hasSingleTokenKernel() {
+        return true;
     }
 
-    static float dotScalar(MemorySegment w, long base, int blocks, float[] x, int xo) {
-        float sum = 0f;
-        for (int b = 0; b < blocks; b++) {
-            long block = base + (long) b * BLOCK_BYTES;
-            int xb = xo + b * BLOCK;
-            float blockSum = 0f;
-            for (int i = 0; i < BLOCK; i++) {
-                blockSum += w.get(ValueLayout.JAVA_BYTE, block + 2 + i) * x[xb + i];
-            }
-            sum += Float.float16ToFloat(w.get(SHORT_LE, block)) * blockSum;
-        }
-        return sum;
+    @Override
+    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset) {
+        Vectorized.single(data, tileOffset(set * Interleaving.SET_GROUPS, 0), rowBytes() * Interleaving.GROUP,
+                cols / TILE, x, xOffset, out, outOffset);
     }
 
     /**
      * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
      * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
-     * started without that module. Only scalars cross into {@link #dot}, so no vector is ever boxed.
+     * started without that module. Only scalars and arrays cross its boundary, so no vector is ever boxed.
      */
     static final class Vectorized {
         private Vectorized() {
         }
 
-        static float dot(MemorySegment w, long base, int blocks, float[] x, int xo) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            // Even and odd blocks go to separate accumulators so consecutive blocks' FMAs do not wait on each other.
-            FloatVector acc0 = FloatVector.zero(f);
-            FloatVector acc1 = FloatVector.zero(f);
-            int b = 0;
-            for (; b + 1 < blocks; b += 2) {
-                acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-                acc1 = block(w, base + (long) (b + 1) * BLOCK_BYTES, x, xo + (b + 1) * BLOCK, acc1);
+        /**
+         * One token times four consecutive groups, starting at byte {@code base}; groups are {@code groupBytes}
+         * apart. Four independent accumulator chains (one per group) keep the FMA unit busy, and each group's
+         * weights stream sequentially.
+         */
+        static void single(MemorySegment w, long base, long groupBytes, int tiles, float[] x, int xo,
+                           float[] out, int oo) {
+            int lanes = VectorShapes.LANES;
+            long tileBytes = (long) lanes * BLOCK_BYTES;
+            FloatVector t0 = FloatVector.zero(VectorShapes.FLOAT);
+            FloatVector t1 = t0;
+            FloatVector t2 = t0;
+            FloatVector t3 = t0;
+            for (int b = 0; b < tiles; b++) {
+                long s0 = base + b * tileBytes;
+                long q0 = s0 + 2L * lanes;
+                int xb = xo + b * TILE;
+                FloatVector p0 = FloatVector.zero(VectorShapes.FLOAT);
+                FloatVector p1 = p0;
+                FloatVector p2 = p0;
+                FloatVector p3 = p0;
+                for (int j = 0; j < TILE; j++) {
+                    FloatVector xj = FloatVector.broadcast(VectorShapes.FLOAT, x[xb + j]);
+                    long o = q0 + (long) j * lanes;
+                    p0 = quants(w, o).fma(xj, p0);
+                    p1 = quants(w, o + groupBytes).fma(xj, p1);
+                    p2 = quants(w, o + 2 * groupBytes).fma(xj, p2);
+                    p3 = quants(w, o + 3 * groupBytes).fma(xj, p3);
+                }
+                t0 = p0.fma(scales(w, s0), t0);
+                t1 = p1.fma(scales(w, s0 + groupBytes), t1);
+                t2 = p2.fma(scales(w, s0 + 2 * groupBytes), t2);
+                t3 = p3.fma(scales(w, s0 + 3 * groupBytes), t3);
             }
-            if (b < blocks) {
-                acc0 = block(w, base + (long) b * BLOCK_BYTES, x, xo + b * BLOCK, acc0);
-            }
-            return VectorShapes.sumLanes(acc0.add(acc1));
+            t0.intoArray(out, oo);
+            t1.intoArray(out, oo + lanes);
+            t2.intoArray(out, oo + 2 * lanes);
+            t3.intoArray(out, oo + 3 * lanes);
         }
 
-        /** acc + d * (q . x) for one block, the q . x part lane-wise over the block's float vectors. */
-        private static FloatVector block(MemorySegment w, long block, float[] x, int xb, FloatVector acc) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            int lanes = f.length();
-            // Start from a product: an fma into a zero vector is a wasted dependent op on every block.
-            FloatVector partial = quants(w, block, 0).mul(FloatVector.fromArray(f, x, xb));
-            for (int i = lanes; i < BLOCK; i += lanes) {
-                partial = quants(w, block, i).fma(FloatVector.fromArray(f, x, xb + i), partial);
-            }
-            float d = Float.float16ToFloat(w.get(SHORT_LE, block));
-            return partial.fma(FloatVector.broadcast(f, d), acc);
-        }
-
-        /** Block elements {@code [i, i + lanes)} as floats. */
-        private static FloatVector quants(MemorySegment w, long block, int i) {
-            ByteVector q = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, block + 2 + i, ByteOrder.LITTLE_ENDIAN);
+        /** One column of a group: {@code lanes} signed bytes widened to floats. */
+        private static FloatVector quants(MemorySegment w, long offset) {
+            ByteVector q = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, offset, ByteOrder.LITTLE_ENDIAN);
             return (FloatVector) q.convertShape(VectorOperators.B2F, VectorShapes.FLOAT, 0);
+        }
+
+        /** A group's block scales: {@code lanes} float16 values, converted exactly. */
+        static FloatVector scales(MemorySegment w, long offset) {
+            return F16Tensor.Vectorized.load(w, offset);
         }
     }
 }

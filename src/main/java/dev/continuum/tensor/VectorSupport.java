@@ -11,26 +11,29 @@ final class VectorSupport {
     /** System property that forces the scalar kernels, e.g. to compare speed or rule out a vector bug. */
     static final String DISABLE_PROPERTY = "continuum.vector.disable";
 
+    /** Float lanes of the vector kernels, or 0 when they are off; fixed for the life of the JVM. */
+    static final int LANES = detect();
+
     /** True when the vector kernels run; fixed for the life of the JVM so results never change mid-run. */
-    static final boolean ENABLED = detect();
+    static final boolean ENABLED = LANES > 0;
 
     private VectorSupport() {
     }
 
-    private static boolean detect() {
+    private static int detect() {
         if (Boolean.getBoolean(DISABLE_PROPERTY)) {
-            return false;
+            return 0;
         }
         try {
-            return VectorShapes.USABLE;
+            return VectorShapes.USABLE ? VectorShapes.LANES : 0;
         } catch (LinkageError e) {
             // Module not added to the boot layer (NoClassDefFoundError) or species setup failed.
-            return false;
+            return 0;
         }
     }
 
     /** Human-readable summary for startup logs. */
     static String describe() {
-        return ENABLED ? "Vector API, " + VectorShapes.FLOAT.vectorBitSize() + "-bit floats" : "scalar kernels";
+        return ENABLED ? "Vector API, " + (LANES * 32) + "-bit floats" : "scalar kernels";
     }
 }

@@ -8,21 +8,44 @@ import java.util.Objects;
 
 /**
  * A read-only 2-D weight matrix of {@code rows x cols} elements in one ggml storage format, backed by a memory
- * segment (usually a slice of a memory-mapped model file). Row {@code r} holds elements
- * {@code [r*cols, (r+1)*cols)}; a linear layer's output {@code i} is {@code dot(i, x)}.
+ * segment (usually a slice of a memory-mapped model file). A linear layer's output {@code i} is
+ * {@code dot(i, x)}.
+ *
+ * <p>Every format is cut into tiles of {@value #TILE} columns: a tile of one row is an optional block scale
+ * ({@link #scaleBytes()}) followed by {@link #tileUnits()} storage units of {@link #unitBytes()} each, exactly as
+ * ggml stores a block. Two layouts share that tile:
+ * <ul>
+ *   <li>row-major, as in the file: row after row, each row's tiles in order;</li>
+ *   <li>interleaved (see {@link Interleaving}): the first {@link #interleavedRows()} rows are stored in groups of
+ *   {@link Interleaving#GROUP} rows, tile by tile, with the group's scales first and then unit {@code u} of every
+ *   row side by side, so that one vector load reads the same column of a whole group of rows. The matmul kernels
+ *   read that layout; the remaining rows stay row-major.</li>
+ * </ul>
+ *
+ * <p>Every output is computed in one fixed order, which {@link #dot} spells out in scalar code and every kernel
+ * reproduces bit for bit: per tile, {@code p = fma(w[j], x[j], p)} for {@code j = 0..31} from {@code p = 0}, then
+ * {@code total = fma(p, scale, total)} (quantized) or {@code total + p} (float formats). Because the order depends
+ * only on the row, a token's outputs never depend on what else shares the batch or how rows are split across
+ * threads.
  */
 public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor {
+    /** Columns per tile: the quantization block size of Q8_0 and Q4_0. */
+    public static final int TILE = 32;
+
     protected final MemorySegment data;
     protected final int rows;
     protected final int cols;
+    /** Leading rows stored interleaved; a multiple of {@link Interleaving#SET_ROWS}, or 0. */
+    protected final int interleavedRows;
 
-    protected WeightTensor(MemorySegment data, int rows, int cols) {
+    protected WeightTensor(MemorySegment data, int rows, int cols, int interleavedRows) {
         this.data = data;
         this.rows = rows;
         this.cols = cols;
+        this.interleavedRows = interleavedRows;
     }
 
-    /** Wraps {@code data} as a tensor of {@code type}; fails clearly on a type without a kernel. */
+    /** Wraps {@code data} (row-major, as in a GGUF file) as a tensor of {@code type}; fails clearly on a type without a kernel. */
     public static WeightTensor of(String name, GgmlType type, MemorySegment data, long rows, long cols) {
         if (rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
             throw new ModelFormatException("tensor '" + name + "' is too large: " + rows + " x " + cols);
@@ -35,14 +58,16 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
             throw new ModelFormatException("tensor '" + name + "' has rows of " + cols + " elements, not a multiple of "
                     + type + "'s block size " + type.blockSize);
         }
-        int r = (int) rows;
-        int c = (int) cols;
+        return create(type, data, (int) rows, (int) cols, 0, name);
+    }
+
+    static WeightTensor create(GgmlType type, MemorySegment data, int rows, int cols, int interleavedRows, String name) {
         return switch (type) {
-            case F32 -> new F32Tensor(data, r, c);
-            case F16 -> new F16Tensor(data, r, c);
-            case BF16 -> new BF16Tensor(data, r, c);
-            case Q8_0 -> new Q8_0Tensor(data, r, c);
-            case Q4_0 -> new Q4_0Tensor(data, r, c);
+            case F32 -> new F32Tensor(data, rows, cols, interleavedRows);
+            case F16 -> new F16Tensor(data, rows, cols, interleavedRows);
+            case BF16 -> new BF16Tensor(data, rows, cols, interleavedRows);
+            case Q8_0 -> new Q8_0Tensor(data, rows, cols, interleavedRows);
+            case Q4_0 -> new Q4_0Tensor(data, rows, cols, interleavedRows);
             default -> throw new ModelFormatException("tensor '" + name + "' has type " + type
                     + ", which Continuum does not support (supported: F32, F16, BF16, Q8_0, Q4_0)");
         };
@@ -60,25 +85,151 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         return data;
     }
 
-    public abstract GgmlType type();
-
-    /**
-     * {@code sum_j W[row, j] * x[xOffset + j]} over the {@code cols} elements of the row, in float32 with a
-     * summation order that depends only on {@code cols}: the same row and {@code x} always give the same bits.
-     */
-    public abstract float dot(int row, float[] x, int xOffset);
-
-    /** {@link #dot} by the portable scalar kernel. */
-    abstract float dotScalar(int row, float[] x, int xOffset);
-
-    /** {@link #dot} by the Vector API kernel; only callable when {@link VectorSupport#ENABLED}. */
-    abstract float dotVector(int row, float[] x, int xOffset);
-
-    final void checkDotArguments(int row, float[] x, int xOffset) {
-        Objects.checkIndex(row, rows);
-        Objects.checkFromIndexSize(xOffset, cols, x.length);
+    /** Leading rows stored in the interleaved layout (0 for a tensor as read from the file). */
+    public final int interleavedRows() {
+        return interleavedRows;
     }
 
-    /** Writes row {@code row} as floats into {@code out[outOffset ..]}. */
-    public abstract void dequantizeRow(int row, float[] out, int outOffset);
+    public abstract GgmlType type();
+
+    /** Bytes of a tile's block scale: 2 (an F16) for quantized formats, 0 for float formats. */
+    abstract int scaleBytes();
+
+    /** Storage units per row of a tile. */
+    abstract int tileUnits();
+
+    /** Bytes per storage unit. */
+    abstract int unitBytes();
+
+    final int rowTileBytes() {
+        return scaleBytes() + tileUnits() * unitBytes();
+    }
+
+    final int tilesPerRow() {
+        return (cols + TILE - 1) / TILE;
+    }
+
+    final long rowBytes() {
+        return data.byteSize() / rows;
+    }
+
+    /** Byte offset of the scale of {@code row}'s tile {@code tile}, in either layout. */
+    final long scaleOffset(int row, int tile) {
+        if (row < interleavedRows) {
+            int g = row / Interleaving.GROUP;
+            long tileBase = (long) g * Interleaving.GROUP * rowBytes() + (long) tile * Interleaving.GROUP * rowTileBytes();
+            return tileBase + (long) (row % Interleaving.GROUP) * scaleBytes();
+        }
+        return (long) row * rowBytes() + (long) tile * rowTileBytes();
+    }
+
+    /** Byte offset of storage unit {@code unit} of {@code row}'s tile {@code tile}, in either layout. */
+    final long unitOffset(int row, int tile, int unit) {
+        if (row < interleavedRows) {
+            int g = row / Interleaving.GROUP;
+            long tileBase = (long) g * Interleaving.GROUP * rowBytes() + (long) tile * Interleaving.GROUP * rowTileBytes();
+            return tileBase + (long) Interleaving.GROUP * scaleBytes()
+                    + ((long) unit * Interleaving.GROUP + row % Interleaving.GROUP) * unitBytes();
+        }
+        return (long) row * rowBytes() + (long) tile * rowTileBytes() + scaleBytes() + (long) unit * unitBytes();
+    }
+
+    /** The column a tile's {@code k}-th summation step reads; tiles are summed in this order. */
+    int tileColumn(int k) {
+        return k;
+    }
+
+    /** The stored value of element {@code (row, col)} before the block scale: what the kernels multiply by x. */
+    abstract float weight(int row, int col);
+
+    /** The block scale of {@code row}'s tile {@code tile}; 1 for float formats. */
+    abstract float scale(int row, int tile);
+
+    /**
+     * {@code sum_j W[row, j] * x[xOffset + j]} in the tensor's fixed summation order (see the class comment):
+     * exactly the bits {@link MatMul} produces for this row.
+     */
+    public final float dot(int row, float[] x, int xOffset) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        return row >= interleavedRows ? dotRowMajor(row, x, xOffset) : dotAnyLayout(row, x, xOffset);
+    }
+
+    /** {@link #dot} of a row-major row, by a format-specific scalar loop (used for rows no vector group covers). */
+    abstract float dotRowMajor(int row, float[] x, int xOffset);
+
+    private float dotAnyLayout(int row, float[] x, int xOffset) {
+        boolean scaled = scaleBytes() > 0;
+        float total = 0f;
+        for (int t = 0; t < tilesPerRow(); t++) {
+            float p = 0f;
+            int width = Math.min(TILE, cols - t * TILE);
+            for (int k = 0; k < width; k++) {
+                int j = t * TILE + tileColumn(k);
+                p = Math.fma(weight(row, j), x[xOffset + j], p);
+            }
+            total = scaled ? Math.fma(p, scale(row, t), total) : total + p;
+        }
+        return total;
+    }
+
+    /** Writes row {@code row} as floats (scale applied) into {@code out[outOffset ..]}. */
+    public void dequantizeRow(int row, float[] out, int outOffset) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(outOffset, cols, out.length);
+        for (int t = 0; t < tilesPerRow(); t++) {
+            float d = scale(row, t);
+            int end = Math.min(cols, (t + 1) * TILE);
+            for (int j = t * TILE; j < end; j++) {
+                out[outOffset + j] = scaleBytes() > 0 ? d * weight(row, j) : weight(row, j);
+            }
+        }
+    }
+
+    /**
+     * Writes the tensor in ggml's row-major file layout into {@code target}, which must be exactly
+     * {@code data().byteSize()} bytes: what a GGUF file holds for it, whatever the layout in memory.
+     */
+    public void writeRowMajor(MemorySegment target) {
+        MemorySegment.copy(data, 0, target, 0, data.byteSize());
+        Interleaving.restoreRowMajor(this, target);
+    }
+
+    /**
+     * This tensor with its leading rows repacked, in place, into the interleaved layout the vector kernels read
+     * (see {@link Interleaving}); this tensor itself must not be used afterwards. Returns {@code this} when no
+     * layout change applies (vector kernels off, too few rows, or rows not a whole number of tiles).
+     */
+    public WeightTensor interleaved() {
+        int target = Interleaving.rowsToInterleave(this);
+        if (target == interleavedRows) {
+            return this;
+        }
+        MemorySegment memory = data;
+        if (memory.isReadOnly()) {
+            // A read-only mapping (no copy-on-write on this platform): repack a copy, owned by the tensor.
+            memory = java.lang.foreign.Arena.ofAuto().allocate(data.byteSize(), 64).copyFrom(data);
+        }
+        WeightTensor copy = create(type(), memory, rows, cols, 0, type().name());
+        Interleaving.repack(copy, target);
+        return create(type(), memory, rows, cols, target, type().name());
+    }
+
+    /** Decodes group {@code group}'s tile {@code tile} into {@code w[wo ..]} ([column][row]) and its scales into {@code s[so ..]}. */
+    abstract void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so);
+
+    /** Whether {@link #multiplySingle} exists: a fused kernel for one token over one set of groups. */
+    boolean hasSingleTokenKernel() {
+        return false;
+    }
+
+    /** One token times the {@link Interleaving#SET_GROUPS} groups of set {@code set}: {@code out[oo + r]} for the set's rows. */
+    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset) {
+        throw new UnsupportedOperationException(type() + " has no single-token kernel");
+    }
+
+    /** Byte offset of group {@code group}'s tile {@code tile} in the interleaved layout. */
+    final long tileOffset(int group, int tile) {
+        return (long) group * Interleaving.GROUP * rowBytes() + (long) tile * Interleaving.GROUP * rowTileBytes();
+    }
 }

@@ -4,18 +4,20 @@ import dev.continuum.loader.GgmlType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
-import java.util.Arrays;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
-/** MatMul's outputs are bit-identical whatever the batch size and thread split. */
+/**
+ * Every MatMul path (fused single-token kernel, four-token tiles, single-token tiles, row-major leftover rows)
+ * gives exactly the bits of the tensor's scalar reference dot product, whatever the batch size and thread split.
+ */
 class MatMulTest {
-    private static final int ROWS = 67;
-    private static final int COLS = 288;
-    private static final int TOKENS = 5;
+    private static final int ROWS = 2 * Interleaving.SET_ROWS + 19;
 
     private static ComputePool single;
     private static ComputePool multi;
@@ -32,36 +34,42 @@ class MatMulTest {
         multi.close();
     }
 
-    @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
-    void batchOfFiveMatchesFiveSingleTokenCallsBitForBit(GgmlType type) {
-        WeightTensor w = new WeightTensorKernelTest.Fixture(type, ROWS, COLS, 42 + type.id).tensor;
-        Random random = new Random(7);
-        float[] x = new float[TOKENS * COLS];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) random.nextGaussian();
+    static Stream<Arguments> cases() {
+        Stream.Builder<Arguments> cases = Stream.builder();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
+                GgmlType.Q4_0}) {
+            for (int cols : new int[] {32, 288, 2048}) {
+                cases.add(Arguments.of(type, cols));
+            }
+            if (type.blockSize == 1) {
+                cases.add(Arguments.of(type, 100));
+            }
         }
-
-        float[] batched = new float[TOKENS * ROWS];
-        MatMul.matmul(w, x, TOKENS, batched, multi);
-
-        for (int t = 0; t < TOKENS; t++) {
-            float[] xt = Arrays.copyOfRange(x, t * COLS, (t + 1) * COLS);
-            float[] one = new float[ROWS];
-            MatMul.matmul(w, xt, 1, one, single);
-            float[] oneSplit = new float[ROWS];
-            MatMul.matmul(w, xt, 1, oneSplit, multi);
-            float[] fromBatch = Arrays.copyOfRange(batched, t * ROWS, (t + 1) * ROWS);
-            assertArrayEquals(bits(one), bits(fromBatch), type + " token " + t + ": batch vs single");
-            assertArrayEquals(bits(one), bits(oneSplit), type + " token " + t + ": 1 vs 3 threads");
-        }
+        return cases.build();
     }
 
-    private static int[] bits(float[] v) {
-        int[] out = new int[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = Float.floatToRawIntBits(v[i]);
+    @ParameterizedTest(name = "{0} x {1} cols")
+    @MethodSource("cases")
+    void everyTokenOfEveryBatchMatchesTheReferenceDotBitForBit(GgmlType type, int cols) {
+        WeightTensorKernelTest.Fixture f = new WeightTensorKernelTest.Fixture(type, ROWS, cols, 42 + type.id + cols);
+        Random random = new Random(7);
+        for (int tokens : new int[] {1, 2, 3, 4, 5, 9}) {
+            float[] x = new float[tokens * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian();
+            }
+            float[] expected = new float[tokens * ROWS];
+            for (int t = 0; t < tokens; t++) {
+                for (int r = 0; r < ROWS; r++) {
+                    expected[t * ROWS + r] = f.tensor.dot(r, x, t * cols);
+                }
+            }
+            for (ComputePool pool : new ComputePool[] {single, multi}) {
+                float[] out = new float[tokens * ROWS];
+                MatMul.matmul(f.interleaved, x, tokens, out, pool);
+                assertArrayEquals(WeightTensorKernelTest.bits(expected), WeightTensorKernelTest.bits(out),
+                        type + " x " + cols + ", " + tokens + " tokens, " + pool.threads() + " threads");
+            }
         }
-        return out;
     }
 }

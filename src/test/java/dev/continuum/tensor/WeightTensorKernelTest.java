@@ -11,10 +11,14 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Every format's dequantization and dot kernels against reference decodings of ggml-layout test data. */
+/**
+ * Every format's element decoding and reference dot product against an independent decoding of ggml-layout test
+ * data, in the file's row-major layout and in the interleaved layout the vector kernels read.
+ */
 class WeightTensorKernelTest {
     /**
      * Allowed |error| of a float dot product, relative to sum_j |w_j * x_j|. Rounding error of any summation
@@ -24,7 +28,8 @@ class WeightTensorKernelTest {
      */
     static final double RELATIVE_TOLERANCE = 1e-5;
 
-    private static final int ROWS = 5;
+    /** One interleaved set plus a few row-major rows after it, when the vector kernels are on. */
+    private static final int ROWS = Interleaving.SET_ROWS + 5;
     private static final int[] BLOCK_COLS = {32, 64, 288, 768, 2048 + 32};
     private static final int[] FLOAT_ONLY_COLS = {1, 17, 100, 15, 33};
 
@@ -46,16 +51,17 @@ class WeightTensorKernelTest {
 
     @ParameterizedTest(name = "{0} x {1} cols")
     @MethodSource("cases")
-    void dequantizeRowMatchesReferenceDecodingExactly(GgmlType type, int cols) {
-        Fixture f = new Fixture(type, cols);
-        float[] row = new float[cols + 3];
-        for (int r = 0; r < ROWS; r++) {
-            f.tensor.dequantizeRow(r, row, 3);
-            float[] expected = Arrays.copyOfRange(f.reference, r * cols, (r + 1) * cols);
-            float[] actual = Arrays.copyOfRange(row, 3, cols + 3);
-            for (int j = 0; j < cols; j++) {
-                assertEquals(Float.floatToRawIntBits(expected[j]), Float.floatToRawIntBits(actual[j]),
-                        () -> type + " row element differs");
+    void dequantizeRowMatchesReferenceDecodingExactlyInBothLayouts(GgmlType type, int cols) {
+        Fixture f = new Fixture(type, ROWS, cols, 31L * type.id + cols);
+        for (WeightTensor t : new WeightTensor[] {f.tensor, f.interleaved}) {
+            float[] row = new float[cols + 3];
+            for (int r = 0; r < ROWS; r++) {
+                t.dequantizeRow(r, row, 3);
+                float[] expected = Arrays.copyOfRange(f.reference, r * cols, (r + 1) * cols);
+                float[] actual = Arrays.copyOfRange(row, 3, cols + 3);
+                int rr = r;
+                assertArrayEquals(bits(expected), bits(actual), () -> type + " row " + rr + " of " + t.interleavedRows()
+                        + "-interleaved tensor differs");
             }
         }
     }
@@ -63,39 +69,46 @@ class WeightTensorKernelTest {
     @ParameterizedTest(name = "{0} x {1} cols")
     @MethodSource("cases")
     void dotMatchesDoublePrecisionReference(GgmlType type, int cols) {
-        Fixture f = new Fixture(type, cols);
+        Fixture f = new Fixture(type, ROWS, cols, 31L * type.id + cols);
         for (int r = 0; r < ROWS; r++) {
             double[] exact = f.exactDot(r);
             assertClose(exact, f.tensor.dot(r, f.x, f.xOffset), type + " dot row " + r);
-            assertClose(exact, f.tensor.dotScalar(r, f.x, f.xOffset), type + " scalar dot row " + r);
         }
     }
 
     @ParameterizedTest(name = "{0} x {1} cols")
     @MethodSource("cases")
-    void vectorKernelAgreesWithScalarFallback(GgmlType type, int cols) {
-        Assumptions.assumeTrue(VectorSupport.ENABLED, "Vector API not available: " + VectorSupport.describe());
-        Fixture f = new Fixture(type, cols);
-        for (int r = 0; r < ROWS; r++) {
-            float scalar = f.tensor.dotScalar(r, f.x, f.xOffset);
-            float vector = f.tensor.dotVector(r, f.x, f.xOffset);
-            double magnitude = f.exactDot(r)[1];
-            assertTrue(Math.abs(scalar - vector) <= 2 * RELATIVE_TOLERANCE * magnitude,
-                    () -> type + ": vector " + vector + " vs scalar " + scalar + " (sum|wx| " + magnitude + ")");
+    void interleavedLayoutKeepsEveryDotBitForBit(GgmlType type, int cols) {
+        Fixture f = new Fixture(type, ROWS, cols, 17L * type.id + cols);
+        if (VectorSupport.ENABLED && cols % WeightTensor.TILE == 0) {
+            assertEquals(Interleaving.SET_ROWS, f.interleaved.interleavedRows(), "one set interleaved");
         }
+        for (int r = 0; r < ROWS; r++) {
+            assertEquals(Float.floatToRawIntBits(f.tensor.dot(r, f.x, f.xOffset)),
+                    Float.floatToRawIntBits(f.interleaved.dot(r, f.x, f.xOffset)), type + " row " + r);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} x {1} cols")
+    @MethodSource("cases")
+    void writeRowMajorGivesBackTheFileBytes(GgmlType type, int cols) {
+        Fixture f = new Fixture(type, ROWS, cols, 5L * type.id + cols);
+        byte[] restored = new byte[(int) f.interleaved.data().byteSize()];
+        f.interleaved.writeRowMajor(MemorySegment.ofArray(restored));
+        assertArrayEquals(f.tensor.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), restored);
     }
 
     @ParameterizedTest(name = "{0} x {1} cols")
     @MethodSource("cases")
     void dotIsRepeatableToTheBit(GgmlType type, int cols) {
-        Fixture f = new Fixture(type, cols);
-        float[] first = new float[ROWS];
-        for (int r = 0; r < ROWS; r++) {
+        Fixture f = new Fixture(type, 5, cols, 31L * type.id + cols);
+        float[] first = new float[5];
+        for (int r = 0; r < 5; r++) {
             first[r] = f.tensor.dot(r, f.x, f.xOffset);
         }
         // Enough calls for C2 to compile the kernel: results must not change when it does.
         for (int rep = 0; rep < 2000; rep++) {
-            for (int r = 0; r < ROWS; r++) {
+            for (int r = 0; r < 5; r++) {
                 float again = f.tensor.dot(r, f.x, f.xOffset);
                 if (Float.floatToRawIntBits(again) != Float.floatToRawIntBits(first[r])) {
                     throw new AssertionError(type + " row " + r + " changed from " + first[r] + " to " + again
@@ -105,23 +118,31 @@ class WeightTensorKernelTest {
         }
     }
 
+    static int[] bits(float[] v) {
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Float.floatToRawIntBits(v[i]);
+        }
+        return out;
+    }
+
     private static void assertClose(double[] exact, float actual, String what) {
         double tolerance = RELATIVE_TOLERANCE * exact[1] + Float.MIN_NORMAL;
         assertTrue(Math.abs(actual - exact[0]) <= tolerance,
                 () -> what + ": " + actual + " vs exact " + exact[0] + " (tolerance " + tolerance + ")");
     }
 
-    /** A seeded random tensor of one type and width, its reference decoding, and an activation vector. */
+    /**
+     * A seeded random tensor of one type and shape, twice: as stored ({@code tensor}) and repacked for the vector
+     * kernels ({@code interleaved}, its own copy of the bytes); the reference decoding; an activation vector.
+     */
     static final class Fixture {
         final WeightTensor tensor;
+        final WeightTensor interleaved;
         final float[] reference;
         final float[] x;
         final int xOffset = 7;
         final int cols;
-
-        Fixture(GgmlType type, int cols) {
-            this(type, ROWS, cols, 31L * type.id + cols);
-        }
 
         Fixture(GgmlType type, int rows, int cols, long seed) {
             Random random = new Random(seed);
@@ -135,6 +156,8 @@ class WeightTensorKernelTest {
             }
             MemorySegment segment = GgmlTestEncoding.encode(type, values);
             this.tensor = WeightTensor.of("test", type, segment, rows, cols);
+            this.interleaved = WeightTensor.of("copy", type, GgmlTestEncoding.encode(type, values), rows, cols)
+                    .interleaved();
             this.reference = GgmlTestEncoding.decode(type, segment, values.length);
             this.x = new float[xOffset + cols + 5];
             for (int i = 0; i < x.length; i++) {

@@ -1,0 +1,120 @@
+package dev.continuum.loader;
+
+import dev.continuum.model.LayerWeights;
+import dev.continuum.model.LlamaConfig;
+import dev.continuum.model.LlamaWeights;
+import dev.continuum.tensor.WeightTensor;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Writes a loaded model as a llama.cpp-compatible GGUF file (architecture {@code llama}), so another engine can
+ * run the very same weights: benchmarks give llama.cpp the file Continuum reads. The vocabulary written is a
+ * SentencePiece one of the model's size: unknown, BOS, EOS, the 256 byte tokens, then placeholder pieces.
+ */
+public final class GgufExporter {
+    private static final int TOKEN_NORMAL = 1;
+    private static final int TOKEN_UNKNOWN = 2;
+    private static final int TOKEN_CONTROL = 3;
+    private static final int TOKEN_BYTE = 6;
+    private static final int FIRST_PIECE = 3 + 256;
+
+    private GgufExporter() {
+    }
+
+    public static void write(LoadedModel model, Path out) throws IOException {
+        LlamaConfig c = model.config();
+        if (!c.architecture().equals("llama") || c.vocabSize() < FIRST_PIECE) {
+            throw new IllegalArgumentException("only llama models with at least " + FIRST_PIECE
+                    + " tokens can be exported, got " + c.architecture() + " with " + c.vocabSize());
+        }
+        LlamaWeights w = model.weights();
+        GgufWriter g = new GgufWriter()
+                .putString("general.architecture", "llama")
+                .putString("general.name", model.name())
+                .putUint32("general.file_type", fileType(w.layers()[0].down()))
+                .putUint32("llama.context_length", c.contextLength())
+                .putUint32("llama.embedding_length", c.dim())
+                .putUint32("llama.block_count", c.layers())
+                .putUint32("llama.feed_forward_length", c.ffnDim())
+                .putUint32("llama.attention.head_count", c.heads())
+                .putUint32("llama.attention.head_count_kv", c.kvHeads())
+                .putUint32("llama.rope.dimension_count", c.ropeDims())
+                .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsEps())
+                .putFloat32("llama.rope.freq_base", c.ropeTheta());
+        vocabulary(g, c.vocabSize());
+        matrix(g, "token_embd.weight", w.tokenEmbedding());
+        for (int l = 0; l < c.layers(); l++) {
+            LayerWeights lw = w.layers()[l];
+            String p = "blk." + l + ".";
+            vector(g, p + "attn_norm.weight", lw.attnNorm());
+            matrix(g, p + "attn_q.weight", lw.wq());
+            matrix(g, p + "attn_k.weight", lw.wk());
+            matrix(g, p + "attn_v.weight", lw.wv());
+            matrix(g, p + "attn_output.weight", lw.wo());
+            vector(g, p + "ffn_norm.weight", lw.ffnNorm());
+            matrix(g, p + "ffn_gate.weight", lw.gate());
+            matrix(g, p + "ffn_up.weight", lw.up());
+            matrix(g, p + "ffn_down.weight", lw.down());
+        }
+        vector(g, "output_norm.weight", w.outputNorm());
+        if (w.output() != w.tokenEmbedding()) {
+            matrix(g, "output.weight", w.output());
+        }
+        g.write(out);
+    }
+
+    private static void vocabulary(GgufWriter g, int size) {
+        List<String> tokens = new ArrayList<>(size);
+        float[] scores = new float[size];
+        int[] types = new int[size];
+        tokens.add("<unk>");
+        tokens.add("<s>");
+        tokens.add("</s>");
+        types[0] = TOKEN_UNKNOWN;
+        types[1] = TOKEN_CONTROL;
+        types[2] = TOKEN_CONTROL;
+        for (int b = 0; b < 256; b++) {
+            tokens.add(String.format("<0x%02X>", b));
+            types[3 + b] = TOKEN_BYTE;
+        }
+        for (int i = FIRST_PIECE; i < size; i++) {
+            tokens.add("\u2581t" + i);
+            scores[i] = -i;
+            types[i] = TOKEN_NORMAL;
+        }
+        g.putString("tokenizer.ggml.model", "llama")
+                .putStringArray("tokenizer.ggml.tokens", tokens)
+                .putFloat32Array("tokenizer.ggml.scores", scores)
+                .putInt32Array("tokenizer.ggml.token_type", types)
+                .putUint32("tokenizer.ggml.unknown_token_id", 0)
+                .putUint32("tokenizer.ggml.bos_token_id", 1)
+                .putUint32("tokenizer.ggml.eos_token_id", 2)
+                .putBool("tokenizer.ggml.add_bos_token", true)
+                .putBool("tokenizer.ggml.add_eos_token", false);
+    }
+
+    private static void matrix(GgufWriter g, String name, WeightTensor t) {
+        g.addTensor(name, t.type(), new long[]{t.cols(), t.rows()}, t::writeRowMajor);
+    }
+
+    private static void vector(GgufWriter g, String name, float[] v) {
+        g.addTensor(name, GgmlType.F32, new long[]{v.length}, MemorySegment.ofArray(v.clone()));
+    }
+
+    /** llama.cpp's {@code general.file_type} for a model whose layers are mostly {@code t}'s type. */
+    private static int fileType(WeightTensor t) {
+        return switch (t.type()) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q8_0 -> 7;
+            case BF16 -> 32;
+            default -> throw new IllegalArgumentException("cannot export " + t.type());
+        };
+    }
+}

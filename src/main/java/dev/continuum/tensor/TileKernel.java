@@ -1,0 +1,116 @@
+package dev.continuum.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The register-tiled multiply shared by every format: one tile of 32 columns of a set of four groups, decoded to
+ * floats ({@code w}: group {@code g}'s column {@code k} at {@code (g * 32 + k) * GROUP}), times a few tokens'
+ * activations, added into their outputs. A weight vector loaded once serves four tokens, and each token's
+ * activation broadcast serves four groups, so the loop is bound by the FMA unit rather than by loads.
+ *
+ * <p>Every output is computed exactly as {@link WeightTensor#dot} defines: {@code p = fma(w, x, p)} over the tile's
+ * columns from 0, then {@code out = fma(p, scale, out)} (or {@code out + p} without scales). Vector types stay
+ * inside these static methods, so none is ever boxed.
+ */
+final class TileKernel {
+    private static final VectorSpecies<Float> F = VectorShapes.FLOAT;
+
+    private TileKernel() {
+    }
+
+    /**
+     * Four tokens: token {@code i}'s activations start at {@code x[xo + i * xs]} (the tile's first column), its
+     * outputs for the set's first row at {@code out[oo + i * os]}.
+     */
+    static void four(float[] w, float[] s, float[] x, int xo, int xs, float[] out, int oo, int os) {
+        int g = VectorShapes.LANES;
+        int g1 = WeightTensor.TILE * g;
+        int g2 = 2 * g1;
+        int g3 = 3 * g1;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector p00 = zero, p01 = zero, p02 = zero, p03 = zero;
+        FloatVector p10 = zero, p11 = zero, p12 = zero, p13 = zero;
+        FloatVector p20 = zero, p21 = zero, p22 = zero, p23 = zero;
+        FloatVector p30 = zero, p31 = zero, p32 = zero, p33 = zero;
+        int x0 = xo;
+        int x1 = xo + xs;
+        int x2 = xo + 2 * xs;
+        int x3 = xo + 3 * xs;
+        for (int k = 0; k < WeightTensor.TILE; k++) {
+            int wk = k * g;
+            FloatVector w0 = FloatVector.fromArray(F, w, wk);
+            FloatVector w1 = FloatVector.fromArray(F, w, wk + g1);
+            FloatVector w2 = FloatVector.fromArray(F, w, wk + g2);
+            FloatVector w3 = FloatVector.fromArray(F, w, wk + g3);
+            FloatVector a = FloatVector.broadcast(F, x[x0 + k]);
+            p00 = w0.fma(a, p00);
+            p10 = w1.fma(a, p10);
+            p20 = w2.fma(a, p20);
+            p30 = w3.fma(a, p30);
+            a = FloatVector.broadcast(F, x[x1 + k]);
+            p01 = w0.fma(a, p01);
+            p11 = w1.fma(a, p11);
+            p21 = w2.fma(a, p21);
+            p31 = w3.fma(a, p31);
+            a = FloatVector.broadcast(F, x[x2 + k]);
+            p02 = w0.fma(a, p02);
+            p12 = w1.fma(a, p12);
+            p22 = w2.fma(a, p22);
+            p32 = w3.fma(a, p32);
+            a = FloatVector.broadcast(F, x[x3 + k]);
+            p03 = w0.fma(a, p03);
+            p13 = w1.fma(a, p13);
+            p23 = w2.fma(a, p23);
+            p33 = w3.fma(a, p33);
+        }
+        int o0 = oo;
+        int o1 = oo + os;
+        int o2 = oo + 2 * os;
+        int o3 = oo + 3 * os;
+        add(p00, s, 0, out, o0);
+        add(p10, s, g, out, o0 + g);
+        add(p20, s, 2 * g, out, o0 + 2 * g);
+        add(p30, s, 3 * g, out, o0 + 3 * g);
+        add(p01, s, 0, out, o1);
+        add(p11, s, g, out, o1 + g);
+        add(p21, s, 2 * g, out, o1 + 2 * g);
+        add(p31, s, 3 * g, out, o1 + 3 * g);
+        add(p02, s, 0, out, o2);
+        add(p12, s, g, out, o2 + g);
+        add(p22, s, 2 * g, out, o2 + 2 * g);
+        add(p32, s, 3 * g, out, o2 + 3 * g);
+        add(p03, s, 0, out, o3);
+        add(p13, s, g, out, o3 + g);
+        add(p23, s, 2 * g, out, o3 + 2 * g);
+        add(p33, s, 3 * g, out, o3 + 3 * g);
+    }
+
+    /** One token: activations from {@code x[xo]}, outputs for the set's first row at {@code out[oo]}. */
+    static void one(float[] w, float[] s, float[] x, int xo, float[] out, int oo) {
+        int g = VectorShapes.LANES;
+        int g1 = WeightTensor.TILE * g;
+        FloatVector p0 = FloatVector.zero(F);
+        FloatVector p1 = p0;
+        FloatVector p2 = p0;
+        FloatVector p3 = p0;
+        for (int k = 0; k < WeightTensor.TILE; k++) {
+            int wk = k * g;
+            FloatVector a = FloatVector.broadcast(F, x[xo + k]);
+            p0 = FloatVector.fromArray(F, w, wk).fma(a, p0);
+            p1 = FloatVector.fromArray(F, w, wk + g1).fma(a, p1);
+            p2 = FloatVector.fromArray(F, w, wk + 2 * g1).fma(a, p2);
+            p3 = FloatVector.fromArray(F, w, wk + 3 * g1).fma(a, p3);
+        }
+        add(p0, s, 0, out, oo);
+        add(p1, s, g, out, oo + g);
+        add(p2, s, 2 * g, out, oo + 2 * g);
+        add(p3, s, 3 * g, out, oo + 3 * g);
+    }
+
+    /** {@code out = fma(p, scale, out)}, or {@code out + p} when there are no scales. */
+    private static void add(FloatVector p, float[] s, int so, float[] out, int oo) {
+        FloatVector o = FloatVector.fromArray(F, out, oo);
+        (s == null ? p.add(o) : p.fma(FloatVector.fromArray(F, s, so), o)).intoArray(out, oo);
+    }
+}
