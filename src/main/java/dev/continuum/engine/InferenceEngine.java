@@ -37,8 +37,8 @@ public final class InferenceEngine implements AutoCloseable {
         this.queue = new ArrayBlockingQueue<>(config.maxWaiting());
         this.metrics = new EngineMetrics(registry, runningGauge::get, waitingGauge::get);
         var c = model.config();
-        this.kv = new PagedKvCache(c.layers(), c.kvDim(), config.blockSize(), config.kvBlocks(), config.maxNumSeqs(),
-                config.maxModelLen());
+        this.kv = new PagedKvCache(c.layers(), c.kvHeads(), c.headDim(), config.blockSize(), config.kvBlocks(),
+                config.maxNumSeqs(), config.maxModelLen());
         this.scheduler = new Scheduler(new LlamaModel(c, model.weights(), pool), kv, config, model.tokenizer(),
                 metrics, waitingGauge);
         this.thread = new Thread(this::loop, "continuum-engine");

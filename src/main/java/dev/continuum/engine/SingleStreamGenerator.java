@@ -1,6 +1,6 @@
 package dev.continuum.engine;
 
-import dev.continuum.kvcache.SequenceKvCache;
+import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.model.LlamaModel;
 import dev.continuum.sampling.Sampler;
@@ -42,7 +42,8 @@ public final class SingleStreamGenerator {
         }
         int total = Math.min(contextLength, prompt.length + Math.max(0, maxTokens));
         int vocab = model.config().vocabSize();
-        SequenceKvCache kv = new SequenceKvCache(model.config().layers(), model.config().kvDim(), 1, total);
+        var c = model.config();
+        PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), 1, total);
         Sampler sampler = new Sampler(params, vocab);
         for (int t : prompt) {
             sampler.accept(t);

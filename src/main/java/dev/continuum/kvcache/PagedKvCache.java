@@ -4,9 +4,19 @@ package dev.continuum.kvcache;
  * A paged KV cache: one pool of {@code blockSize}-token blocks per layer, and a block table per sequence slot
  * mapping its positions to blocks. Adding or dropping sequences only edits tables; no KV data moves, except the
  * one partial block copied when a sequence is forked.
+ *
+ * <p>Within a block, keys are stored transposed and values row by row:
+ * <pre>
+ *   keys[layer]:    block b, KV head h, dimension d, slot i  at  ((b * kvHeads + h) * headDim + d) * blockSize + i
+ *   values[layer]:  block b, slot i, KV head h, dimension d  at  (b * blockSize + i) * kvDim + h * headDim + d
+ * </pre>
+ * so attention scores a whole block of positions with one vector FMA per head dimension (the block's slots lie
+ * side by side), and sums values with one vector FMA per position.
  */
-public final class PagedKvCache implements KvCache {
+public final class PagedKvCache {
     private final int layers;
+    private final int kvHeads;
+    private final int headDim;
     private final int kvDim;
     private final int blockSize;
     private final BlockAllocator allocator;
@@ -15,14 +25,17 @@ public final class PagedKvCache implements KvCache {
     private final int[][] tables;
     private final int[] blockCounts;
 
-    public PagedKvCache(int layers, int kvDim, int blockSize, int blocks, int sequenceSlots, int maxTokensPerSequence) {
-        long floats = (long) blocks * blockSize * kvDim;
+    public PagedKvCache(int layers, int kvHeads, int headDim, int blockSize, int blocks, int sequenceSlots,
+                        int maxTokensPerSequence) {
+        long floats = (long) blocks * blockSize * kvHeads * headDim;
         if (floats > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("KV cache of " + blocks + " blocks x " + blockSize + " tokens x " + kvDim
-                    + " floats exceeds one array per layer; lower the KV cache size");
+            throw new IllegalArgumentException("KV cache of " + blocks + " blocks x " + blockSize + " tokens x "
+                    + kvHeads * headDim + " floats exceeds one array per layer; lower the KV cache size");
         }
         this.layers = layers;
-        this.kvDim = kvDim;
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.kvDim = kvHeads * headDim;
         this.blockSize = blockSize;
         this.allocator = new BlockAllocator(blocks);
         this.keys = new float[layers][(int) floats];
@@ -32,9 +45,37 @@ public final class PagedKvCache implements KvCache {
         this.blockCounts = new int[sequenceSlots];
     }
 
+    /** A cache of {@code sequences} slots each already holding blocks for {@code tokens} positions. */
+    public static PagedKvCache reserved(int layers, int kvHeads, int headDim, int sequences, int tokens) {
+        int blockSize = 16;
+        int perSequence = (tokens + blockSize - 1) / blockSize;
+        PagedKvCache kv = new PagedKvCache(layers, kvHeads, headDim, blockSize, Math.max(1, perSequence * sequences),
+                sequences, Math.max(1, tokens));
+        for (int s = 0; s < sequences; s++) {
+            kv.reserve(s, tokens);
+        }
+        return kv;
+    }
+
     /** Bytes of KV storage one token takes across all layers (keys and values, float32). */
     public static long bytesPerToken(int layers, int kvDim) {
         return 2L * layers * kvDim * Float.BYTES;
+    }
+
+    public int layers() {
+        return layers;
+    }
+
+    public int kvHeads() {
+        return kvHeads;
+    }
+
+    public int headDim() {
+        return headDim;
+    }
+
+    public int kvDim() {
+        return kvDim;
     }
 
     public int blockSize() {
@@ -64,6 +105,11 @@ public final class PagedKvCache implements KvCache {
 
     public int blocksHeld(int seq) {
         return blockCounts[seq];
+    }
+
+    /** The block table of sequence slot {@code seq}: entry {@code j} is the block holding positions {@code [j*blockSize, (j+1)*blockSize)}. */
+    public int[] blockTable(int seq) {
+        return tables[seq];
     }
 
     /**
@@ -116,10 +162,10 @@ public final class PagedKvCache implements KvCache {
         if (partial > 0) {
             int src = tables[parent][full];
             int dst = allocator.allocate();
-            int count = partial * kvDim;
+            int blockFloats = blockSize * kvDim;
             for (int l = 0; l < layers; l++) {
-                System.arraycopy(keys[l], src * blockSize * kvDim, keys[l], dst * blockSize * kvDim, count);
-                System.arraycopy(values[l], src * blockSize * kvDim, values[l], dst * blockSize * kvDim, count);
+                System.arraycopy(keys[l], src * blockFloats, keys[l], dst * blockFloats, blockFloats);
+                System.arraycopy(values[l], src * blockFloats, values[l], dst * blockFloats, blockFloats);
             }
             tables[child][full] = dst;
             blockCounts[child] = full + 1;
@@ -127,27 +173,24 @@ public final class PagedKvCache implements KvCache {
         return true;
     }
 
-    @Override
-    public int layers() {
-        return layers;
+    /** Stores the key {@code k[ko .. ko+kvDim)} and value {@code v[vo ..]} of sequence {@code seq} at {@code pos}. */
+    public void write(int layer, int seq, int pos, float[] k, int ko, float[] v, int vo) {
+        int block = tables[seq][pos / blockSize];
+        int slot = pos % blockSize;
+        float[] keyStore = keys[layer];
+        int keyBase = block * kvDim * blockSize + slot;
+        for (int j = 0; j < kvDim; j++) {
+            keyStore[keyBase + j * blockSize] = k[ko + j];
+        }
+        System.arraycopy(v, vo, values[layer], (block * blockSize + slot) * kvDim, kvDim);
     }
 
-    @Override
-    public int kvDim() {
-        return kvDim;
-    }
-
-    @Override
-    public int slot(int seq, int pos) {
-        return tables[seq][pos / blockSize] * blockSize + pos % blockSize;
-    }
-
-    @Override
+    /** Keys of one layer, in the transposed block layout described on the class. */
     public float[] keys(int layer) {
         return keys[layer];
     }
 
-    @Override
+    /** Values of one layer, in the row-per-slot block layout described on the class. */
     public float[] values(int layer) {
         return values[layer];
     }

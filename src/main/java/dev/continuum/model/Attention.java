@@ -1,13 +1,14 @@
 package dev.continuum.model;
 
-import dev.continuum.kvcache.KvCache;
+import dev.continuum.kvcache.PagedKvCache;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal grouped-query attention of one query head over one sequence's cached keys and values, with an online
- * softmax so no score buffer is needed and the result accumulates straight into the output slice.
+ * Causal grouped-query attention of one query head over one sequence's cached keys and values, read straight
+ * from the paged cache's blocks: scores block by block (the cache stores a block's keys transposed, so one vector
+ * FMA per head dimension scores a vector of positions), a softmax over the scores, then the values summed
+ * position by position. The arithmetic depends only on the sequence and head, never on the rest of the batch.
  */
 final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -17,11 +18,32 @@ final class Attention {
 
     /**
      * {@code out[oo..oo+headDim) = softmax(q·K[0..pos] * scale) · V[0..pos]} for query head {@code q[qo..]}
-     * against KV head {@code kvHead} of sequence {@code seq}.
+     * against KV head {@code kvHead} of sequence {@code seq}; {@code scores} is scratch of at least
+     * {@code pos + 1} rounded up to whole blocks.
      */
-    static void head(float[] q, int qo, KvCache kv, int layer, int seq, int pos, int kvHead, int headDim,
-                     float scale, float[] out, int oo) {
+    static void head(float[] q, int qo, PagedKvCache kv, int layer, int seq, int pos, int kvHead, float scale,
+                     float[] out, int oo, float[] scores) {
+        int n = pos + 1;
+        int blockSize = kv.blockSize();
+        int headDim = kv.headDim();
+        int[] table = kv.blockTable(seq);
         float[] keys = kv.keys(layer);
+        int blocks = (n + blockSize - 1) / blockSize;
+        int blockKeys = kv.kvDim() * blockSize;
+        for (int b = 0; b < blocks; b++) {
+            int base = table[b] * blockKeys + kvHead * headDim * blockSize;
+            if (blockSize % S.length() == 0) {
+                scoreBlockVector(q, qo, keys, base, headDim, blockSize, scale, scores, b * blockSize);
+            } else {
+                scoreBlockScalar(q, qo, keys, base, headDim, blockSize, scale, scores, b * blockSize);
+            }
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = 0; t < n; t++) {
+            max = Math.max(max, scores[t]);
+        }
+        float sum = ExpKernel.expShifted(scores, n, max);
+
         float[] values = kv.values(layer);
         int kvDim = kv.kvDim();
         int headOffset = kvHead * headDim;
@@ -29,64 +51,77 @@ final class Attention {
         for (int i = 0; i < headDim; i++) {
             out[oo + i] = 0f;
         }
-        float max = Float.NEGATIVE_INFINITY;
-        float sum = 0f;
-        for (int t = 0; t <= pos; t++) {
-            int base = kv.slot(seq, t) * kvDim + headOffset;
-            float score = dot(q, qo, keys, base, headDim, vecEnd) * scale;
-            if (score > max) {
-                // Rescale what has been accumulated so far to the new maximum.
-                float correction = (float) Math.exp(max - score);
-                sum *= correction;
-                scaleInPlace(out, oo, correction, headDim, vecEnd);
-                max = score;
-            }
-            float p = (float) Math.exp(score - max);
-            sum += p;
-            axpy(p, values, base, out, oo, headDim, vecEnd);
-        }
-        scaleInPlace(out, oo, 1f / sum, headDim, vecEnd);
-    }
-
-    private static float dot(float[] a, int ao, float[] b, int bo, int n, int vecEnd) {
-        float s = 0f;
-        int i = 0;
-        if (vecEnd > 0) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < vecEnd; i += S.length()) {
-                acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
-            }
-            s = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) {
-            s += a[ao + i] * b[bo + i];
-        }
-        return s;
-    }
-
-    private static void axpy(float p, float[] v, int vo, float[] out, int oo, int n, int vecEnd) {
-        int i = 0;
-        if (vecEnd > 0) {
-            FloatVector pv = FloatVector.broadcast(S, p);
-            for (; i < vecEnd; i += S.length()) {
-                FloatVector.fromArray(S, v, vo + i).fma(pv, FloatVector.fromArray(S, out, oo + i))
-                        .intoArray(out, oo + i);
+        for (int b = 0; b < blocks; b++) {
+            int first = b * blockSize;
+            int last = Math.min(n, first + blockSize);
+            int v = table[b] * blockSize * kvDim + headOffset;
+            for (int t = first; t < last; t++, v += kvDim) {
+                float p = scores[t];
+                int i = 0;
+                if (vecEnd > 0) {
+                    FloatVector pv = FloatVector.broadcast(S, p);
+                    for (; i < vecEnd; i += S.length()) {
+                        FloatVector.fromArray(S, values, v + i).fma(pv, FloatVector.fromArray(S, out, oo + i))
+                                .intoArray(out, oo + i);
+                    }
+                }
+                for (; i < headDim; i++) {
+                    out[oo + i] = Math.fma(values[v + i], p, out[oo + i]);
+                }
             }
         }
-        for (; i < n; i++) {
-            out[oo + i] += p * v[vo + i];
+        float inv = 1f / sum;
+        for (int i = 0; i < headDim; i++) {
+            out[oo + i] *= inv;
         }
     }
 
-    private static void scaleInPlace(float[] out, int oo, float f, int n, int vecEnd) {
-        int i = 0;
-        if (vecEnd > 0) {
-            for (; i < vecEnd; i += S.length()) {
-                FloatVector.fromArray(S, out, oo + i).mul(f).intoArray(out, oo + i);
+    /**
+     * Scores of a block's positions, a vector of positions at a time: {@code sum_d q[d] * K[d][slot]} with four
+     * partial sums over {@code d mod 4} (independent FMA chains), added in a fixed order.
+     */
+    private static void scoreBlockVector(float[] q, int qo, float[] keys, int base, int headDim, int blockSize,
+                                         float scale, float[] scores, int so) {
+        for (int i = 0; i < blockSize; i += S.length()) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            int k = base + i;
+            int d = 0;
+            for (; d + 4 <= headDim; d += 4) {
+                a0 = FloatVector.fromArray(S, keys, k + d * blockSize).fma(FloatVector.broadcast(S, q[qo + d]), a0);
+                a1 = FloatVector.fromArray(S, keys, k + (d + 1) * blockSize).fma(FloatVector.broadcast(S, q[qo + d + 1]), a1);
+                a2 = FloatVector.fromArray(S, keys, k + (d + 2) * blockSize).fma(FloatVector.broadcast(S, q[qo + d + 2]), a2);
+                a3 = FloatVector.fromArray(S, keys, k + (d + 3) * blockSize).fma(FloatVector.broadcast(S, q[qo + d + 3]), a3);
             }
+            for (; d < headDim; d++) {
+                a0 = FloatVector.fromArray(S, keys, k + d * blockSize).fma(FloatVector.broadcast(S, q[qo + d]), a0);
+            }
+            a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(scores, so + i);
         }
-        for (; i < n; i++) {
-            out[oo + i] *= f;
+    }
+
+    /** The same scores one position at a time, with the same partial sums, for blocks narrower than a vector. */
+    private static void scoreBlockScalar(float[] q, int qo, float[] keys, int base, int headDim, int blockSize,
+                                         float scale, float[] scores, int so) {
+        for (int i = 0; i < blockSize; i++) {
+            float a0 = 0f;
+            float a1 = 0f;
+            float a2 = 0f;
+            float a3 = 0f;
+            int k = base + i;
+            int d = 0;
+            for (; d + 4 <= headDim; d += 4) {
+                a0 = Math.fma(keys[k + d * blockSize], q[qo + d], a0);
+                a1 = Math.fma(keys[k + (d + 1) * blockSize], q[qo + d + 1], a1);
+                a2 = Math.fma(keys[k + (d + 2) * blockSize], q[qo + d + 2], a2);
+                a3 = Math.fma(keys[k + (d + 3) * blockSize], q[qo + d + 3], a3);
+            }
+            for (; d < headDim; d++) {
+                a0 = Math.fma(keys[k + d * blockSize], q[qo + d], a0);
+            }
+            scores[so + i] = ((a0 + a1) + (a2 + a3)) * scale;
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.continuum.model;
 
-import dev.continuum.kvcache.KvCache;
+import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.MatMul;
 import dev.continuum.tensor.WeightTensor;
@@ -17,7 +17,7 @@ public final class LlamaModel {
     private final LlamaWeights weights;
     private final ComputePool pool;
     private final MatMul matmul;
-    private final AttentionTask attention = new AttentionTask();
+    private final AttentionTask attention;
     private final Rope rope;
     private final float attentionScale;
 
@@ -39,6 +39,7 @@ public final class LlamaModel {
         this.weights = weights;
         this.pool = pool;
         this.matmul = new MatMul(pool);
+        this.attention = new AttentionTask();
         this.rope = new Rope(config);
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
@@ -57,7 +58,7 @@ public final class LlamaModel {
      * each {@code j < logitCount}, writes the logits of batch row {@code logitRows[j]} to
      * {@code logits[j*vocab ..]}.
      */
-    public void forward(int n, int[] tokens, int[] positions, int[] sequences, KvCache kv,
+    public void forward(int n, int[] tokens, int[] positions, int[] sequences, PagedKvCache kv,
                         int logitCount, int[] logitRows, float[] logits) {
         ensureCapacity(Math.max(n, logitCount));
         int dim = config.dim();
@@ -82,7 +83,7 @@ public final class LlamaModel {
         matmul.multiply(weights.output(), xb, logitCount, logits);
     }
 
-    private void layer(int l, LayerWeights w, int n, int[] positions, int[] sequences, KvCache kv) {
+    private void layer(int l, LayerWeights w, int n, int[] positions, int[] sequences, PagedKvCache kv) {
         int dim = config.dim();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
@@ -99,15 +100,11 @@ public final class LlamaModel {
         addBias(k, w.bk(), n, kvDim);
         addBias(v, w.bv(), n, kvDim);
 
-        float[] keys = kv.keys(l);
-        float[] values = kv.values(l);
         int table = rope.tableSize();
         for (int i = 0; i < n; i++) {
             rope.rotate(q, i * qDim, config.heads(), headDim, ropeCos, ropeSin, i * table);
             rope.rotate(k, i * kvDim, config.kvHeads(), headDim, ropeCos, ropeSin, i * table);
-            int slot = kv.slot(sequences[i], positions[i]);
-            System.arraycopy(k, i * kvDim, keys, slot * kvDim, kvDim);
-            System.arraycopy(v, i * kvDim, values, slot * kvDim, kvDim);
+            kv.write(l, sequences[i], positions[i], k, i * kvDim, v, i * kvDim);
         }
 
         attention.run(l, n, positions, sequences, kv);
@@ -119,23 +116,20 @@ public final class LlamaModel {
         }
         matmul.multiply(w.gate(), xb, n, hb);
         matmul.multiply(w.up(), xb, n, hb2);
-        int ffn = n * config.ffnDim();
-        for (int i = 0; i < ffn; i++) {
-            float g = hb[i];
-            hb[i] = g / (1f + (float) Math.exp(-g)) * hb2[i];
-        }
+        ExpKernel.siluTimes(hb, hb2, n * config.ffnDim());
         matmul.multiply(w.down(), hb, n, xb);
         addInto(x, xb, n * dim);
     }
 
     /** Attention of every (token, query head) pair, split across the pool; reused so a step allocates nothing. */
     private final class AttentionTask implements ComputePool.RangeBody {
+        private final float[][] scores = new float[pool.threads()][0];
         private int layer;
         private int[] positions;
         private int[] sequences;
-        private KvCache kv;
+        private PagedKvCache kv;
 
-        void run(int layer, int n, int[] positions, int[] sequences, KvCache kv) {
+        void run(int layer, int n, int[] positions, int[] sequences, PagedKvCache kv) {
             this.layer = layer;
             this.positions = positions;
             this.sequences = sequences;
@@ -155,11 +149,16 @@ public final class LlamaModel {
             int group = heads / config.kvHeads();
             int headDim = config.headDim();
             int qDim = config.qDim();
+            int need = positions.length == 0 ? 0 : config.contextLength() + kv.blockSize();
+            if (scores[worker].length < need) {
+                scores[worker] = new float[need];
+            }
+            float[] scratch = scores[worker];
             for (int item = from; item < to; item++) {
                 int i = item / heads;
                 int h = item % heads;
-                Attention.head(q, i * qDim + h * headDim, kv, layer, sequences[i], positions[i], h / group, headDim,
-                        attentionScale, att, i * qDim + h * headDim);
+                Attention.head(q, i * qDim + h * headDim, kv, layer, sequences[i], positions[i], h / group,
+                        attentionScale, att, i * qDim + h * headDim, scratch);
             }
         }
     }

@@ -17,8 +17,8 @@ public final class BF16Tensor extends WeightTensor {
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    BF16Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
-        super(data, rows, cols, interleavedRows);
+    BF16Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(name, data, rows, cols, interleavedRows);
     }
 
     @Override

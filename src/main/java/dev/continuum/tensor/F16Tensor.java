@@ -1,10 +1,8 @@
 package dev.continuum.tensor;
 
 import dev.continuum.loader.GgmlType;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -16,13 +14,8 @@ public final class F16Tensor extends WeightTensor {
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    // Constants of the vector half-to-float conversion, in float32 bit positions (see toFloats).
-    private static final int HALF_EXP_MASK = 0x7c00 << 13;
-    private static final int REBIAS = (127 - 15) << 23;
-    private static final int SUBNORMAL_MAGIC = (127 - 15 + 1) << 23; // the float 2^-14
-
-    F16Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
-        super(data, rows, cols, interleavedRows);
+    F16Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(name, data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -84,37 +77,34 @@ public final class F16Tensor extends WeightTensor {
      * {@code jdk.incubator.vector}: this way the outer class still links on a JVM started without that module.
      */
     static final class Vectorized {
+        private static final int REBIAS = (127 - 15) << 23;
+
         private Vectorized() {
         }
 
-        /** {@code lanes} float16 values at {@code offset}, converted exactly. */
-        static FloatVector load(MemorySegment w, long offset) {
-            ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset, ByteOrder.LITTLE_ENDIAN);
-            return toFloats((IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0));
-        }
-
         /**
-         * Exact half-to-float conversion of sign-extended halves, lane by lane. The JDK has no vector HF2F
-         * conversion yet, so this moves the bits by hand and never does arithmetic on a subnormal float:
+         * Converts the float16 block scales of {@code groups} groups, {@code lanes} at {@code offset + g * stride}
+         * for group {@code g}, exactly into {@code out[oo + g * lanes ..]}, for scales that are zero or normal (see
+         * {@link WeightTensor#hasOnlyNormalScales}). A normal half only needs its exponent rebiased, in integer
+         * arithmetic, so no float arithmetic ever sees a subnormal (which costs a microcode assist per operation on
+         * some CPUs):
          * <pre>
-         *   half:   [s eeeee mmmmmmmmmm]                      sign-extended to 32 bits by S2I
-         *   float:  [s EEEEEEEE mmmmmmmmmm0000000000000]      (h &amp; 0x7fff) &lt;&lt; 13, then E = e + 112
+         *   half, sign-extended:    [sss...s eeeee mmmmmmmmmm]
+         *   &lt;&lt; 13 &amp; 0x0fffffff:    [0 000 eeeee mmmmmmmmmm 0000000000000]   + (127 - 15) &lt;&lt; 23 unless zero, | sign
          * </pre>
-         * e == 31 (inf/NaN) needs E = 255, so it gets a second +112. e == 0 (zero/subnormal, value m * 2^-24)
-         * is built as the normal float 2^-14 * (1 + m/1024) and then 2^-14 is subtracted, which is exact.
+         * Neither takes nor returns a vector, so nothing is boxed whether or not the JIT inlines it.
          */
-        static FloatVector toFloats(IntVector h) {
-            IntVector bits = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
-            IntVector exp = bits.and(HALF_EXP_MASK);
-            bits = bits.add(REBIAS);
-            bits = bits.lanewise(VectorOperators.ADD, REBIAS, exp.compare(VectorOperators.EQ, HALF_EXP_MASK));
-            VectorMask<Integer> subnormal = exp.compare(VectorOperators.EQ, 0);
-            bits = bits.lanewise(VectorOperators.ADD, 1 << 23, subnormal);
-            FloatVector magnitude = bits.reinterpretAsFloats().lanewise(VectorOperators.SUB,
-                    Float.intBitsToFloat(SUBNORMAL_MAGIC), subnormal.cast(VectorShapes.FLOAT));
-            // Sign extension already put the half's sign in bit 31.
-            IntVector sign = h.and(0x80000000);
-            return magnitude.reinterpretAsInts().or(sign).reinterpretAsFloats();
+        static void scales(MemorySegment w, long offset, long stride, int groups, float[] out, int oo) {
+            int lanes = VectorShapes.LANES;
+            for (int g = 0; g < groups; g++) {
+                ShortVector s = ShortVector.fromMemorySegment(VectorShapes.SHORT, w, offset + g * stride,
+                        ByteOrder.LITTLE_ENDIAN);
+                IntVector h = (IntVector) s.convertShape(VectorOperators.S2I, VectorShapes.INT, 0);
+                IntVector magnitude = h.lanewise(VectorOperators.LSHL, 13).and(0x0fffffff);
+                IntVector rebiased = magnitude.lanewise(VectorOperators.ADD, REBIAS,
+                        magnitude.compare(VectorOperators.NE, 0));
+                rebiased.or(h.and(0x80000000)).reinterpretAsFloats().intoArray(out, oo + g * lanes);
+            }
         }
     }
 }

@@ -11,8 +11,8 @@ public final class F32Tensor extends WeightTensor {
     private static final ValueLayout.OfFloat FLOAT_LE =
             ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    F32Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
-        super(data, rows, cols, interleavedRows);
+    F32Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(name, data, rows, cols, interleavedRows);
     }
 
     @Override

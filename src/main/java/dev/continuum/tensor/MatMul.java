@@ -21,6 +21,7 @@ public final class MatMul implements ComputePool.RangeBody {
     private final ComputePool pool;
     private final float[][] tiles;
     private final float[][] scales;
+    private final float[][] partials;
     private float[] ordered = new float[0];
 
     // The current call, read by the pool's threads after the pool publishes the job.
@@ -35,6 +36,7 @@ public final class MatMul implements ComputePool.RangeBody {
         this.pool = pool;
         this.tiles = new float[pool.threads()][Interleaving.SET_GROUPS * WeightTensor.TILE * G];
         this.scales = new float[pool.threads()][Interleaving.SET_GROUPS * G];
+        this.partials = new float[pool.threads()][4 * Interleaving.SET_GROUPS * G];
     }
 
     /** One-off convenience for tests and tools; the engine keeps one {@code MatMul} per model. */
@@ -107,7 +109,7 @@ public final class MatMul implements ComputePool.RangeBody {
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
         if (tokens == 1 && w.hasSingleTokenKernel()) {
-            w.multiplySingle(set, xKernel, 0, out, firstRow);
+            w.multiplySingle(set, xKernel, 0, out, firstRow, scales[worker]);
             return;
         }
         float[] tile = tiles[worker];
@@ -124,10 +126,11 @@ public final class MatMul implements ComputePool.RangeBody {
             int xCol = b * WeightTensor.TILE;
             int t = 0;
             for (; t + 4 <= tokens; t += 4) {
-                TileKernel.four(tile, s, xKernel, t * cols + xCol, cols, out, t * rows + firstRow, rows);
+                TileKernel.four(tile, s, xKernel, t * cols + xCol, cols, out, t * rows + firstRow, rows,
+                        partials[worker]);
             }
             for (; t < tokens; t++) {
-                TileKernel.one(tile, s, xKernel, t * cols + xCol, out, t * rows + firstRow);
+                TileKernel.one(tile, s, xKernel, t * cols + xCol, out, t * rows + firstRow, partials[worker]);
             }
         }
     }

@@ -5,6 +5,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -23,8 +24,8 @@ import java.nio.ByteOrder;
 public final class Q4_0Tensor extends WeightTensor {
     private static final int BLOCK_BYTES = 18;
 
-    Q4_0Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
-        super(data, rows, cols, interleavedRows);
+    Q4_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(name, data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -85,6 +86,10 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
         long base = tileOffset(group, tile);
+        if (hasOnlyNormalScales()) {
+            Vectorized.decode(data, base, w, wo, s, so);
+            return;
+        }
         int g = Interleaving.GROUP;
         for (int r = 0; r < g; r++) {
             s[so + r] = Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, base + 2L * r));
@@ -103,13 +108,13 @@ public final class Q4_0Tensor extends WeightTensor {
 
     @Override
     boolean hasSingleTokenKernel() {
-        return true;
+        return hasOnlyNormalScales();
     }
 
     @Override
-    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset) {
+    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset, float[] scales) {
         Vectorized.single(data, tileOffset(set * Interleaving.SET_GROUPS, 0), rowBytes() * Interleaving.GROUP,
-                cols / TILE, x, xOffset, out, outOffset);
+                cols / TILE, x, xOffset, out, outOffset, scales);
     }
 
     /**
@@ -120,7 +125,8 @@ public final class Q4_0Tensor extends WeightTensor {
     static final class Vectorized {
         /**
          * Float bits of {@code (i & 15) - 8} for the {@code 2 * lanes} entries a two-table lookup can index; the
-         * lookup wraps its index, so a whole byte can index the low nibble and the high nibble shifted down.
+         * lookup wraps its index, so a whole byte can index its low nibble, and the byte shifted right by 4 its
+         * high nibble.
          */
         private static final IntVector NIBBLES_LOW = nibbleTable(0);
         private static final IntVector NIBBLES_HIGH = nibbleTable(VectorShapes.LANES);
@@ -139,13 +145,22 @@ public final class Q4_0Tensor extends WeightTensor {
         /**
          * One token times four consecutive groups starting at byte {@code base}, groups {@code groupBytes} apart;
          * {@code x} is in the kernel's column order (see {@link MatMul}), so byte {@code u}'s two nibbles meet
-         * {@code x[2u]} and {@code x[2u + 1]}.
+         * {@code x[2u]} and {@code x[2u + 1]}. Every vector operation is written out here rather than in helpers:
+         * a vector passed to or returned from a call the JIT does not inline is boxed.
          */
         static void single(MemorySegment w, long base, long groupBytes, int tiles, float[] x, int xo,
-                           float[] out, int oo) {
+                           float[] out, int oo, float[] scales) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            VectorSpecies<Byte> b8 = VectorShapes.BYTE;
+            VectorSpecies<Integer> i32 = VectorShapes.INT;
+            IntVector lowTable = NIBBLES_LOW;
+            IntVector highTable = NIBBLES_HIGH;
             int lanes = VectorShapes.LANES;
             long tileBytes = (long) lanes * BLOCK_BYTES;
-            FloatVector t0 = FloatVector.zero(VectorShapes.FLOAT);
+            long g1 = groupBytes;
+            long g2 = 2 * groupBytes;
+            long g3 = 3 * groupBytes;
+            FloatVector t0 = FloatVector.zero(f);
             FloatVector t1 = t0;
             FloatVector t2 = t0;
             FloatVector t3 = t0;
@@ -153,31 +168,40 @@ public final class Q4_0Tensor extends WeightTensor {
                 long s0 = base + b * tileBytes;
                 long q0 = s0 + 2L * lanes;
                 int xb = xo + b * TILE;
-                FloatVector p0 = FloatVector.zero(VectorShapes.FLOAT);
+                FloatVector p0 = FloatVector.zero(f);
                 FloatVector p1 = p0;
                 FloatVector p2 = p0;
                 FloatVector p3 = p0;
                 for (int u = 0; u < TILE / 2; u++) {
-                    FloatVector xl = FloatVector.broadcast(VectorShapes.FLOAT, x[xb + 2 * u]);
-                    FloatVector xh = FloatVector.broadcast(VectorShapes.FLOAT, x[xb + 2 * u + 1]);
+                    FloatVector xl = FloatVector.broadcast(f, x[xb + 2 * u]);
+                    FloatVector xh = FloatVector.broadcast(f, x[xb + 2 * u + 1]);
                     long o = q0 + (long) u * lanes;
-                    IntVector v0 = bytes(w, o);
-                    p0 = low(v0).fma(xl, p0);
-                    p0 = high(v0).fma(xh, p0);
-                    IntVector v1 = bytes(w, o + groupBytes);
-                    p1 = low(v1).fma(xl, p1);
-                    p1 = high(v1).fma(xh, p1);
-                    IntVector v2 = bytes(w, o + 2 * groupBytes);
-                    p2 = low(v2).fma(xl, p2);
-                    p2 = high(v2).fma(xh, p2);
-                    IntVector v3 = bytes(w, o + 3 * groupBytes);
-                    p3 = low(v3).fma(xl, p3);
-                    p3 = high(v3).fma(xh, p3);
+                    IntVector v0 = (IntVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
+                    IntVector v1 = (IntVector) ByteVector.fromMemorySegment(b8, w, o + g1, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
+                    IntVector v2 = (IntVector) ByteVector.fromMemorySegment(b8, w, o + g2, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
+                    IntVector v3 = (IntVector) ByteVector.fromMemorySegment(b8, w, o + g3, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
+                    p0 = v0.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p0);
+                    p1 = v1.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p1);
+                    p2 = v2.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p2);
+                    p3 = v3.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p3);
+                    p0 = v0.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                            .fma(xh, p0);
+                    p1 = v1.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                            .fma(xh, p1);
+                    p2 = v2.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                            .fma(xh, p2);
+                    p3 = v3.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                            .fma(xh, p3);
                 }
-                t0 = p0.fma(Q8_0Tensor.Vectorized.scales(w, s0), t0);
-                t1 = p1.fma(Q8_0Tensor.Vectorized.scales(w, s0 + groupBytes), t1);
-                t2 = p2.fma(Q8_0Tensor.Vectorized.scales(w, s0 + 2 * groupBytes), t2);
-                t3 = p3.fma(Q8_0Tensor.Vectorized.scales(w, s0 + 3 * groupBytes), t3);
+                F16Tensor.Vectorized.scales(w, s0, groupBytes, 4, scales, 0);
+                t0 = p0.fma(FloatVector.fromArray(f, scales, 0), t0);
+                t1 = p1.fma(FloatVector.fromArray(f, scales, lanes), t1);
+                t2 = p2.fma(FloatVector.fromArray(f, scales, 2 * lanes), t2);
+                t3 = p3.fma(FloatVector.fromArray(f, scales, 3 * lanes), t3);
             }
             t0.intoArray(out, oo);
             t1.intoArray(out, oo + lanes);
@@ -185,18 +209,20 @@ public final class Q4_0Tensor extends WeightTensor {
             t3.intoArray(out, oo + 3 * lanes);
         }
 
-        /** One packed column pair of a group: {@code lanes} bytes, zero-extended to ints. */
-        private static IntVector bytes(MemorySegment w, long offset) {
-            ByteVector b = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, offset, ByteOrder.LITTLE_ENDIAN);
-            return (IntVector) b.convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorShapes.INT, 0);
-        }
-
-        private static FloatVector low(IntVector packed) {
-            return packed.selectFrom(NIBBLES_LOW, NIBBLES_HIGH).reinterpretAsFloats();
-        }
-
-        private static FloatVector high(IntVector packed) {
-            return packed.lanewise(VectorOperators.LSHR, 4).selectFrom(NIBBLES_LOW, NIBBLES_HIGH).reinterpretAsFloats();
+        /** A group's tile as floats in summation order (low then high nibble of each byte), and its scales. */
+        static void decode(MemorySegment w, long base, float[] out, int oo, float[] s, int so) {
+            IntVector lowTable = NIBBLES_LOW;
+            IntVector highTable = NIBBLES_HIGH;
+            int lanes = VectorShapes.LANES;
+            F16Tensor.Vectorized.scales(w, base, 0, 1, s, so);
+            long q = base + 2L * lanes;
+            for (int u = 0; u < TILE / 2; u++) {
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(VectorShapes.BYTE, w, q + (long) u * lanes,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorShapes.INT, 0);
+                v.selectFrom(lowTable, highTable).reinterpretAsFloats().intoArray(out, oo + 2 * u * lanes);
+                v.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                        .intoArray(out, oo + (2 * u + 1) * lanes);
+            }
         }
     }
 }

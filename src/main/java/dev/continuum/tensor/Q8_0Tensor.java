@@ -4,6 +4,7 @@ import dev.continuum.loader.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,8 +21,8 @@ public final class Q8_0Tensor extends WeightTensor {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK_BYTES = 34;
 
-    Q8_0Tensor(MemorySegment data, int rows, int cols, int interleavedRows) {
-        super(data, rows, cols, interleavedRows);
+    Q8_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
+        super(name, data, rows, cols, interleavedRows);
     }
 
     @Override
@@ -73,6 +74,10 @@ public final class Q8_0Tensor extends WeightTensor {
     @Override
     void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
         long base = tileOffset(group, tile);
+        if (hasOnlyNormalScales()) {
+            Vectorized.decode(data, base, w, wo, s, so);
+            return;
+        }
         int g = Interleaving.GROUP;
         for (int r = 0; r < g; r++) {
             s[so + r] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * r));
@@ -85,13 +90,13 @@ public final class Q8_0Tensor extends WeightTensor {
 
     @Override
     boolean hasSingleTokenKernel() {
-        return true;
+        return hasOnlyNormalScales();
     }
 
     @Override
-    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset) {
+    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset, float[] scales) {
         Vectorized.single(data, tileOffset(set * Interleaving.SET_GROUPS, 0), rowBytes() * Interleaving.GROUP,
-                cols / TILE, x, xOffset, out, outOffset);
+                cols / TILE, x, xOffset, out, outOffset, scales);
     }
 
     /**
@@ -106,13 +111,19 @@ public final class Q8_0Tensor extends WeightTensor {
         /**
          * One token times four consecutive groups, starting at byte {@code base}; groups are {@code groupBytes}
          * apart. Four independent accumulator chains (one per group) keep the FMA unit busy, and each group's
-         * weights stream sequentially.
+         * weights stream sequentially. Every vector operation is written out here rather than in helpers: a vector
+         * passed to or returned from a call the JIT does not inline is boxed, which costs more than the kernel.
          */
         static void single(MemorySegment w, long base, long groupBytes, int tiles, float[] x, int xo,
-                           float[] out, int oo) {
+                           float[] out, int oo, float[] scales) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            VectorSpecies<Byte> b8 = VectorShapes.BYTE;
             int lanes = VectorShapes.LANES;
             long tileBytes = (long) lanes * BLOCK_BYTES;
-            FloatVector t0 = FloatVector.zero(VectorShapes.FLOAT);
+            long g1 = groupBytes;
+            long g2 = 2 * groupBytes;
+            long g3 = 3 * groupBytes;
+            FloatVector t0 = FloatVector.zero(f);
             FloatVector t1 = t0;
             FloatVector t2 = t0;
             FloatVector t3 = t0;
@@ -120,22 +131,27 @@ public final class Q8_0Tensor extends WeightTensor {
                 long s0 = base + b * tileBytes;
                 long q0 = s0 + 2L * lanes;
                 int xb = xo + b * TILE;
-                FloatVector p0 = FloatVector.zero(VectorShapes.FLOAT);
+                FloatVector p0 = FloatVector.zero(f);
                 FloatVector p1 = p0;
                 FloatVector p2 = p0;
                 FloatVector p3 = p0;
                 for (int j = 0; j < TILE; j++) {
-                    FloatVector xj = FloatVector.broadcast(VectorShapes.FLOAT, x[xb + j]);
+                    FloatVector xj = FloatVector.broadcast(f, x[xb + j]);
                     long o = q0 + (long) j * lanes;
-                    p0 = quants(w, o).fma(xj, p0);
-                    p1 = quants(w, o + groupBytes).fma(xj, p1);
-                    p2 = quants(w, o + 2 * groupBytes).fma(xj, p2);
-                    p3 = quants(w, o + 3 * groupBytes).fma(xj, p3);
+                    p0 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
+                    p1 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + g1, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p1);
+                    p2 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + g2, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
+                    p3 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + g3, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p3);
                 }
-                t0 = p0.fma(scales(w, s0), t0);
-                t1 = p1.fma(scales(w, s0 + groupBytes), t1);
-                t2 = p2.fma(scales(w, s0 + 2 * groupBytes), t2);
-                t3 = p3.fma(scales(w, s0 + 3 * groupBytes), t3);
+                F16Tensor.Vectorized.scales(w, s0, groupBytes, 4, scales, 0);
+                t0 = p0.fma(FloatVector.fromArray(f, scales, 0), t0);
+                t1 = p1.fma(FloatVector.fromArray(f, scales, lanes), t1);
+                t2 = p2.fma(FloatVector.fromArray(f, scales, 2 * lanes), t2);
+                t3 = p3.fma(FloatVector.fromArray(f, scales, 3 * lanes), t3);
             }
             t0.intoArray(out, oo);
             t1.intoArray(out, oo + lanes);
@@ -143,15 +159,16 @@ public final class Q8_0Tensor extends WeightTensor {
             t3.intoArray(out, oo + 3 * lanes);
         }
 
-        /** One column of a group: {@code lanes} signed bytes widened to floats. */
-        private static FloatVector quants(MemorySegment w, long offset) {
-            ByteVector q = ByteVector.fromMemorySegment(VectorShapes.BYTE, w, offset, ByteOrder.LITTLE_ENDIAN);
-            return (FloatVector) q.convertShape(VectorOperators.B2F, VectorShapes.FLOAT, 0);
-        }
-
-        /** A group's block scales: {@code lanes} float16 values, converted exactly. */
-        static FloatVector scales(MemorySegment w, long offset) {
-            return F16Tensor.Vectorized.load(w, offset);
+        /** A group's tile as floats, column by column, and its scales. */
+        static void decode(MemorySegment w, long base, float[] out, int oo, float[] s, int so) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            int lanes = VectorShapes.LANES;
+            F16Tensor.Vectorized.scales(w, base, 0, 1, s, so);
+            long q = base + 2L * lanes;
+            for (int j = 0; j < TILE; j++) {
+                ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTE, w, q + (long) j * lanes,
+                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).intoArray(out, oo + j * lanes);
+            }
         }
     }
 }

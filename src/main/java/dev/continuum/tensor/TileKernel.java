@@ -23,7 +23,7 @@ final class TileKernel {
      * Four tokens: token {@code i}'s activations start at {@code x[xo + i * xs]} (the tile's first column), its
      * outputs for the set's first row at {@code out[oo + i * os]}.
      */
-    static void four(float[] w, float[] s, float[] x, int xo, int xs, float[] out, int oo, int os) {
+    static void four(float[] w, float[] s, float[] x, int xo, int xs, float[] out, int oo, int os, float[] partial) {
         int g = VectorShapes.LANES;
         int g1 = WeightTensor.TILE * g;
         int g2 = 2 * g1;
@@ -64,30 +64,29 @@ final class TileKernel {
             p23 = w2.fma(a, p23);
             p33 = w3.fma(a, p33);
         }
-        int o0 = oo;
-        int o1 = oo + os;
-        int o2 = oo + 2 * os;
-        int o3 = oo + 3 * os;
-        add(p00, s, 0, out, o0);
-        add(p10, s, g, out, o0 + g);
-        add(p20, s, 2 * g, out, o0 + 2 * g);
-        add(p30, s, 3 * g, out, o0 + 3 * g);
-        add(p01, s, 0, out, o1);
-        add(p11, s, g, out, o1 + g);
-        add(p21, s, 2 * g, out, o1 + 2 * g);
-        add(p31, s, 3 * g, out, o1 + 3 * g);
-        add(p02, s, 0, out, o2);
-        add(p12, s, g, out, o2 + g);
-        add(p22, s, 2 * g, out, o2 + 2 * g);
-        add(p32, s, 3 * g, out, o2 + 3 * g);
-        add(p03, s, 0, out, o3);
-        add(p13, s, g, out, o3 + g);
-        add(p23, s, 2 * g, out, o3 + 2 * g);
-        add(p33, s, 3 * g, out, o3 + 3 * g);
+        // The epilogue goes through memory: a helper taking vectors would not be inlined into a method this
+        // large, and a vector crossing a call is boxed.
+        p00.intoArray(partial, 0);
+        p10.intoArray(partial, g);
+        p20.intoArray(partial, 2 * g);
+        p30.intoArray(partial, 3 * g);
+        p01.intoArray(partial, 4 * g);
+        p11.intoArray(partial, 5 * g);
+        p21.intoArray(partial, 6 * g);
+        p31.intoArray(partial, 7 * g);
+        p02.intoArray(partial, 8 * g);
+        p12.intoArray(partial, 9 * g);
+        p22.intoArray(partial, 10 * g);
+        p32.intoArray(partial, 11 * g);
+        p03.intoArray(partial, 12 * g);
+        p13.intoArray(partial, 13 * g);
+        p23.intoArray(partial, 14 * g);
+        p33.intoArray(partial, 15 * g);
+        addPartials(partial, 4, s, out, oo, os);
     }
 
     /** One token: activations from {@code x[xo]}, outputs for the set's first row at {@code out[oo]}. */
-    static void one(float[] w, float[] s, float[] x, int xo, float[] out, int oo) {
+    static void one(float[] w, float[] s, float[] x, int xo, float[] out, int oo, float[] partial) {
         int g = VectorShapes.LANES;
         int g1 = WeightTensor.TILE * g;
         FloatVector p0 = FloatVector.zero(F);
@@ -102,15 +101,27 @@ final class TileKernel {
             p2 = FloatVector.fromArray(F, w, wk + 2 * g1).fma(a, p2);
             p3 = FloatVector.fromArray(F, w, wk + 3 * g1).fma(a, p3);
         }
-        add(p0, s, 0, out, oo);
-        add(p1, s, g, out, oo + g);
-        add(p2, s, 2 * g, out, oo + 2 * g);
-        add(p3, s, 3 * g, out, oo + 3 * g);
+        p0.intoArray(partial, 0);
+        p1.intoArray(partial, g);
+        p2.intoArray(partial, 2 * g);
+        p3.intoArray(partial, 3 * g);
+        addPartials(partial, 1, s, out, oo, 0);
     }
 
-    /** {@code out = fma(p, scale, out)}, or {@code out + p} when there are no scales. */
-    private static void add(FloatVector p, float[] s, int so, float[] out, int oo) {
-        FloatVector o = FloatVector.fromArray(F, out, oo);
-        (s == null ? p.add(o) : p.fma(FloatVector.fromArray(F, s, so), o)).intoArray(out, oo);
+    /**
+     * {@code out = fma(p, scale, out)} (or {@code out + p} without scales) for each token's four group partials,
+     * stored token by token in {@code partial}.
+     */
+    private static void addPartials(float[] partial, int tokens, float[] s, float[] out, int oo, int os) {
+        int g = VectorShapes.LANES;
+        for (int i = 0; i < tokens; i++) {
+            for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
+                int o = oo + i * os + grp * g;
+                FloatVector p = FloatVector.fromArray(F, partial, (i * Interleaving.SET_GROUPS + grp) * g);
+                FloatVector acc = FloatVector.fromArray(F, out, o);
+                acc = s == null ? p.add(acc) : p.fma(FloatVector.fromArray(F, s, grp * g), acc);
+                acc.intoArray(out, o);
+            }
+        }
     }
 }

@@ -32,17 +32,47 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     /** Columns per tile: the quantization block size of Q8_0 and Q4_0. */
     public static final int TILE = 32;
 
+    protected final String name;
     protected final MemorySegment data;
     protected final int rows;
     protected final int cols;
     /** Leading rows stored interleaved; a multiple of {@link Interleaving#SET_ROWS}, or 0. */
     protected final int interleavedRows;
+    /** Whether every block scale of the interleaved rows is zero or a normal float16 (see {@link #hasOnlyNormalScales}). */
+    private final boolean normalScales;
 
-    protected WeightTensor(MemorySegment data, int rows, int cols, int interleavedRows) {
+    protected WeightTensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
+        this.name = name;
         this.data = data;
         this.rows = rows;
         this.cols = cols;
         this.interleavedRows = interleavedRows;
+        this.normalScales = interleavedRows > 0 && scanScales();
+    }
+
+    private boolean scanScales() {
+        if (scaleBytes() == 0) {
+            return true;
+        }
+        for (int r = 0; r < interleavedRows; r++) {
+            for (int t = 0; t < tilesPerRow(); t++) {
+                int exponent = data.get(Q8_0Tensor.SHORT_LE, scaleOffset(r, t)) & 0x7c00;
+                boolean zero = (data.get(Q8_0Tensor.SHORT_LE, scaleOffset(r, t)) & 0x7fff) == 0;
+                if (!zero && (exponent == 0 || exponent == 0x7c00)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Whether the vector kernels may convert this tensor's block scales with their fast integer rebias, which
+     * covers zeros and normal float16 values. A tensor with a subnormal, infinite or NaN scale anywhere (vanishingly
+     * rare in real models) decodes its scales one by one instead, on the tiled path.
+     */
+    final boolean hasOnlyNormalScales() {
+        return normalScales;
     }
 
     /** Wraps {@code data} (row-major, as in a GGUF file) as a tensor of {@code type}; fails clearly on a type without a kernel. */
@@ -58,19 +88,24 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
             throw new ModelFormatException("tensor '" + name + "' has rows of " + cols + " elements, not a multiple of "
                     + type + "'s block size " + type.blockSize);
         }
-        return create(type, data, (int) rows, (int) cols, 0, name);
+        return create(type, name, data, (int) rows, (int) cols, 0);
     }
 
-    static WeightTensor create(GgmlType type, MemorySegment data, int rows, int cols, int interleavedRows, String name) {
+    static WeightTensor create(GgmlType type, String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         return switch (type) {
-            case F32 -> new F32Tensor(data, rows, cols, interleavedRows);
-            case F16 -> new F16Tensor(data, rows, cols, interleavedRows);
-            case BF16 -> new BF16Tensor(data, rows, cols, interleavedRows);
-            case Q8_0 -> new Q8_0Tensor(data, rows, cols, interleavedRows);
-            case Q4_0 -> new Q4_0Tensor(data, rows, cols, interleavedRows);
+            case F32 -> new F32Tensor(name, data, rows, cols, interleavedRows);
+            case F16 -> new F16Tensor(name, data, rows, cols, interleavedRows);
+            case BF16 -> new BF16Tensor(name, data, rows, cols, interleavedRows);
+            case Q8_0 -> new Q8_0Tensor(name, data, rows, cols, interleavedRows);
+            case Q4_0 -> new Q4_0Tensor(name, data, rows, cols, interleavedRows);
             default -> throw new ModelFormatException("tensor '" + name + "' has type " + type
                     + ", which Continuum does not support (supported: F32, F16, BF16, Q8_0, Q4_0)");
         };
+    }
+
+    /** The tensor's name in the model file, for messages. */
+    public final String name() {
+        return name;
     }
 
     public final int rows() {
@@ -199,6 +234,8 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
      * This tensor with its leading rows repacked, in place, into the interleaved layout the vector kernels read
      * (see {@link Interleaving}); this tensor itself must not be used afterwards. Returns {@code this} when no
      * layout change applies (vector kernels off, too few rows, or rows not a whole number of tiles).
+     *
+     * @throws ModelFormatException if a block scale is infinite or NaN (the kernels convert only finite scales)
      */
     public WeightTensor interleaved() {
         int target = Interleaving.rowsToInterleave(this);
@@ -210,9 +247,9 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
             // A read-only mapping (no copy-on-write on this platform): repack a copy, owned by the tensor.
             memory = java.lang.foreign.Arena.ofAuto().allocate(data.byteSize(), 64).copyFrom(data);
         }
-        WeightTensor copy = create(type(), memory, rows, cols, 0, type().name());
+        WeightTensor copy = create(type(), name, memory, rows, cols, 0);
         Interleaving.repack(copy, target);
-        return create(type(), memory, rows, cols, target, type().name());
+        return create(type(), name, memory, rows, cols, target);
     }
 
     /** Decodes group {@code group}'s tile {@code tile} into {@code w[wo ..]} ([column][row]) and its scales into {@code s[so ..]}. */
@@ -223,8 +260,11 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         return false;
     }
 
-    /** One token times the {@link Interleaving#SET_GROUPS} groups of set {@code set}: {@code out[oo + r]} for the set's rows. */
-    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset) {
+    /**
+     * One token times the {@link Interleaving#SET_GROUPS} groups of set {@code set}: {@code out[oo + r]} for the
+     * set's rows; {@code scales} is scratch for one set's block scales.
+     */
+    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset, float[] scales) {
         throw new UnsupportedOperationException(type() + " has no single-token kernel");
     }
 

@@ -1,6 +1,6 @@
 package dev.continuum.model;
 
-import dev.continuum.kvcache.SequenceKvCache;
+import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.GgmlType;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.WeightEncoder;
@@ -17,7 +17,7 @@ final class ModelHarness {
     /** Logits after each of {@code tokens}, fed one token per forward step. */
     static float[][] stepwiseLogits(LlamaModel model, int[] tokens) {
         LlamaConfig c = model.config();
-        SequenceKvCache kv = new SequenceKvCache(c.layers(), c.kvDim(), 1, tokens.length);
+        PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), 1, tokens.length);
         float[][] out = new float[tokens.length][c.vocabSize()];
         for (int i = 0; i < tokens.length; i++) {
             model.forward(1, new int[]{tokens[i]}, new int[]{i}, new int[]{0}, kv, 1, new int[]{0}, out[i]);
@@ -29,7 +29,7 @@ final class ModelHarness {
     static float[][] prefillLogits(LlamaModel model, int[] tokens) {
         LlamaConfig c = model.config();
         int n = tokens.length;
-        SequenceKvCache kv = new SequenceKvCache(c.layers(), c.kvDim(), 1, n);
+        PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), 1, n);
         int[] positions = new int[n];
         int[] rows = new int[n];
         for (int i = 0; i < n; i++) {

@@ -1,7 +1,7 @@
 package dev.continuum.model;
 
 import dev.continuum.SharedTestData;
-import dev.continuum.kvcache.SequenceKvCache;
+import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.tensor.ComputePool;
@@ -31,7 +31,7 @@ class PrefillConsistencyTest {
 
             int n = tokens.length - 1;
             int vocab = m.config().vocabSize();
-            SequenceKvCache kv = new SequenceKvCache(m.config().layers(), m.config().kvDim(), 1, tokens.length);
+            PagedKvCache kv = PagedKvCache.reserved(m.config().layers(), m.config().kvHeads(), m.config().headDim(), 1, tokens.length);
             int[] positions = new int[n];
             for (int i = 0; i < n; i++) {
                 positions[i] = i;
@@ -54,7 +54,7 @@ class PrefillConsistencyTest {
             float[] solo = ModelHarness.stepwiseLogits(model, a)[a.length - 1];
 
             // Sequence 1 runs "a"; sequence 0 runs other tokens at other positions in the same passes.
-            SequenceKvCache kv = new SequenceKvCache(m.config().layers(), m.config().kvDim(), 2, 16);
+            PagedKvCache kv = PagedKvCache.reserved(m.config().layers(), m.config().kvHeads(), m.config().headDim(), 2, 16);
             float[] logits = new float[2 * vocab];
             model.forward(3, new int[]{1, 7, 8}, new int[]{0, 1, 2}, new int[]{0, 0, 0}, kv, 0, new int[0], logits);
             for (int i = 0; i < a.length; i++) {

@@ -9,9 +9,11 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The hand-written vector half-to-float conversion (block scales) against {@link Float#float16ToFloat} for all 65536 halves. */
+/**
+ * The hand-written vector half-to-float conversion of block scales against {@link Float#float16ToFloat} for every
+ * zero and normal half, the values it is used for (see {@link WeightTensor#hasOnlyNormalScales}).
+ */
 class F16VectorConversionTest {
     @Test
     void everyHalfBitPatternConvertsExactly() {
@@ -24,13 +26,13 @@ class F16VectorConversionTest {
             }
             float[] lane = new float[lanes];
             for (int h = 0; h < 1 << 16; h += lanes) {
-                F16Tensor.Vectorized.load(halves, 2L * h).intoArray(lane, 0);
+                F16Tensor.Vectorized.scales(halves, 2L * h, 0, 1, lane, 0);
                 for (int i = 0; i < lanes; i++) {
                     int half = h + i;
                     float expected = Float.float16ToFloat((short) half);
-                    if (Float.isNaN(expected)) {
-                        assertTrue(Float.isNaN(lane[i]), () -> "half 0x" + Integer.toHexString(half) + " is a NaN");
-                    } else {
+                    int exponent = half & 0x7c00;
+                    boolean zero = (half & 0x7fff) == 0;
+                    if (zero || (exponent != 0 && exponent != 0x7c00)) {
                         assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(lane[i]),
                                 () -> "half 0x" + Integer.toHexString(half));
                     }

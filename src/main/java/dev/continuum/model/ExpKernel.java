@@ -1,0 +1,103 @@
+package dev.continuum.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code exp} over float arrays for softmax and SiLU, vectorized, with a scalar twin that gives the very same
+ * bits for the tail: range reduction {@code x = n ln2 + r} (n rounded to nearest with the 1.5 * 2^23 trick),
+ * a degree-6 polynomial for {@code e^r} evaluated with FMAs, and {@code 2^n} built in the exponent bits. Every
+ * step is an exactly specified IEEE operation, so interpreted, C1 and C2 code agree to the bit, unlike the JDK's
+ * vector {@code EXP}, whose intrinsic and fallback may differ. Inputs are clamped to [-87, 88]; accuracy is about
+ * 2 ulp, which is all softmax and SiLU need.
+ */
+final class ExpKernel {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final float MIN = -87f;
+    private static final float MAX = 88f;
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float ROUNDER = 0x1.8p23f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f;
+    private static final float P1 = 1.3981999507e-3f;
+    private static final float P2 = 8.3334519073e-3f;
+    private static final float P3 = 4.1665795894e-2f;
+    private static final float P4 = 1.6666665459e-1f;
+    private static final float P5 = 5.0000001201e-1f;
+
+    private ExpKernel() {
+    }
+
+    /** {@code e^x}, the scalar twin of the vector lanes. */
+    static float exp(float x) {
+        x = Math.min(Math.max(x, MIN), MAX);
+        float n = (x * LOG2E + ROUNDER) - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(P0, r, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        p = Math.fma(p, r * r, r + 1f);
+        return p * Float.intBitsToFloat(((int) n + 127) << 23);
+    }
+
+    /** {@code a[i] = e^(a[i] - shift)} for {@code i} in {@code [0, n)}; returns their sum, added in index order. */
+    static float expShifted(float[] a, int n, float shift) {
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, a, i).sub(shift).max(MIN).min(MAX);
+            FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+            FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+            p = p.fma(r, FloatVector.broadcast(F, P2));
+            p = p.fma(r, FloatVector.broadcast(F, P3));
+            p = p.fma(r, FloatVector.broadcast(F, P4));
+            p = p.fma(r, FloatVector.broadcast(F, P5));
+            p = p.fma(r.mul(r), r.add(1f));
+            IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23);
+            p.mul(bits.reinterpretAsFloats()).intoArray(a, i);
+        }
+        for (; i < n; i++) {
+            a[i] = exp(a[i] - shift);
+        }
+        float sum = 0f;
+        for (int j = 0; j < n; j++) {
+            sum += a[j];
+        }
+        return sum;
+    }
+
+    /** SwiGLU's gate: {@code g[i] = silu(g[i]) * u[i]} for {@code i} in {@code [0, n)}, silu(x) = x / (1 + e^-x). */
+    static void siluTimes(float[] g, float[] u, int n) {
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector gate = FloatVector.fromArray(F, g, i);
+            FloatVector x = gate.neg().max(MIN).min(MAX);
+            FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+            FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+            p = p.fma(r, FloatVector.broadcast(F, P2));
+            p = p.fma(r, FloatVector.broadcast(F, P3));
+            p = p.fma(r, FloatVector.broadcast(F, P4));
+            p = p.fma(r, FloatVector.broadcast(F, P5));
+            p = p.fma(r.mul(r), r.add(1f));
+            IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats());
+            gate.div(e.add(1f)).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
+        }
+        for (; i < n; i++) {
+            g[i] = g[i] / (1f + exp(-g[i])) * u[i];
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package dev.continuum.tensor;
+
+import dev.continuum.loader.GgmlType;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The two halves of the tiled matmul path in isolation, on cache-resident data: decoding one tile of a set
+ * ({@code decode}, per format) and multiplying a decoded tile by four tokens ({@code four}) or one ({@code one}).
+ * One call covers 4 groups x 32 columns, i.e. {@code 128 * GROUP} weights ({@code 128 * GROUP * 4} MACs for four).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class TileBenchmark {
+    @Param({"Q8_0", "Q4_0", "F16"})
+    public String type;
+
+    private WeightTensor w;
+    private final float[] tile = new float[Interleaving.SET_GROUPS * WeightTensor.TILE * Interleaving.GROUP];
+    private final float[] scales = new float[Interleaving.SET_GROUPS * Interleaving.GROUP];
+    private float[] x;
+    private float[] out;
+    private final float[] partial = new float[4 * Interleaving.SET_ROWS];
+    private int b;
+
+    @Setup
+    public void setUp() {
+        GgmlType t = GgmlType.valueOf(type);
+        int rows = Interleaving.SET_ROWS;
+        int cols = 2048;
+        long bytes = t.bytesFor((long) rows * cols);
+        MemorySegment data = Arena.global().allocate(bytes, 64);
+        SplittableRandom random = new SplittableRandom(1);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                row[j] = (float) random.nextGaussian();
+            }
+            WeightEncoder.encode(t, row, 0, cols, data, r * (bytes / rows));
+        }
+        w = WeightTensor.of("bench", t, data, rows, cols).interleaved();
+        x = new float[4 * cols];
+        out = new float[4 * rows];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+    }
+
+    @Benchmark
+    public float[] decode() {
+        b = (b + 1) & 63;
+        for (int g = 0; g < Interleaving.SET_GROUPS; g++) {
+            w.decodeTile(g, b, tile, g * WeightTensor.TILE * Interleaving.GROUP, scales, g * Interleaving.GROUP);
+        }
+        return tile;
+    }
+
+    @Benchmark
+    public float[] four() {
+        TileKernel.four(tile, scales, x, 0, 2048, out, 0, Interleaving.SET_ROWS, partial);
+        return out;
+    }
+
+    @Benchmark
+    public float[] one() {
+        TileKernel.one(tile, scales, x, 0, out, 0, partial);
+        return out;
+    }
+}
