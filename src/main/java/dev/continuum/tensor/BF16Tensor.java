@@ -71,10 +71,14 @@ public final class BF16Tensor extends WeightTensor {
     }
 
     @Override
-    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
-        long base = tileOffset(group, tile);
-        for (int i = 0; i < TILE * Interleaving.GROUP; i++) {
-            w[wo + i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);
+    void decodeSetTile(int set, int tile, float[] w, float[] s) {
+        int g = Interleaving.GROUP;
+        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
+            long base = tileOffset(set * Interleaving.SET_GROUPS + grp, tile);
+            int wo = grp * TILE * g;
+            for (int i = 0; i < TILE * g; i++) {
+                w[wo + i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);
+            }
         }
     }
 }

@@ -9,7 +9,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p>A forward pass hands out hundreds of short jobs (one per matrix), so handing one out must cost microseconds,
  * not the tens of microseconds of an executor: workers spin on a generation counter for a while after each job
- * and only then park, the caller runs the first share itself, and nothing is allocated per job.
+ * and only then park, the caller works too, and nothing is allocated per job. Threads take chunks of the index
+ * range from a shared counter rather than fixed halves, so a thread slowed by anything else on its core (the
+ * JIT, the GC, another process) does not hold the others up.
  */
 public final class ComputePool implements AutoCloseable {
     /** A body run over the half-open index range {@code [from, to)} by thread {@code worker} (0 = the caller). */
@@ -24,12 +26,13 @@ public final class ComputePool implements AutoCloseable {
     private final int threads;
     private final Worker[] workers;
     private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger next = new AtomicInteger();
 
     // The current job: body and n are published by the volatile write of state, which packs the job's generation
     // with its share count so that a worker never pairs one job's generation with another's share count.
     private RangeBody body;
     private int n;
-    private int parts;
+    private int grain;
     private volatile long state;
     private volatile Throwable failure;
     private volatile boolean closed;
@@ -53,8 +56,9 @@ public final class ComputePool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into at most one contiguous share per thread, the caller taking
-     * the first, and returns when all shares are done. Not reentrant: one caller at a time.
+     * Runs {@code body} over {@code [0, n)} in contiguous chunks spread over the pool's threads, the caller among
+     * them, and returns when all are done. Which thread runs which chunk varies; callers must not depend on it.
+     * Not reentrant: one caller at a time.
      */
     public void parallelFor(int n, RangeBody body) {
         int parts = Math.min(threads, n);
@@ -69,8 +73,10 @@ public final class ComputePool implements AutoCloseable {
         }
         this.body = body;
         this.n = n;
-        this.parts = parts;
+        // Small chunks balance the threads; a few per thread keep the shared counter uncontended.
+        this.grain = Math.max(1, n / (parts * 8));
         this.failure = null;
+        next.set(0);
         pending.set(parts - 1);
         state = ((state >>> 16) + 1) << 16 | parts;
         for (int i = 0; i < parts - 1; i++) {
@@ -78,7 +84,7 @@ public final class ComputePool implements AutoCloseable {
         }
         Throwable own = null;
         try {
-            body.run(0, 0, share(0));
+            work(0);
         } catch (Throwable t) {
             own = t;
         }
@@ -98,9 +104,13 @@ public final class ComputePool implements AutoCloseable {
         }
     }
 
-    /** End of share {@code p}; share {@code p} starts where share {@code p - 1} ends. */
-    private int share(int p) {
-        return (int) ((long) n * (p + 1) / parts);
+    /** Takes chunks of the current job until none is left. */
+    private void work(int worker) {
+        int total = n;
+        int step = grain;
+        for (int from = next.getAndAdd(step); from < total; from = next.getAndAdd(step)) {
+            body.run(worker, from, Math.min(total, from + step));
+        }
     }
 
     @Override
@@ -142,7 +152,7 @@ public final class ComputePool implements AutoCloseable {
                     continue; // this job has fewer shares than threads
                 }
                 try {
-                    body.run(index, share(index - 1), share(index));
+                    work(index);
                 } catch (Throwable t) {
                     failure = t;
                 } finally {

@@ -64,11 +64,15 @@ public final class F16Tensor extends WeightTensor {
     }
 
     @Override
-    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
-        long base = tileOffset(group, tile);
-        // A plain loop: C2 vectorizes it into hardware half-to-float conversions, which the Vector API lacks.
-        for (int i = 0; i < TILE * Interleaving.GROUP; i++) {
-            w[wo + i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));
+    void decodeSetTile(int set, int tile, float[] w, float[] s) {
+        int g = Interleaving.GROUP;
+        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
+            long base = tileOffset(set * Interleaving.SET_GROUPS + grp, tile);
+            int wo = grp * TILE * g;
+            // A plain loop: C2 vectorizes it into hardware half-to-float conversions, which the Vector API lacks.
+            for (int i = 0; i < TILE * g; i++) {
+                w[wo + i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));
+            }
         }
     }
 

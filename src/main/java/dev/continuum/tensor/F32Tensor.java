@@ -61,7 +61,11 @@ public final class F32Tensor extends WeightTensor {
     }
 
     @Override
-    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
-        MemorySegment.copy(data, FLOAT_LE, tileOffset(group, tile), w, wo, TILE * Interleaving.GROUP);
+    void decodeSetTile(int set, int tile, float[] w, float[] s) {
+        int g = Interleaving.GROUP;
+        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
+            MemorySegment.copy(data, FLOAT_LE, tileOffset(set * Interleaving.SET_GROUPS + grp, tile), w,
+                    grp * TILE * g, TILE * g);
+        }
     }
 }

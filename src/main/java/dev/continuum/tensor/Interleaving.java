@@ -6,9 +6,10 @@ import java.lang.foreign.ValueLayout;
 /**
  * The interleaved weight layout the vector kernels read, and the in-place repacking into it.
  *
- * <p>Rows are taken in groups of {@link #GROUP} (one float vector of outputs). For each tile of 32 columns a group
- * stores, instead of {@code GROUP} consecutive ggml blocks, the {@code GROUP} block scales side by side and then
- * storage unit {@code u} of every row side by side, for {@code u = 0 .. units-1}. Q8_0 with 16 lanes:
+ * <p>Rows are taken in groups of {@link #GROUP} (one float vector of outputs; Q4_0 takes two, see
+ * {@link WeightTensor#groupRows}). For each tile of 32 columns a group stores, instead of its rows' consecutive
+ * ggml blocks, the block scales side by side and then storage unit {@code u} of every row side by side, for
+ * {@code u = 0 .. units-1}. Q8_0 with 16 lanes:
  * <pre>
  *   row-major:    [d r0][q0 q1 .. q31 r0] [d r1][q0 .. q31 r1] ...              16 x 34 bytes
  *   interleaved:  [d r0 .. d r15][q0 r0 .. q0 r15][q1 r0 .. q1 r15] ...         the same 544 bytes
@@ -16,17 +17,17 @@ import java.lang.foreign.ValueLayout;
  * so one load of {@code GROUP} bytes gives column {@code j} of all the group's rows, which the kernels widen to a
  * float vector and multiply by the broadcast activation {@code x[j]}: no horizontal sums, and each weight is read
  * once per step however many tokens use it. A group keeps its byte range, so repacking needs no extra memory and a
- * model file keeps its size in memory. Only whole sets of {@link #SET_GROUPS} groups are interleaved (the kernels
- * work a set at a time); rows after the last set stay row-major.
+ * model file keeps its size in memory. Only whole sets of {@link #SET_ROWS} rows are interleaved (the kernels work
+ * a set at a time); rows after the last set stay row-major.
  */
 public final class Interleaving {
     /** Rows per group: the float lanes of the vector kernels (16 rows otherwise, although nothing then interleaves). */
     public static final int GROUP = VectorSupport.ENABLED ? VectorSupport.LANES : 16;
 
-    /** Groups a kernel call covers: enough independent accumulators to hide the FMA latency. */
+    /** Float vectors of outputs a kernel call covers: enough independent accumulators to hide the FMA latency. */
     public static final int SET_GROUPS = 4;
 
-    /** Rows per set. */
+    /** Rows a kernel call covers. */
     public static final int SET_ROWS = GROUP * SET_GROUPS;
 
     private Interleaving() {
@@ -46,41 +47,42 @@ public final class Interleaving {
             throw new IllegalStateException("tensor is already interleaved");
         }
         MemorySegment data = w.data();
-        long groupBytes = w.rowBytes() * GROUP;
+        long groupBytes = w.rowBytes() * w.groupRows();
         byte[] rowMajor = new byte[Math.toIntExact(groupBytes)];
         MemorySegment buffer = MemorySegment.ofArray(rowMajor);
-        for (int g = 0; g < rows / GROUP; g++) {
+        for (int g = 0; g < rows / w.groupRows(); g++) {
             long base = g * groupBytes;
             MemorySegment.copy(data, base, buffer, 0, groupBytes);
-            permute(w, buffer, data, base, true);
+            w.permuteGroup(buffer, data, base, true);
         }
     }
 
     /** Undoes the interleaving in {@code target}, a copy of {@code w}'s bytes, leaving ggml's row-major layout. */
     static void restoreRowMajor(WeightTensor w, MemorySegment target) {
-        long groupBytes = w.rowBytes() * GROUP;
+        long groupBytes = w.rowBytes() * w.groupRows();
         byte[] interleaved = new byte[Math.toIntExact(groupBytes)];
         MemorySegment buffer = MemorySegment.ofArray(interleaved);
-        for (int g = 0; g < w.interleavedRows() / GROUP; g++) {
+        for (int g = 0; g < w.interleavedRows() / w.groupRows(); g++) {
             long base = g * groupBytes;
             MemorySegment.copy(target, base, buffer, 0, groupBytes);
-            permute(w, buffer, target, base, false);
+            w.permuteGroup(buffer, target, base, false);
         }
     }
 
     /**
-     * Moves one group between layouts: from {@code src} (the group's bytes, starting at 0) into {@code dst} at
-     * {@code base}; {@code toInterleaved} says which way.
+     * Moves one group between layouts, storage unit by storage unit: from {@code src} (the group's bytes, starting
+     * at 0) into {@code dst} at {@code base}; {@code toInterleaved} says which way.
      */
-    private static void permute(WeightTensor w, MemorySegment src, MemorySegment dst, long base, boolean toInterleaved) {
+    static void permute(WeightTensor w, MemorySegment src, MemorySegment dst, long base, boolean toInterleaved) {
         int scaleBytes = w.scaleBytes();
         int units = w.tileUnits();
         int unitBytes = w.unitBytes();
         int rowTile = w.rowTileBytes();
         long rowBytes = w.rowBytes();
-        int groupTile = rowTile * GROUP;
+        int group = w.groupRows();
+        int groupTile = rowTile * group;
         for (int t = 0; t < w.tilesPerRow(); t++) {
-            for (int r = 0; r < GROUP; r++) {
+            for (int r = 0; r < group; r++) {
                 long rowMajorTile = r * rowBytes + (long) t * rowTile;
                 long interleavedTile = (long) t * groupTile;
                 long a = rowMajorTile;
@@ -88,7 +90,7 @@ public final class Interleaving {
                 copy(src, dst, base, toInterleaved ? a : b, toInterleaved ? b : a, scaleBytes);
                 for (int u = 0; u < units; u++) {
                     a = rowMajorTile + scaleBytes + (long) u * unitBytes;
-                    b = interleavedTile + (long) GROUP * scaleBytes + ((long) u * GROUP + r) * unitBytes;
+                    b = interleavedTile + (long) group * scaleBytes + ((long) u * group + r) * unitBytes;
                     copy(src, dst, base, toInterleaved ? a : b, toInterleaved ? b : a, unitBytes);
                 }
             }

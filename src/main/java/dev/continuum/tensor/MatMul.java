@@ -22,21 +22,21 @@ public final class MatMul implements ComputePool.RangeBody {
     private final float[][] tiles;
     private final float[][] scales;
     private final float[][] partials;
-    private float[] ordered = new float[0];
+    private final QuantizedActivations quantized = new QuantizedActivations();
 
     // The current call, read by the pool's threads after the pool publishes the job.
     private WeightTensor w;
     private float[] x;
-    private float[] xKernel;
+    private QuantizedActivations qa;
     private int tokens;
     private float[] out;
     private int sets;
 
     public MatMul(ComputePool pool) {
         this.pool = pool;
-        this.tiles = new float[pool.threads()][Interleaving.SET_GROUPS * WeightTensor.TILE * G];
-        this.scales = new float[pool.threads()][Interleaving.SET_GROUPS * G];
-        this.partials = new float[pool.threads()][4 * Interleaving.SET_GROUPS * G];
+        this.tiles = new float[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE];
+        this.scales = new float[pool.threads()][Interleaving.SET_ROWS];
+        this.partials = new float[pool.threads()][4 * Interleaving.SET_ROWS];
     }
 
     /** One-off convenience for tests and tools; the engine keeps one {@code MatMul} per model. */
@@ -58,7 +58,11 @@ public final class MatMul implements ComputePool.RangeBody {
         }
         this.w = w;
         this.x = x;
-        this.xKernel = kernelOrder(w, x, tokens);
+        this.qa = null;
+        if (w.quantizesActivations()) {
+            quantized.quantize(x, tokens, cols);
+            this.qa = quantized;
+        }
         this.tokens = tokens;
         this.out = out;
         this.sets = w.interleavedRows() / Interleaving.SET_ROWS;
@@ -67,26 +71,9 @@ public final class MatMul implements ComputePool.RangeBody {
         } finally {
             this.w = null;
             this.x = null;
-            this.xKernel = null;
+            this.qa = null;
             this.out = null;
         }
-    }
-
-    /** Activations in the order the kernels sum a tile's columns (see {@link WeightTensor#tileColumn}). */
-    private float[] kernelOrder(WeightTensor w, float[] x, int tokens) {
-        if (w.interleavedRows() == 0 || w.tileColumn(1) == 1) {
-            return x;
-        }
-        int n = tokens * w.cols();
-        if (ordered.length < n) {
-            ordered = new float[Math.max(n, ordered.length * 2)];
-        }
-        for (int t = 0; t < n; t += WeightTensor.TILE) {
-            for (int k = 0; k < WeightTensor.TILE; k++) {
-                ordered[t + k] = x[t + w.tileColumn(k)];
-            }
-        }
-        return ordered;
     }
 
     /** Pool callback: units {@code [from, to)} are sets of interleaved rows, then single row-major rows. */
@@ -98,7 +85,7 @@ public final class MatMul implements ComputePool.RangeBody {
             } else {
                 int row = w.interleavedRows() + unit - sets;
                 for (int t = 0; t < tokens; t++) {
-                    out[t * w.rows() + row] = w.dot(row, x, t * w.cols());
+                    out[t * w.rows() + row] = w.dotRow(row, x, t * w.cols(), qa, t);
                 }
             }
         }
@@ -109,28 +96,29 @@ public final class MatMul implements ComputePool.RangeBody {
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
         if (tokens == 1 && w.hasSingleTokenKernel()) {
-            w.multiplySingle(set, xKernel, 0, out, firstRow, scales[worker]);
+            w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
             return;
         }
         float[] tile = tiles[worker];
         float[] scale = scales[worker];
+        float[] partial = partials[worker];
         float[] s = w.scaleBytes() > 0 ? scale : null;
+        float[] xs = qa != null ? qa.values : x;
+        float[] ts = qa != null ? qa.scales : null;
+        int tileCount = cols / WeightTensor.TILE;
         for (int t = 0; t < tokens; t++) {
             Arrays.fill(out, t * rows + firstRow, t * rows + firstRow + Interleaving.SET_ROWS, 0f);
         }
-        int firstGroup = set * Interleaving.SET_GROUPS;
-        for (int b = 0; b < cols / WeightTensor.TILE; b++) {
-            for (int g = 0; g < Interleaving.SET_GROUPS; g++) {
-                w.decodeTile(firstGroup + g, b, tile, g * WeightTensor.TILE * G, scale, g * G);
-            }
+        for (int b = 0; b < tileCount; b++) {
+            w.decodeSetTile(set, b, tile, scale);
             int xCol = b * WeightTensor.TILE;
             int t = 0;
             for (; t + 4 <= tokens; t += 4) {
-                TileKernel.four(tile, s, xKernel, t * cols + xCol, cols, out, t * rows + firstRow, rows,
-                        partials[worker]);
+                TileKernel.four(tile, s, xs, t * cols + xCol, cols, out, t * rows + firstRow, rows, partial,
+                        ts, t * tileCount + b, tileCount);
             }
             for (; t < tokens; t++) {
-                TileKernel.one(tile, s, xKernel, t * cols + xCol, out, t * rows + firstRow, partials[worker]);
+                TileKernel.one(tile, s, xs, t * cols + xCol, out, t * rows + firstRow, partial, ts, t * tileCount + b);
             }
         }
     }

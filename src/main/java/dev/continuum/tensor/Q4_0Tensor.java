@@ -1,9 +1,9 @@
 package dev.continuum.tensor;
 
 import dev.continuum.loader.GgmlType;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,7 +19,19 @@ import java.nio.ByteOrder;
  *         [ d  ][e16 | e0    ][e17 | e1    ] ... [e31 | e15   ]     18 bytes per block
  *               hi 4   lo 4
  * </pre>
- * A tile is summed byte by byte, low nibble first: columns 0, 16, 1, 17, ..., 15, 31 (see {@link #tileColumn}).
+ * Like llama.cpp, Q4_0 multiplies activations quantized to 8 bits per tile ({@link QuantizedActivations}): a
+ * tile's sum of products is then an exact integer, {@code sum_j (nibble_j - 8) * xq_j}, and a row's output is
+ * {@code total = fma(sum, d * dx, total)} over its tiles, whatever kernel computes it. That is what lets the
+ * single-token kernel multiply in 16-bit lanes, a whole group of rows per instruction.
+ *
+ * <p>The interleaved layout therefore differs from the other formats': a group is a whole set of {@code G} rows
+ * ({@link Interleaving#SET_ROWS}, one sequential stream for the kernel), and its tile stores, after the {@code G}
+ * scales, eight 16-bit "columns" of {@code G} lanes each; lane {@code r} of column {@code c} packs row {@code r}'s
+ * nibbles for tile columns {@code c, c+8, c+16, c+24} (bits 0-3, 4-7, 8-11, 12-15). One load then feeds four
+ * multiplies with no widening, the costliest operation on the machines this was tuned on:
+ * <pre>
+ *   [d r0 .. d r(G-1)] [c0: r0 .. r(G-1)] [c1: r0 ..] ... [c7: r0 .. r(G-1)]      G * 18 bytes, as before
+ * </pre>
  */
 public final class Q4_0Tensor extends WeightTensor {
     private static final int BLOCK_BYTES = 18;
@@ -48,16 +60,68 @@ public final class Q4_0Tensor extends WeightTensor {
         return 1;
     }
 
+    /** A whole set: the single-token kernel then reads one sequential stream per thread. */
     @Override
-    int tileColumn(int k) {
-        return (k & 1) * (TILE / 2) + (k >> 1);
+    int groupRows() {
+        return Interleaving.SET_ROWS;
+    }
+
+    @Override
+    boolean quantizesActivations() {
+        return true;
     }
 
     @Override
     float weight(int row, int col) {
         int j = col % TILE;
+        if (row < interleavedRows) {
+            int g = groupRows();
+            long column = tileOffset(row / g, col / TILE) + 2L * g + 2L * ((j % 8) * g + row % g);
+            return ((data.get(Q8_0Tensor.SHORT_LE, column) >>> (4 * (j / 8))) & 0x0f) - 8;
+        }
         int packed = data.get(ValueLayout.JAVA_BYTE, unitOffset(row, col / TILE, j % (TILE / 2)));
         return (j < TILE / 2 ? packed & 0x0f : (packed >> 4) & 0x0f) - 8;
+    }
+
+    /** Nibble-level repacking into (and out of) the 16-bit column layout described on the class. */
+    @Override
+    void permuteGroup(MemorySegment src, MemorySegment dst, long base, boolean toInterleaved) {
+        int g = groupRows();
+        long rowBytes = rowBytes();
+        for (int t = 0; t < cols / TILE; t++) {
+            long interleavedTile = (long) t * g * BLOCK_BYTES;
+            for (int r = 0; r < g; r++) {
+                long block = r * rowBytes + (long) t * BLOCK_BYTES;
+                long scale = interleavedTile + 2L * r;
+                if (toInterleaved) {
+                    dst.set(Q8_0Tensor.SHORT_LE, base + scale, src.get(Q8_0Tensor.SHORT_LE, block));
+                } else {
+                    dst.set(Q8_0Tensor.SHORT_LE, base + block, src.get(Q8_0Tensor.SHORT_LE, scale));
+                }
+                for (int c = 0; c < 8; c++) {
+                    long column = interleavedTile + 2L * g + 2L * (c * g + r);
+                    if (toInterleaved) {
+                        int v = 0;
+                        for (int k = 0; k < 4; k++) {
+                            int j = c + 8 * k;
+                            int packed = src.get(ValueLayout.JAVA_BYTE, block + 2 + j % 16);
+                            v |= (j < 16 ? packed & 0x0f : (packed >> 4) & 0x0f) << (4 * k);
+                        }
+                        dst.set(Q8_0Tensor.SHORT_LE, base + column, (short) v);
+                    } else {
+                        int v = src.get(Q8_0Tensor.SHORT_LE, column);
+                        for (int k = 0; k < 4; k++) {
+                            int j = c + 8 * k;
+                            int nibble = (v >>> (4 * k)) & 0x0f;
+                            long at = base + block + 2 + j % 16;
+                            int packed = dst.get(ValueLayout.JAVA_BYTE, at);
+                            packed = j < 16 ? (packed & 0xf0) | nibble : (packed & 0x0f) | (nibble << 4);
+                            dst.set(ValueLayout.JAVA_BYTE, at, (byte) packed);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     @Override
@@ -65,43 +129,75 @@ public final class Q4_0Tensor extends WeightTensor {
         return Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, scaleOffset(row, tile)));
     }
 
+    /** The reference: quantizes {@code x} as {@link MatMul} does, then sums each tile exactly. */
     @Override
-    float dotRowMajor(int row, float[] x, int xo) {
-        long base = (long) row * (cols / TILE) * BLOCK_BYTES;
+    public float dot(int row, float[] x, int xOffset) {
+        java.util.Objects.checkIndex(row, rows);
+        java.util.Objects.checkFromIndexSize(xOffset, cols, x.length);
+        float[] q = new float[cols];
+        float[] d = new float[cols / TILE];
+        for (int t = 0; t < cols / TILE; t++) {
+            float[] slice = java.util.Arrays.copyOfRange(x, xOffset + t * TILE, xOffset + (t + 1) * TILE);
+            float[] out = new float[TILE];
+            QuantizedActivations.quantizeTile(slice, 0, out, null, d, null, t);
+            System.arraycopy(out, 0, q, t * TILE, TILE);
+        }
         float total = 0f;
-        for (int b = 0; b < cols / TILE; b++) {
-            long block = base + (long) b * BLOCK_BYTES;
-            int xb = xo + b * TILE;
-            float p = 0f;
-            for (int j = 0; j < TILE / 2; j++) {
-                int packed = data.get(ValueLayout.JAVA_BYTE, block + 2 + j);
-                p = Math.fma((packed & 0x0f) - 8, x[xb + j], p);
-                p = Math.fma(((packed >> 4) & 0x0f) - 8, x[xb + j + TILE / 2], p);
+        for (int t = 0; t < cols / TILE; t++) {
+            int sum = 0;
+            for (int j = t * TILE; j < (t + 1) * TILE; j++) {
+                sum += (int) weight(row, j) * (int) q[j];
             }
-            total = Math.fma(p, Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, block)), total);
+            total = Math.fma((float) sum, scale(row, t) * d[t], total);
         }
         return total;
     }
 
     @Override
-    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
-        long base = tileOffset(group, tile);
+    float dotRowMajor(int row, float[] x, int xOffset) {
+        return dot(row, x, xOffset);
+    }
+
+    @Override
+    float dotRow(int row, float[] x, int xOffset, QuantizedActivations qa, int token) {
+        long base = (long) row * (cols / TILE) * BLOCK_BYTES;
+        int qo = token * cols;
+        float total = 0f;
+        for (int b = 0; b < cols / TILE; b++) {
+            long block = base + (long) b * BLOCK_BYTES;
+            int xb = qo + b * TILE;
+            int sum = 0;
+            for (int j = 0; j < TILE / 2; j++) {
+                int packed = data.get(ValueLayout.JAVA_BYTE, block + 2 + j);
+                sum += ((packed & 0x0f) - 8) * qa.shorts[xb + j];
+                sum += (((packed >> 4) & 0x0f) - 8) * qa.shorts[xb + j + TILE / 2];
+            }
+            float d = Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, block));
+            total = Math.fma((float) sum, d * qa.scale(token, b), total);
+        }
+        return total;
+    }
+
+    @Override
+    void decodeSetTile(int set, int tile, float[] w, float[] s) {
+        int lanes = Interleaving.GROUP;
+        int g = groupRows();
+        long base = tileOffset(set, tile);
         if (hasOnlyNormalScales()) {
-            Vectorized.decode(data, base, w, wo, s, so);
+            Vectorized.decode(data, base, w, s);
             return;
         }
-        int g = Interleaving.GROUP;
         for (int r = 0; r < g; r++) {
-            s[so + r] = Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, base + 2L * r));
+            s[r] = Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, base + 2L * r));
         }
         long q = base + 2L * g;
-        for (int u = 0; u < TILE / 2; u++) {
-            int lo = wo + 2 * u * g;
-            int hi = lo + g;
+        for (int c = 0; c < 8; c++) {
             for (int r = 0; r < g; r++) {
-                int packed = data.get(ValueLayout.JAVA_BYTE, q + (long) u * g + r);
-                w[lo + r] = (packed & 0x0f) - 8;
-                w[hi + r] = ((packed >> 4) & 0x0f) - 8;
+                int v = data.get(Q8_0Tensor.SHORT_LE, q + 2L * (c * g + r));
+                int o = (r / lanes) * TILE * lanes + r % lanes;
+                for (int k = 0; k < 4; k++) {
+                    w[o + (c + 8 * k) * lanes] = ((v >>> (4 * k)) & 0x0f) - 8;
+                }
             }
         }
     }
@@ -112,15 +208,16 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset, float[] scales) {
-        Vectorized.single(data, tileOffset(set * Interleaving.SET_GROUPS, 0), rowBytes() * Interleaving.GROUP,
-                cols / TILE, x, xOffset, out, outOffset, scales);
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
+        Vectorized.single(data, tileOffset(set, 0), cols / TILE, qa.shorts, qa.scales, qa.sums, out, outOffset,
+                scales);
     }
 
     /**
-     * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
-     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
-     * started without that module. Only scalars and arrays cross its boundary, so no vector is ever boxed.
+     * The Vector API kernels, kept in a nested class because verifying code that uses vector types loads
+     * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar code, on a JVM
+     * started without that module. Every vector operation is written out in the kernels rather than in helpers:
+     * a vector passed to or returned from a call the JIT does not inline is boxed.
      */
     static final class Vectorized {
         /**
@@ -143,65 +240,78 @@ public final class Q4_0Tensor extends WeightTensor {
         }
 
         /**
-         * One token times four consecutive groups starting at byte {@code base}, groups {@code groupBytes} apart;
-         * {@code x} is in the kernel's column order (see {@link MatMul}), so byte {@code u}'s two nibbles meet
-         * {@code x[2u]} and {@code x[2u + 1]}. Every vector operation is written out here rather than in helpers:
-         * a vector passed to or returned from a call the JIT does not inline is boxed.
+         * One token times a set of {@code 4 * lanes} rows starting at byte {@code base}, as two halves of
+         * {@code 2 * lanes} rows (one 16-bit vector each). Each 16-bit column holds four nibbles per row; they
+         * multiply the broadcast quantized activations of their four tile columns in 16-bit lanes. Sixteen columns
+         * of products (at most 16 * 15 * 127 in magnitude) fit a 16-bit accumulator exactly, then widen into
+         * 32-bit sums. The weights' offset of 8 comes off at the end of each tile: sum (q-8) x = sum q x - 8 sum x.
          */
-        static void single(MemorySegment w, long base, long groupBytes, int tiles, float[] x, int xo,
-                           float[] out, int oo, float[] scales) {
+        static void single(MemorySegment w, long base, int tiles, short[] xq, float[] dx, int[] xsum, float[] out,
+                           int oo, float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
-            VectorSpecies<Byte> b8 = VectorShapes.BYTE;
             VectorSpecies<Integer> i32 = VectorShapes.INT;
-            IntVector lowTable = NIBBLES_LOW;
-            IntVector highTable = NIBBLES_HIGH;
+            VectorSpecies<Short> s16 = VectorShapes.SHORT_WIDE;
             int lanes = VectorShapes.LANES;
-            long tileBytes = (long) lanes * BLOCK_BYTES;
-            long g1 = groupBytes;
-            long g2 = 2 * groupBytes;
-            long g3 = 3 * groupBytes;
+            int rows = 4 * lanes;
+            long tileBytes = (long) rows * BLOCK_BYTES;
+            long columnBytes = 2L * rows;
+            long halfBytes = 4L * lanes;
+            ShortVector nibble = ShortVector.broadcast(s16, (short) 0x0f);
+            // Shift counts as vectors: C2 emits lane-wise variable shifts for these, one instruction each, where a
+            // scalar count costs a move into a vector register per shift.
+            ShortVector by4 = ShortVector.broadcast(s16, (short) 4);
+            ShortVector by8 = ShortVector.broadcast(s16, (short) 8);
+            ShortVector by12 = ShortVector.broadcast(s16, (short) 12);
             FloatVector t0 = FloatVector.zero(f);
             FloatVector t1 = t0;
             FloatVector t2 = t0;
             FloatVector t3 = t0;
             for (int b = 0; b < tiles; b++) {
                 long s0 = base + b * tileBytes;
-                long q0 = s0 + 2L * lanes;
-                int xb = xo + b * TILE;
-                FloatVector p0 = FloatVector.zero(f);
-                FloatVector p1 = p0;
-                FloatVector p2 = p0;
-                FloatVector p3 = p0;
-                for (int u = 0; u < TILE / 2; u++) {
-                    FloatVector xl = FloatVector.broadcast(f, x[xb + 2 * u]);
-                    FloatVector xh = FloatVector.broadcast(f, x[xb + 2 * u + 1]);
-                    long o = q0 + (long) u * lanes;
-                    IntVector v0 = (IntVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
-                    IntVector v1 = (IntVector) ByteVector.fromMemorySegment(b8, w, o + g1, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
-                    IntVector v2 = (IntVector) ByteVector.fromMemorySegment(b8, w, o + g2, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
-                    IntVector v3 = (IntVector) ByteVector.fromMemorySegment(b8, w, o + g3, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, i32, 0);
-                    p0 = v0.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p0);
-                    p1 = v1.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p1);
-                    p2 = v2.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p2);
-                    p3 = v3.selectFrom(lowTable, highTable).reinterpretAsFloats().fma(xl, p3);
-                    p0 = v0.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                            .fma(xh, p0);
-                    p1 = v1.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                            .fma(xh, p1);
-                    p2 = v2.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                            .fma(xh, p2);
-                    p3 = v3.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                            .fma(xh, p3);
+                long q0 = s0 + 2L * rows;
+                long q1 = q0 + halfBytes;
+                int xb = b * TILE;
+                IntVector i0 = IntVector.zero(i32);
+                IntVector i1 = i0;
+                IntVector i2 = i0;
+                IntVector i3 = i0;
+                for (int half = 0; half < 8; half += 4) {
+                    ShortVector a0 = ShortVector.zero(s16);
+                    ShortVector a1 = a0;
+                    for (int c = half; c < half + 4; c++) {
+                        ShortVector x0 = ShortVector.broadcast(s16, xq[xb + c]);
+                        ShortVector x1 = ShortVector.broadcast(s16, xq[xb + c + 8]);
+                        ShortVector x2 = ShortVector.broadcast(s16, xq[xb + c + 16]);
+                        ShortVector x3 = ShortVector.broadcast(s16, xq[xb + c + 24]);
+                        ShortVector v0 = ShortVector.fromMemorySegment(s16, w, q0 + c * columnBytes,
+                                ByteOrder.LITTLE_ENDIAN);
+                        ShortVector v1 = ShortVector.fromMemorySegment(s16, w, q1 + c * columnBytes,
+                                ByteOrder.LITTLE_ENDIAN);
+                        a0 = a0.add(v0.and(nibble).mul(x0))
+                                .add(v0.lanewise(VectorOperators.LSHR, by4).and(nibble).mul(x1))
+                                .add(v0.lanewise(VectorOperators.LSHR, by8).and(nibble).mul(x2))
+                                .add(v0.lanewise(VectorOperators.LSHR, by12).mul(x3));
+                        a1 = a1.add(v1.and(nibble).mul(x0))
+                                .add(v1.lanewise(VectorOperators.LSHR, by4).and(nibble).mul(x1))
+                                .add(v1.lanewise(VectorOperators.LSHR, by8).and(nibble).mul(x2))
+                                .add(v1.lanewise(VectorOperators.LSHR, by12).mul(x3));
+                    }
+                    i0 = i0.add(a0.convertShape(VectorOperators.S2I, i32, 0));
+                    i1 = i1.add(a0.convertShape(VectorOperators.S2I, i32, 1));
+                    i2 = i2.add(a1.convertShape(VectorOperators.S2I, i32, 0));
+                    i3 = i3.add(a1.convertShape(VectorOperators.S2I, i32, 1));
                 }
-                F16Tensor.Vectorized.scales(w, s0, groupBytes, 4, scales, 0);
-                t0 = p0.fma(FloatVector.fromArray(f, scales, 0), t0);
-                t1 = p1.fma(FloatVector.fromArray(f, scales, lanes), t1);
-                t2 = p2.fma(FloatVector.fromArray(f, scales, 2 * lanes), t2);
-                t3 = p3.fma(FloatVector.fromArray(f, scales, 3 * lanes), t3);
+                int offset = 8 * xsum[b];
+                F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
+                float d = dx[b];
+                t0 = ((FloatVector) i0.sub(offset).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, 0).mul(d), t0);
+                t1 = ((FloatVector) i1.sub(offset).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, lanes).mul(d), t1);
+                t2 = ((FloatVector) i2.sub(offset).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, 2 * lanes).mul(d), t2);
+                t3 = ((FloatVector) i3.sub(offset).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, 3 * lanes).mul(d), t3);
             }
             t0.intoArray(out, oo);
             t1.intoArray(out, oo + lanes);
@@ -209,19 +319,28 @@ public final class Q4_0Tensor extends WeightTensor {
             t3.intoArray(out, oo + 3 * lanes);
         }
 
-        /** A group's tile as floats in summation order (low then high nibble of each byte), and its scales. */
-        static void decode(MemorySegment w, long base, float[] out, int oo, float[] s, int so) {
+        /** A set's tile ({@code 4 * lanes} rows at {@code base}) as floats for {@link TileKernel}, in natural column order. */
+        static void decode(MemorySegment w, long base, float[] out, float[] s) {
             IntVector lowTable = NIBBLES_LOW;
             IntVector highTable = NIBBLES_HIGH;
             int lanes = VectorShapes.LANES;
-            F16Tensor.Vectorized.scales(w, base, 0, 1, s, so);
-            long q = base + 2L * lanes;
-            for (int u = 0; u < TILE / 2; u++) {
-                IntVector v = (IntVector) ByteVector.fromMemorySegment(VectorShapes.BYTE, w, q + (long) u * lanes,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, VectorShapes.INT, 0);
-                v.selectFrom(lowTable, highTable).reinterpretAsFloats().intoArray(out, oo + 2 * u * lanes);
-                v.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                        .intoArray(out, oo + (2 * u + 1) * lanes);
+            int rows = 4 * lanes;
+            F16Tensor.Vectorized.scales(w, base, 2L * lanes, 4, s, 0);
+            long q = base + 2L * rows;
+            for (int half = 0; half < 4; half++) {
+                int o = half * TILE * lanes;
+                for (int c = 0; c < 8; c++) {
+                    IntVector v = (IntVector) ShortVector.fromMemorySegment(VectorShapes.SHORT, w,
+                            q + 2L * (c * rows + half * lanes), ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_S2I, VectorShapes.INT, 0);
+                    v.selectFrom(lowTable, highTable).reinterpretAsFloats().intoArray(out, o + c * lanes);
+                    v.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                            .intoArray(out, o + (c + 8) * lanes);
+                    v.lanewise(VectorOperators.LSHR, 8).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                            .intoArray(out, o + (c + 16) * lanes);
+                    v.lanewise(VectorOperators.LSHR, 12).selectFrom(lowTable, highTable).reinterpretAsFloats()
+                            .intoArray(out, o + (c + 24) * lanes);
+                }
             }
         }
     }

@@ -72,19 +72,22 @@ public final class Q8_0Tensor extends WeightTensor {
     }
 
     @Override
-    void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so) {
-        long base = tileOffset(group, tile);
-        if (hasOnlyNormalScales()) {
-            Vectorized.decode(data, base, w, wo, s, so);
-            return;
-        }
+    void decodeSetTile(int set, int tile, float[] w, float[] s) {
         int g = Interleaving.GROUP;
-        for (int r = 0; r < g; r++) {
-            s[so + r] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * r));
-        }
-        long q = base + 2L * g;
-        for (int i = 0; i < TILE * g; i++) {
-            w[wo + i] = data.get(ValueLayout.JAVA_BYTE, q + i);
+        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
+            long base = tileOffset(set * Interleaving.SET_GROUPS + grp, tile);
+            int wo = grp * TILE * g;
+            if (hasOnlyNormalScales()) {
+                Vectorized.decode(data, base, w, wo, s, grp * g);
+                continue;
+            }
+            for (int r = 0; r < g; r++) {
+                s[grp * g + r] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * r));
+            }
+            long q = base + 2L * g;
+            for (int i = 0; i < TILE * g; i++) {
+                w[wo + i] = data.get(ValueLayout.JAVA_BYTE, q + i);
+            }
         }
     }
 
@@ -94,9 +97,9 @@ public final class Q8_0Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset, float[] scales) {
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
         Vectorized.single(data, tileOffset(set * Interleaving.SET_GROUPS, 0), rowBytes() * Interleaving.GROUP,
-                cols / TILE, x, xOffset, out, outOffset, scales);
+                cols / TILE, x, 0, out, outOffset, scales);
     }
 
     /**

@@ -10,7 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * activation broadcast serves four groups, so the loop is bound by the FMA unit rather than by loads.
  *
  * <p>Every output is computed exactly as {@link WeightTensor#dot} defines: {@code p = fma(w, x, p)} over the tile's
- * columns from 0, then {@code out = fma(p, scale, out)} (or {@code out + p} without scales). Vector types stay
+ * columns from 0, then {@code out = fma(p, scale, out)} (or {@code out + p} without scales), where the scale is
+ * the row's block scale times, for formats that quantize activations, the token's tile scale. Vector types stay
  * inside these static methods, so none is ever boxed.
  */
 final class TileKernel {
@@ -23,7 +24,8 @@ final class TileKernel {
      * Four tokens: token {@code i}'s activations start at {@code x[xo + i * xs]} (the tile's first column), its
      * outputs for the set's first row at {@code out[oo + i * os]}.
      */
-    static void four(float[] w, float[] s, float[] x, int xo, int xs, float[] out, int oo, int os, float[] partial) {
+    static void four(float[] w, float[] s, float[] x, int xo, int xs, float[] out, int oo, int os, float[] partial,
+                     float[] ts, int tso, int tss) {
         int g = VectorShapes.LANES;
         int g1 = WeightTensor.TILE * g;
         int g2 = 2 * g1;
@@ -82,11 +84,12 @@ final class TileKernel {
         p13.intoArray(partial, 13 * g);
         p23.intoArray(partial, 14 * g);
         p33.intoArray(partial, 15 * g);
-        addPartials(partial, 4, s, out, oo, os);
+        addPartials(partial, 4, s, out, oo, os, ts, tso, tss);
     }
 
     /** One token: activations from {@code x[xo]}, outputs for the set's first row at {@code out[oo]}. */
-    static void one(float[] w, float[] s, float[] x, int xo, float[] out, int oo, float[] partial) {
+    static void one(float[] w, float[] s, float[] x, int xo, float[] out, int oo, float[] partial, float[] ts,
+                    int tso) {
         int g = VectorShapes.LANES;
         int g1 = WeightTensor.TILE * g;
         FloatVector p0 = FloatVector.zero(F);
@@ -105,21 +108,30 @@ final class TileKernel {
         p1.intoArray(partial, g);
         p2.intoArray(partial, 2 * g);
         p3.intoArray(partial, 3 * g);
-        addPartials(partial, 1, s, out, oo, 0);
+        addPartials(partial, 1, s, out, oo, 0, ts, tso, 0);
     }
 
     /**
      * {@code out = fma(p, scale, out)} (or {@code out + p} without scales) for each token's four group partials,
-     * stored token by token in {@code partial}.
+     * stored token by token in {@code partial}; token {@code i}'s tile scale, if any, is {@code ts[tso + i * tss]}.
      */
-    private static void addPartials(float[] partial, int tokens, float[] s, float[] out, int oo, int os) {
+    private static void addPartials(float[] partial, int tokens, float[] s, float[] out, int oo, int os,
+                                    float[] ts, int tso, int tss) {
         int g = VectorShapes.LANES;
         for (int i = 0; i < tokens; i++) {
             for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
                 int o = oo + i * os + grp * g;
                 FloatVector p = FloatVector.fromArray(F, partial, (i * Interleaving.SET_GROUPS + grp) * g);
                 FloatVector acc = FloatVector.fromArray(F, out, o);
-                acc = s == null ? p.add(acc) : p.fma(FloatVector.fromArray(F, s, grp * g), acc);
+                if (s == null) {
+                    acc = p.add(acc);
+                } else {
+                    FloatVector scale = FloatVector.fromArray(F, s, grp * g);
+                    if (ts != null) {
+                        scale = scale.mul(ts[tso + i * tss]);
+                    }
+                    acc = p.fma(scale, acc);
+                }
                 acc.intoArray(out, o);
             }
         }

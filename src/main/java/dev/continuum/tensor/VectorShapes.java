@@ -26,6 +26,12 @@ final class VectorShapes {
     static final VectorSpecies<Byte> BYTE = USABLE
             ? VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * Byte.SIZE)) : null;
 
+    /** Shorts and bytes for twice the float lane count: the 16-bit integer kernel's full-width vectors. */
+    static final VectorSpecies<Short> SHORT_WIDE = USABLE
+            ? VectorSpecies.of(short.class, VectorShape.forBitSize(2 * LANES * Short.SIZE)) : null;
+    static final VectorSpecies<Byte> BYTE_WIDE = USABLE
+            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(2 * LANES * Byte.SIZE)) : null;
+
     // Lane-swap shuffles for a fixed pairwise fold; XOR_8 exists only for 16 lanes.
     private static final VectorShuffle<Float> XOR_8 = LANES == 16 ? xor(8) : null;
     private static final VectorShuffle<Float> XOR_4 = USABLE ? xor(4) : null;

@@ -148,12 +148,28 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         return data.byteSize() / rows;
     }
 
+    /**
+     * Rows per interleaved group: one float vector of outputs ({@link Interleaving#GROUP}), or two for a format
+     * whose single-token kernel works in 16-bit lanes.
+     */
+    int groupRows() {
+        return Interleaving.GROUP;
+    }
+
+    /**
+     * Moves one group of rows between the row-major and the interleaved layout: from {@code src} (the group's
+     * bytes, from 0) into {@code dst} at {@code base}. The default moves whole storage units (see
+     * {@link Interleaving}); a format with a finer layout overrides it.
+     */
+    void permuteGroup(MemorySegment src, MemorySegment dst, long base, boolean toInterleaved) {
+        Interleaving.permute(this, src, dst, base, toInterleaved);
+    }
+
     /** Byte offset of the scale of {@code row}'s tile {@code tile}, in either layout. */
     final long scaleOffset(int row, int tile) {
         if (row < interleavedRows) {
-            int g = row / Interleaving.GROUP;
-            long tileBase = (long) g * Interleaving.GROUP * rowBytes() + (long) tile * Interleaving.GROUP * rowTileBytes();
-            return tileBase + (long) (row % Interleaving.GROUP) * scaleBytes();
+            int g = groupRows();
+            return tileOffset(row / g, tile) + (long) (row % g) * scaleBytes();
         }
         return (long) row * rowBytes() + (long) tile * rowTileBytes();
     }
@@ -161,17 +177,16 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     /** Byte offset of storage unit {@code unit} of {@code row}'s tile {@code tile}, in either layout. */
     final long unitOffset(int row, int tile, int unit) {
         if (row < interleavedRows) {
-            int g = row / Interleaving.GROUP;
-            long tileBase = (long) g * Interleaving.GROUP * rowBytes() + (long) tile * Interleaving.GROUP * rowTileBytes();
-            return tileBase + (long) Interleaving.GROUP * scaleBytes()
-                    + ((long) unit * Interleaving.GROUP + row % Interleaving.GROUP) * unitBytes();
+            int g = groupRows();
+            return tileOffset(row / g, tile) + (long) g * scaleBytes() + ((long) unit * g + row % g) * unitBytes();
         }
         return (long) row * rowBytes() + (long) tile * rowTileBytes() + scaleBytes() + (long) unit * unitBytes();
     }
 
-    /** The column a tile's {@code k}-th summation step reads; tiles are summed in this order. */
-    int tileColumn(int k) {
-        return k;
+    /** Byte offset of group {@code group}'s tile {@code tile} in the interleaved layout. */
+    final long tileOffset(int group, int tile) {
+        int g = groupRows();
+        return (long) group * g * rowBytes() + (long) tile * g * rowTileBytes();
     }
 
     /** The stored value of element {@code (row, col)} before the block scale: what the kernels multiply by x. */
@@ -184,10 +199,27 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
      * {@code sum_j W[row, j] * x[xOffset + j]} in the tensor's fixed summation order (see the class comment):
      * exactly the bits {@link MatMul} produces for this row.
      */
-    public final float dot(int row, float[] x, int xOffset) {
+    public float dot(int row, float[] x, int xOffset) {
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(xOffset, cols, x.length);
         return row >= interleavedRows ? dotRowMajor(row, x, xOffset) : dotAnyLayout(row, x, xOffset);
+    }
+
+    /**
+     * Whether this format multiplies 8-bit quantized activations (see {@link QuantizedActivations}) rather than
+     * the floats themselves; {@link MatMul} then quantizes each call's activations once for all rows.
+     */
+    boolean quantizesActivations() {
+        return false;
+    }
+
+    /**
+     * {@link #dot} of a row-major row for {@link MatMul}, given the call's activations both as floats
+     * ({@code x[xOffset ..]}) and, for formats that {@link #quantizesActivations}, quantized ({@code qa}, token
+     * {@code token}).
+     */
+    float dotRow(int row, float[] x, int xOffset, QuantizedActivations qa, int token) {
+        return dotRowMajor(row, x, xOffset);
     }
 
     /** {@link #dot} of a row-major row, by a format-specific scalar loop (used for rows no vector group covers). */
@@ -198,9 +230,8 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         float total = 0f;
         for (int t = 0; t < tilesPerRow(); t++) {
             float p = 0f;
-            int width = Math.min(TILE, cols - t * TILE);
-            for (int k = 0; k < width; k++) {
-                int j = t * TILE + tileColumn(k);
+            int end = Math.min(cols, (t + 1) * TILE);
+            for (int j = t * TILE; j < end; j++) {
                 p = Math.fma(weight(row, j), x[xOffset + j], p);
             }
             total = scaled ? Math.fma(p, scale(row, t), total) : total + p;
@@ -252,24 +283,25 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         return create(type(), name, memory, rows, cols, target);
     }
 
-    /** Decodes group {@code group}'s tile {@code tile} into {@code w[wo ..]} ([column][row]) and its scales into {@code s[so ..]}. */
-    abstract void decodeTile(int group, int tile, float[] w, int wo, float[] s, int so);
+    /**
+     * Decodes tile {@code tile} of set {@code set} ({@link Interleaving#SET_ROWS} rows) to floats for
+     * {@link TileKernel}: the value {@link #weight} of the set's row {@code g * LANES + r}, column {@code k} at
+     * {@code w[(g * 32 + k) * LANES + r]}, and that row's block scale at {@code s[g * LANES + r]}.
+     */
+    abstract void decodeSetTile(int set, int tile, float[] w, float[] s);
 
-    /** Whether {@link #multiplySingle} exists: a fused kernel for one token over one set of groups. */
+    /** Whether {@link #multiplySingle} exists: a fused kernel for one token over one set of rows. */
     boolean hasSingleTokenKernel() {
         return false;
     }
 
     /**
-     * One token times the {@link Interleaving#SET_GROUPS} groups of set {@code set}: {@code out[oo + r]} for the
-     * set's rows; {@code scales} is scratch for one set's block scales.
+     * One token times set {@code set}: {@code out[outOffset + r]} for the set's rows, from activations
+     * {@code x[0 ..]} (and {@code qa} token 0 for formats that quantize them); {@code scales} is scratch of
+     * {@link Interleaving#SET_ROWS} floats.
      */
-    void multiplySingle(int set, float[] x, int xOffset, float[] out, int outOffset, float[] scales) {
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
         throw new UnsupportedOperationException(type() + " has no single-token kernel");
     }
 
-    /** Byte offset of group {@code group}'s tile {@code tile} in the interleaved layout. */
-    final long tileOffset(int group, int tile) {
-        return (long) group * Interleaving.GROUP * rowBytes() + (long) tile * Interleaving.GROUP * rowTileBytes();
-    }
 }

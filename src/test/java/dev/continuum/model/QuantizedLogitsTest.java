@@ -15,12 +15,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The quantized kernels compute what their weights mean: logits of llama.cpp's Q8_0 and Q4_0 files equal a plain
- * float computation on the dequantized weights, within float rounding. Tolerance: the largest logit difference
- * stays below 1e-4 of the largest logit magnitude (observed about 1e-6; only summation order differs, since
- * activations stay float32 in both).
+ * float computation on the dequantized weights. Tolerance, as a fraction of the largest logit magnitude:
+ * <ul>
+ *   <li>Q8_0: 1e-4 (observed about 1e-6): activations stay float32, only the summation order differs;</li>
+ *   <li>Q4_0: 3e-2 (observed about 1.3e-2): like llama.cpp, Q4_0 layers multiply activations rounded to 8 bits per
+ *   32 values, which moves each input by up to 1/254 of its block's largest magnitude, compounded over the six
+ *   layers. The kernels' exact arithmetic on those 8-bit activations is checked bit for bit in MatMulTest.</li>
+ * </ul>
  */
 class QuantizedLogitsTest {
-    private static final float RELATIVE_TOLERANCE = 1e-4f;
 
     @ParameterizedTest
     @ValueSource(strings = {"dummy-15M-Q8_0.gguf", "dummy-15M-Q4_0.gguf"})
@@ -29,6 +32,7 @@ class QuantizedLogitsTest {
         try (LoadedModel m = ModelLoader.load(path, null); Arena arena = Arena.ofShared();
              ComputePool pool = ModelHarness.pool()) {
             GgmlType expected = file.contains("Q8_0") ? GgmlType.Q8_0 : GgmlType.Q4_0;
+            float tolerance = expected == GgmlType.Q8_0 ? 1e-4f : 3e-2f;
             assertEquals(expected, m.weights().layers()[0].down().type(), "the file really is " + expected);
             LlamaModel quantized = new LlamaModel(m.config(), m.weights(), pool);
             LlamaModel reference = new LlamaModel(m.config(), ModelHarness.dequantized(m.weights(), arena), pool);
@@ -39,8 +43,8 @@ class QuantizedLogitsTest {
                 float scale = ModelHarness.maxAbs(r[i]);
                 float diff = ModelHarness.maxAbsDiff(q[i], r[i]);
                 assertTrue(scale > 0, "logits are not all zero");
-                assertTrue(diff <= RELATIVE_TOLERANCE * scale,
-                        "position " + i + ": max |diff| " + diff + " exceeds " + RELATIVE_TOLERANCE + " x " + scale);
+                assertTrue(diff <= tolerance * scale,
+                        "position " + i + ": max |diff| " + diff + " exceeds " + tolerance + " x " + scale);
             }
         }
     }

@@ -19,9 +19,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The two halves of the tiled matmul path in isolation, on cache-resident data: decoding one tile of a set
- * ({@code decode}, per format) and multiplying a decoded tile by four tokens ({@code four}) or one ({@code one}).
- * One call covers 4 groups x 32 columns, i.e. {@code 128 * GROUP} weights ({@code 128 * GROUP * 4} MACs for four).
+ * The matmul kernels in isolation, on cache-resident data: decoding one tile of a set ({@code decode}, per
+ * format), multiplying a decoded tile by four tokens ({@code four}) or one ({@code one}), each covering one set of
+ * rows by 32 columns ({@code SET_ROWS * 32} weights); and the fused single-token kernel over a whole set of
+ * 2048 columns ({@code single}: {@code SET_ROWS * 2048} MACs per call, Q8_0 and Q4_0 only).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -40,6 +41,8 @@ public class TileBenchmark {
     private float[] out;
     private final float[] partial = new float[4 * Interleaving.SET_ROWS];
     private int b;
+    private final QuantizedActivations qa = new QuantizedActivations();
+    private final float[] single = new float[Interleaving.SET_ROWS];
 
     @Setup
     public void setUp() {
@@ -62,26 +65,33 @@ public class TileBenchmark {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextGaussian();
         }
+        qa.quantize(x, 1, cols);
+    }
+
+    @Benchmark
+    public float[] single() {
+        if (w.hasSingleTokenKernel()) {
+            w.multiplySingle(0, x, qa, single, 0, scales);
+        }
+        return single;
     }
 
     @Benchmark
     public float[] decode() {
         b = (b + 1) & 63;
-        for (int g = 0; g < Interleaving.SET_GROUPS; g++) {
-            w.decodeTile(g, b, tile, g * WeightTensor.TILE * Interleaving.GROUP, scales, g * Interleaving.GROUP);
-        }
+        w.decodeSetTile(0, b, tile, scales);
         return tile;
     }
 
     @Benchmark
     public float[] four() {
-        TileKernel.four(tile, scales, x, 0, 2048, out, 0, Interleaving.SET_ROWS, partial);
+        TileKernel.four(tile, scales, x, 0, 2048, out, 0, Interleaving.SET_ROWS, partial, null, 0, 0);
         return out;
     }
 
     @Benchmark
     public float[] one() {
-        TileKernel.one(tile, scales, x, 0, out, 0, partial);
+        TileKernel.one(tile, scales, x, 0, out, 0, partial, null, 0);
         return out;
     }
 }

@@ -1,0 +1,68 @@
+package dev.continuum.tensor;
+
+/**
+ * Activation rows quantized to 8 bits per 32-column tile, as llama.cpp quantizes them to Q8_0 before multiplying
+ * by Q4_0 weights: per tile {@code d = max|x| / 127} and {@code q = round(x / d)} (half away from zero). Products of
+ * 4-bit weights and these 8-bit values are small integers, so a tile's sum is exact in any order and in 16-bit
+ * lanes, which is what lets the single-token Q4_0 kernel multiply 32 rows per instruction.
+ *
+ * <p>Holds the quantized rows in the forms the kernels read: as floats ({@link #values}) for the tiled float path,
+ * as shorts ({@link #shorts}) for the 16-bit kernel, the per-tile scales ({@link #scales}) and the per-tile sums of
+ * the quantized values ({@link #sums}). Buffers grow as needed and are reused; not thread-safe.
+ */
+final class QuantizedActivations {
+    float[] values = new float[0];
+    short[] shorts = new short[0];
+    float[] scales = new float[0];
+    int[] sums = new int[0];
+    int cols;
+    int tiles;
+
+    /** Quantizes {@code tokens} rows of {@code cols} floats from {@code x[0..]}; {@code cols} must be whole tiles. */
+    void quantize(float[] x, int tokens, int cols) {
+        int n = tokens * cols;
+        this.cols = cols;
+        this.tiles = cols / WeightTensor.TILE;
+        if (values.length < n) {
+            values = new float[n];
+            shorts = new short[n];
+        }
+        int tileCount = tokens * tiles;
+        if (scales.length < tileCount) {
+            scales = new float[tileCount];
+            sums = new int[tileCount];
+        }
+        for (int t = 0; t < tileCount; t++) {
+            quantizeTile(x, t * WeightTensor.TILE, values, shorts, scales, sums, t);
+        }
+    }
+
+    /** Scale of token {@code token}'s tile {@code tile}. */
+    float scale(int token, int tile) {
+        return scales[token * tiles + tile];
+    }
+
+    /** Quantizes one tile of 32 values at {@code x[xo..]} into {@code q}/{@code s} at the same offset. */
+    static void quantizeTile(float[] x, int xo, float[] q, short[] s, float[] scales, int[] sums, int tile) {
+        float amax = 0f;
+        for (int j = 0; j < WeightTensor.TILE; j++) {
+            amax = Math.max(amax, Math.abs(x[xo + j]));
+        }
+        float d = amax / 127f;
+        float id = d != 0f ? 1f / d : 0f;
+        int sum = 0;
+        for (int j = 0; j < WeightTensor.TILE; j++) {
+            float v = x[xo + j] * id;
+            int r = (int) (v < 0 ? -Math.floor(-v + 0.5f) : Math.floor(v + 0.5f));
+            q[xo + j] = r;
+            if (s != null) {
+                s[xo + j] = (short) r;
+            }
+            sum += r;
+        }
+        scales[tile] = d;
+        if (sums != null) {
+            sums[tile] = sum;
+        }
+    }
+}
