@@ -72,13 +72,9 @@ public final class BF16Tensor extends WeightTensor {
 
     @Override
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
-        int g = Interleaving.GROUP;
-        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
-            long base = tileOffset(set * Interleaving.SET_GROUPS + grp, tile);
-            int wo = grp * TILE * g;
-            for (int i = 0; i < TILE * g; i++) {
-                w[wo + i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);
-            }
+        long base = tileOffset(set, tile);
+        for (int i = 0; i < TILE * Interleaving.SET_ROWS; i++) {
+            w[i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);
         }
     }
 }

@@ -65,14 +65,10 @@ public final class F16Tensor extends WeightTensor {
 
     @Override
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
-        int g = Interleaving.GROUP;
-        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
-            long base = tileOffset(set * Interleaving.SET_GROUPS + grp, tile);
-            int wo = grp * TILE * g;
-            // A plain loop: C2 vectorizes it into hardware half-to-float conversions, which the Vector API lacks.
-            for (int i = 0; i < TILE * g; i++) {
-                w[wo + i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));
-            }
+        long base = tileOffset(set, tile);
+        // A plain loop: C2 vectorizes it into hardware half-to-float conversions, which the Vector API lacks.
+        for (int i = 0; i < TILE * Interleaving.SET_ROWS; i++) {
+            w[i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));
         }
     }
 

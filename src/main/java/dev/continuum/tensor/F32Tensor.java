@@ -62,10 +62,6 @@ public final class F32Tensor extends WeightTensor {
 
     @Override
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
-        int g = Interleaving.GROUP;
-        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
-            MemorySegment.copy(data, FLOAT_LE, tileOffset(set * Interleaving.SET_GROUPS + grp, tile), w,
-                    grp * TILE * g, TILE * g);
-        }
+        MemorySegment.copy(data, FLOAT_LE, tileOffset(set, tile), w, 0, TILE * Interleaving.SET_ROWS);
     }
 }

@@ -6,29 +6,28 @@ import java.lang.foreign.ValueLayout;
 /**
  * The interleaved weight layout the vector kernels read, and the in-place repacking into it.
  *
- * <p>Rows are taken in groups of {@link #GROUP} (one float vector of outputs; Q4_0 takes two, see
- * {@link WeightTensor#groupRows}). For each tile of 32 columns a group stores, instead of its rows' consecutive
- * ggml blocks, the block scales side by side and then storage unit {@code u} of every row side by side, for
- * {@code u = 0 .. units-1}. Q8_0 with 16 lanes:
+ * <p>Rows are taken in sets of {@link #SET_ROWS} (four float vectors of outputs). For each tile of 32 columns a
+ * set stores, instead of its rows' consecutive ggml blocks, the block scales side by side and then storage unit
+ * {@code u} of every row side by side, for {@code u = 0 .. units-1}. Q8_0 with 16 lanes:
  * <pre>
- *   row-major:    [d r0][q0 q1 .. q31 r0] [d r1][q0 .. q31 r1] ...              16 x 34 bytes
- *   interleaved:  [d r0 .. d r15][q0 r0 .. q0 r15][q1 r0 .. q1 r15] ...         the same 544 bytes
+ *   row-major:    [d r0][q0 q1 .. q31 r0] [d r1][q0 .. q31 r1] ...              64 x 34 bytes
+ *   interleaved:  [d r0 .. d r63][q0 r0 .. q0 r63][q1 r0 .. q1 r63] ...         the same 2176 bytes
  * </pre>
- * so one load of {@code GROUP} bytes gives column {@code j} of all the group's rows, which the kernels widen to a
- * float vector and multiply by the broadcast activation {@code x[j]}: no horizontal sums, and each weight is read
- * once per step however many tokens use it. A group keeps its byte range, so repacking needs no extra memory and a
- * model file keeps its size in memory. Only whole sets of {@link #SET_ROWS} rows are interleaved (the kernels work
- * a set at a time); rows after the last set stay row-major.
+ * so one load of {@code LANES} bytes gives column {@code j} of a vector of the set's rows, which the kernels widen
+ * to floats and multiply by the broadcast activation {@code x[j]}: no horizontal sums, each weight read once per
+ * step however many tokens use it, and one sequential stream per thread. A set keeps its byte range, so
+ * repacking needs no extra memory and a model file keeps its size in memory. Rows after the last whole set stay
+ * row-major. (Q4_0 packs its nibbles differently within the same frame, see {@link Q4_0Tensor}.)
  */
 public final class Interleaving {
-    /** Rows per group: the float lanes of the vector kernels (16 rows otherwise, although nothing then interleaves). */
-    public static final int GROUP = VectorSupport.ENABLED ? VectorSupport.LANES : 16;
+    /** Float lanes of the vector kernels (16 otherwise, although nothing then interleaves). */
+    public static final int LANES = VectorSupport.ENABLED ? VectorSupport.LANES : 16;
 
     /** Float vectors of outputs a kernel call covers: enough independent accumulators to hide the FMA latency. */
-    public static final int SET_GROUPS = 4;
+    public static final int SET_VECTORS = 4;
 
-    /** Rows a kernel call covers. */
-    public static final int SET_ROWS = GROUP * SET_GROUPS;
+    /** Rows a kernel call covers, stored together. */
+    public static final int SET_ROWS = LANES * SET_VECTORS;
 
     private Interleaving() {
     }
@@ -47,10 +46,10 @@ public final class Interleaving {
             throw new IllegalStateException("tensor is already interleaved");
         }
         MemorySegment data = w.data();
-        long groupBytes = w.rowBytes() * w.groupRows();
+        long groupBytes = w.rowBytes() * SET_ROWS;
         byte[] rowMajor = new byte[Math.toIntExact(groupBytes)];
         MemorySegment buffer = MemorySegment.ofArray(rowMajor);
-        for (int g = 0; g < rows / w.groupRows(); g++) {
+        for (int g = 0; g < rows / SET_ROWS; g++) {
             long base = g * groupBytes;
             MemorySegment.copy(data, base, buffer, 0, groupBytes);
             w.permuteGroup(buffer, data, base, true);
@@ -59,10 +58,10 @@ public final class Interleaving {
 
     /** Undoes the interleaving in {@code target}, a copy of {@code w}'s bytes, leaving ggml's row-major layout. */
     static void restoreRowMajor(WeightTensor w, MemorySegment target) {
-        long groupBytes = w.rowBytes() * w.groupRows();
+        long groupBytes = w.rowBytes() * SET_ROWS;
         byte[] interleaved = new byte[Math.toIntExact(groupBytes)];
         MemorySegment buffer = MemorySegment.ofArray(interleaved);
-        for (int g = 0; g < w.interleavedRows() / w.groupRows(); g++) {
+        for (int g = 0; g < w.interleavedRows() / SET_ROWS; g++) {
             long base = g * groupBytes;
             MemorySegment.copy(target, base, buffer, 0, groupBytes);
             w.permuteGroup(buffer, target, base, false);
@@ -79,7 +78,7 @@ public final class Interleaving {
         int unitBytes = w.unitBytes();
         int rowTile = w.rowTileBytes();
         long rowBytes = w.rowBytes();
-        int group = w.groupRows();
+        int group = SET_ROWS;
         int groupTile = rowTile * group;
         for (int t = 0; t < w.tilesPerRow(); t++) {
             for (int r = 0; r < group; r++) {

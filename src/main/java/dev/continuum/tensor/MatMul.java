@@ -16,8 +16,6 @@ import java.util.Arrays;
  * <p>Not thread-safe: one caller (the engine thread) at a time. Reusable scratch, no allocation per call.
  */
 public final class MatMul implements ComputePool.RangeBody {
-    private static final int G = Interleaving.GROUP;
-
     private final ComputePool pool;
     private final float[][] tiles;
     private final float[][] scales;

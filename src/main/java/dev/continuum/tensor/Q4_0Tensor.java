@@ -60,12 +60,6 @@ public final class Q4_0Tensor extends WeightTensor {
         return 1;
     }
 
-    /** A whole set: the single-token kernel then reads one sequential stream per thread. */
-    @Override
-    int groupRows() {
-        return Interleaving.SET_ROWS;
-    }
-
     @Override
     boolean quantizesActivations() {
         return true;
@@ -75,7 +69,7 @@ public final class Q4_0Tensor extends WeightTensor {
     float weight(int row, int col) {
         int j = col % TILE;
         if (row < interleavedRows) {
-            int g = groupRows();
+            int g = Interleaving.SET_ROWS;
             long column = tileOffset(row / g, col / TILE) + 2L * g + 2L * ((j % 8) * g + row % g);
             return ((data.get(Q8_0Tensor.SHORT_LE, column) >>> (4 * (j / 8))) & 0x0f) - 8;
         }
@@ -86,7 +80,7 @@ public final class Q4_0Tensor extends WeightTensor {
     /** Nibble-level repacking into (and out of) the 16-bit column layout described on the class. */
     @Override
     void permuteGroup(MemorySegment src, MemorySegment dst, long base, boolean toInterleaved) {
-        int g = groupRows();
+        int g = Interleaving.SET_ROWS;
         long rowBytes = rowBytes();
         for (int t = 0; t < cols / TILE; t++) {
             long interleavedTile = (long) t * g * BLOCK_BYTES;
@@ -180,8 +174,8 @@ public final class Q4_0Tensor extends WeightTensor {
 
     @Override
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
-        int lanes = Interleaving.GROUP;
-        int g = groupRows();
+        int lanes = Interleaving.LANES;
+        int g = Interleaving.SET_ROWS;
         long base = tileOffset(set, tile);
         if (hasOnlyNormalScales()) {
             Vectorized.decode(data, base, w, s);
@@ -194,9 +188,8 @@ public final class Q4_0Tensor extends WeightTensor {
         for (int c = 0; c < 8; c++) {
             for (int r = 0; r < g; r++) {
                 int v = data.get(Q8_0Tensor.SHORT_LE, q + 2L * (c * g + r));
-                int o = (r / lanes) * TILE * lanes + r % lanes;
                 for (int k = 0; k < 4; k++) {
-                    w[o + (c + 8 * k) * lanes] = ((v >>> (4 * k)) & 0x0f) - 8;
+                    w[(c + 8 * k) * g + r] = ((v >>> (4 * k)) & 0x0f) - 8;
                 }
             }
         }
@@ -327,19 +320,19 @@ public final class Q4_0Tensor extends WeightTensor {
             int rows = 4 * lanes;
             F16Tensor.Vectorized.scales(w, base, 2L * lanes, 4, s, 0);
             long q = base + 2L * rows;
-            for (int half = 0; half < 4; half++) {
-                int o = half * TILE * lanes;
-                for (int c = 0; c < 8; c++) {
+            for (int c = 0; c < 8; c++) {
+                for (int part = 0; part < 4; part++) {
+                    int o = part * lanes;
                     IntVector v = (IntVector) ShortVector.fromMemorySegment(VectorShapes.SHORT, w,
-                            q + 2L * (c * rows + half * lanes), ByteOrder.LITTLE_ENDIAN)
+                            q + 2L * (c * rows + o), ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.ZERO_EXTEND_S2I, VectorShapes.INT, 0);
-                    v.selectFrom(lowTable, highTable).reinterpretAsFloats().intoArray(out, o + c * lanes);
+                    v.selectFrom(lowTable, highTable).reinterpretAsFloats().intoArray(out, c * rows + o);
                     v.lanewise(VectorOperators.LSHR, 4).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                            .intoArray(out, o + (c + 8) * lanes);
+                            .intoArray(out, (c + 8) * rows + o);
                     v.lanewise(VectorOperators.LSHR, 8).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                            .intoArray(out, o + (c + 16) * lanes);
+                            .intoArray(out, (c + 16) * rows + o);
                     v.lanewise(VectorOperators.LSHR, 12).selectFrom(lowTable, highTable).reinterpretAsFloats()
-                            .intoArray(out, o + (c + 24) * lanes);
+                            .intoArray(out, (c + 24) * rows + o);
                 }
             }
         }

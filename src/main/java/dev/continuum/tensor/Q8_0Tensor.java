@@ -73,21 +73,18 @@ public final class Q8_0Tensor extends WeightTensor {
 
     @Override
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
-        int g = Interleaving.GROUP;
-        for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
-            long base = tileOffset(set * Interleaving.SET_GROUPS + grp, tile);
-            int wo = grp * TILE * g;
-            if (hasOnlyNormalScales()) {
-                Vectorized.decode(data, base, w, wo, s, grp * g);
-                continue;
-            }
-            for (int r = 0; r < g; r++) {
-                s[grp * g + r] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * r));
-            }
-            long q = base + 2L * g;
-            for (int i = 0; i < TILE * g; i++) {
-                w[wo + i] = data.get(ValueLayout.JAVA_BYTE, q + i);
-            }
+        long base = tileOffset(set, tile);
+        if (hasOnlyNormalScales()) {
+            Vectorized.decode(data, base, w, s);
+            return;
+        }
+        int rows = Interleaving.SET_ROWS;
+        for (int r = 0; r < rows; r++) {
+            s[r] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * r));
+        }
+        long q = base + 2L * rows;
+        for (int i = 0; i < TILE * rows; i++) {
+            w[i] = data.get(ValueLayout.JAVA_BYTE, q + i);
         }
     }
 
@@ -98,8 +95,7 @@ public final class Q8_0Tensor extends WeightTensor {
 
     @Override
     void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
-        Vectorized.single(data, tileOffset(set * Interleaving.SET_GROUPS, 0), rowBytes() * Interleaving.GROUP,
-                cols / TILE, x, 0, out, outOffset, scales);
+        Vectorized.single(data, tileOffset(set, 0), cols / TILE, x, 0, out, outOffset, scales);
     }
 
     /**
@@ -112,27 +108,25 @@ public final class Q8_0Tensor extends WeightTensor {
         }
 
         /**
-         * One token times four consecutive groups, starting at byte {@code base}; groups are {@code groupBytes}
-         * apart. Four independent accumulator chains (one per group) keep the FMA unit busy, and each group's
-         * weights stream sequentially. Every vector operation is written out here rather than in helpers: a vector
-         * passed to or returned from a call the JIT does not inline is boxed, which costs more than the kernel.
+         * One token times a set of {@code 4 * lanes} rows starting at byte {@code base}, as four vectors of rows:
+         * four independent accumulator chains keep the FMA unit busy, and the set's weights stream sequentially.
+         * Every vector operation is written out here rather than in helpers: a vector passed to or returned from
+         * a call the JIT does not inline is boxed, which costs more than the kernel.
          */
-        static void single(MemorySegment w, long base, long groupBytes, int tiles, float[] x, int xo,
-                           float[] out, int oo, float[] scales) {
+        static void single(MemorySegment w, long base, int tiles, float[] x, int xo, float[] out, int oo,
+                           float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             VectorSpecies<Byte> b8 = VectorShapes.BYTE;
             int lanes = VectorShapes.LANES;
-            long tileBytes = (long) lanes * BLOCK_BYTES;
-            long g1 = groupBytes;
-            long g2 = 2 * groupBytes;
-            long g3 = 3 * groupBytes;
+            int rows = 4 * lanes;
+            long tileBytes = (long) rows * BLOCK_BYTES;
             FloatVector t0 = FloatVector.zero(f);
             FloatVector t1 = t0;
             FloatVector t2 = t0;
             FloatVector t3 = t0;
             for (int b = 0; b < tiles; b++) {
                 long s0 = base + b * tileBytes;
-                long q0 = s0 + 2L * lanes;
+                long q0 = s0 + 2L * rows;
                 int xb = xo + b * TILE;
                 FloatVector p0 = FloatVector.zero(f);
                 FloatVector p1 = p0;
@@ -140,17 +134,17 @@ public final class Q8_0Tensor extends WeightTensor {
                 FloatVector p3 = p0;
                 for (int j = 0; j < TILE; j++) {
                     FloatVector xj = FloatVector.broadcast(f, x[xb + j]);
-                    long o = q0 + (long) j * lanes;
+                    long o = q0 + (long) j * rows;
                     p0 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
-                    p1 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + g1, ByteOrder.LITTLE_ENDIAN)
+                    p1 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p1);
-                    p2 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + g2, ByteOrder.LITTLE_ENDIAN)
+                    p2 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
-                    p3 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + g3, ByteOrder.LITTLE_ENDIAN)
+                    p3 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes, ByteOrder.LITTLE_ENDIAN)
                             .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p3);
                 }
-                F16Tensor.Vectorized.scales(w, s0, groupBytes, 4, scales, 0);
+                F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
                 t0 = p0.fma(FloatVector.fromArray(f, scales, 0), t0);
                 t1 = p1.fma(FloatVector.fromArray(f, scales, lanes), t1);
                 t2 = p2.fma(FloatVector.fromArray(f, scales, 2 * lanes), t2);
@@ -162,15 +156,16 @@ public final class Q8_0Tensor extends WeightTensor {
             t3.intoArray(out, oo + 3 * lanes);
         }
 
-        /** A group's tile as floats, column by column, and its scales. */
-        static void decode(MemorySegment w, long base, float[] out, int oo, float[] s, int so) {
+        /** A set's tile as floats, column by column ({@code [k][rows]}), and its scales. */
+        static void decode(MemorySegment w, long base, float[] out, float[] s) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             int lanes = VectorShapes.LANES;
-            F16Tensor.Vectorized.scales(w, base, 0, 1, s, so);
-            long q = base + 2L * lanes;
-            for (int j = 0; j < TILE; j++) {
-                ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTE, w, q + (long) j * lanes,
-                        ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).intoArray(out, oo + j * lanes);
+            int rows = 4 * lanes;
+            F16Tensor.Vectorized.scales(w, base, 2L * lanes, 4, s, 0);
+            long q = base + 2L * rows;
+            for (int i = 0; i < TILE * rows; i += lanes) {
+                ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTE, w, q + i, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, f, 0)).intoArray(out, i);
             }
         }
     }

@@ -4,10 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The register-tiled multiply shared by every format: one tile of 32 columns of a set of four groups, decoded to
- * floats ({@code w}: group {@code g}'s column {@code k} at {@code (g * 32 + k) * GROUP}), times a few tokens'
+ * The register-tiled multiply shared by every format: one tile of 32 columns of a set of rows, decoded to floats
+ * ({@code w}: the set's row {@code r}, column {@code k} at {@code k * SET_ROWS + r}), times a few tokens'
  * activations, added into their outputs. A weight vector loaded once serves four tokens, and each token's
- * activation broadcast serves four groups, so the loop is bound by the FMA unit rather than by loads.
+ * activation broadcast serves the set's four vectors of rows, so the loop is bound by the FMA unit rather than by
+ * loads.
  *
  * <p>Every output is computed exactly as {@link WeightTensor#dot} defines: {@code p = fma(w, x, p)} over the tile's
  * columns from 0, then {@code out = fma(p, scale, out)} (or {@code out + p} without scales), where the scale is
@@ -27,9 +28,10 @@ final class TileKernel {
     static void four(float[] w, float[] s, float[] x, int xo, int xs, float[] out, int oo, int os, float[] partial,
                      float[] ts, int tso, int tss) {
         int g = VectorShapes.LANES;
-        int g1 = WeightTensor.TILE * g;
-        int g2 = 2 * g1;
-        int g3 = 3 * g1;
+        int rows = 4 * g;
+        int g1 = g;
+        int g2 = 2 * g;
+        int g3 = 3 * g;
         FloatVector zero = FloatVector.zero(F);
         FloatVector p00 = zero, p01 = zero, p02 = zero, p03 = zero;
         FloatVector p10 = zero, p11 = zero, p12 = zero, p13 = zero;
@@ -40,7 +42,7 @@ final class TileKernel {
         int x2 = xo + 2 * xs;
         int x3 = xo + 3 * xs;
         for (int k = 0; k < WeightTensor.TILE; k++) {
-            int wk = k * g;
+            int wk = k * rows;
             FloatVector w0 = FloatVector.fromArray(F, w, wk);
             FloatVector w1 = FloatVector.fromArray(F, w, wk + g1);
             FloatVector w2 = FloatVector.fromArray(F, w, wk + g2);
@@ -91,18 +93,18 @@ final class TileKernel {
     static void one(float[] w, float[] s, float[] x, int xo, float[] out, int oo, float[] partial, float[] ts,
                     int tso) {
         int g = VectorShapes.LANES;
-        int g1 = WeightTensor.TILE * g;
+        int rows = 4 * g;
         FloatVector p0 = FloatVector.zero(F);
         FloatVector p1 = p0;
         FloatVector p2 = p0;
         FloatVector p3 = p0;
         for (int k = 0; k < WeightTensor.TILE; k++) {
-            int wk = k * g;
+            int wk = k * rows;
             FloatVector a = FloatVector.broadcast(F, x[xo + k]);
             p0 = FloatVector.fromArray(F, w, wk).fma(a, p0);
-            p1 = FloatVector.fromArray(F, w, wk + g1).fma(a, p1);
-            p2 = FloatVector.fromArray(F, w, wk + 2 * g1).fma(a, p2);
-            p3 = FloatVector.fromArray(F, w, wk + 3 * g1).fma(a, p3);
+            p1 = FloatVector.fromArray(F, w, wk + g).fma(a, p1);
+            p2 = FloatVector.fromArray(F, w, wk + 2 * g).fma(a, p2);
+            p3 = FloatVector.fromArray(F, w, wk + 3 * g).fma(a, p3);
         }
         p0.intoArray(partial, 0);
         p1.intoArray(partial, g);
@@ -119,9 +121,9 @@ final class TileKernel {
                                     float[] ts, int tso, int tss) {
         int g = VectorShapes.LANES;
         for (int i = 0; i < tokens; i++) {
-            for (int grp = 0; grp < Interleaving.SET_GROUPS; grp++) {
+            for (int grp = 0; grp < Interleaving.SET_VECTORS; grp++) {
                 int o = oo + i * os + grp * g;
-                FloatVector p = FloatVector.fromArray(F, partial, (i * Interleaving.SET_GROUPS + grp) * g);
+                FloatVector p = FloatVector.fromArray(F, partial, (i * Interleaving.SET_VECTORS + grp) * g);
                 FloatVector acc = FloatVector.fromArray(F, out, o);
                 if (s == null) {
                     acc = p.add(acc);

@@ -16,10 +16,10 @@ import java.util.Objects;
  * ggml stores a block. Two layouts share that tile:
  * <ul>
  *   <li>row-major, as in the file: row after row, each row's tiles in order;</li>
- *   <li>interleaved (see {@link Interleaving}): the first {@link #interleavedRows()} rows are stored in groups of
- *   {@link Interleaving#GROUP} rows, tile by tile, with the group's scales first and then unit {@code u} of every
- *   row side by side, so that one vector load reads the same column of a whole group of rows. The matmul kernels
- *   read that layout; the remaining rows stay row-major.</li>
+ *   <li>interleaved (see {@link Interleaving}): the first {@link #interleavedRows()} rows are stored in sets of
+ *   {@link Interleaving#SET_ROWS} rows, tile by tile, with the set's scales first and then unit {@code u} of every
+ *   row side by side, so that one vector load reads the same column of a vector of rows. The matmul kernels read
+ *   that layout; the remaining rows stay row-major.</li>
  * </ul>
  *
  * <p>Every output is computed in one fixed order, which {@link #dot} spells out in scalar code and every kernel
@@ -149,14 +149,6 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     }
 
     /**
-     * Rows per interleaved group: one float vector of outputs ({@link Interleaving#GROUP}), or two for a format
-     * whose single-token kernel works in 16-bit lanes.
-     */
-    int groupRows() {
-        return Interleaving.GROUP;
-    }
-
-    /**
      * Moves one group of rows between the row-major and the interleaved layout: from {@code src} (the group's
      * bytes, from 0) into {@code dst} at {@code base}. The default moves whole storage units (see
      * {@link Interleaving}); a format with a finer layout overrides it.
@@ -168,7 +160,7 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     /** Byte offset of the scale of {@code row}'s tile {@code tile}, in either layout. */
     final long scaleOffset(int row, int tile) {
         if (row < interleavedRows) {
-            int g = groupRows();
+            int g = Interleaving.SET_ROWS;
             return tileOffset(row / g, tile) + (long) (row % g) * scaleBytes();
         }
         return (long) row * rowBytes() + (long) tile * rowTileBytes();
@@ -177,16 +169,16 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     /** Byte offset of storage unit {@code unit} of {@code row}'s tile {@code tile}, in either layout. */
     final long unitOffset(int row, int tile, int unit) {
         if (row < interleavedRows) {
-            int g = groupRows();
+            int g = Interleaving.SET_ROWS;
             return tileOffset(row / g, tile) + (long) g * scaleBytes() + ((long) unit * g + row % g) * unitBytes();
         }
         return (long) row * rowBytes() + (long) tile * rowTileBytes() + scaleBytes() + (long) unit * unitBytes();
     }
 
-    /** Byte offset of group {@code group}'s tile {@code tile} in the interleaved layout. */
-    final long tileOffset(int group, int tile) {
-        int g = groupRows();
-        return (long) group * g * rowBytes() + (long) tile * g * rowTileBytes();
+    /** Byte offset of set {@code set}'s tile {@code tile} in the interleaved layout. */
+    final long tileOffset(int set, int tile) {
+        int g = Interleaving.SET_ROWS;
+        return (long) set * g * rowBytes() + (long) tile * g * rowTileBytes();
     }
 
     /** The stored value of element {@code (row, col)} before the block scale: what the kernels multiply by x. */
@@ -285,8 +277,8 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
 
     /**
      * Decodes tile {@code tile} of set {@code set} ({@link Interleaving#SET_ROWS} rows) to floats for
-     * {@link TileKernel}: the value {@link #weight} of the set's row {@code g * LANES + r}, column {@code k} at
-     * {@code w[(g * 32 + k) * LANES + r]}, and that row's block scale at {@code s[g * LANES + r]}.
+     * {@link TileKernel}: the value {@link #weight} of the set's row {@code r}, column {@code k} at
+     * {@code w[k * SET_ROWS + r]}, and that row's block scale at {@code s[r]}.
      */
     abstract void decodeSetTile(int set, int tile, float[] w, float[] s);
 

@@ -35,8 +35,8 @@ public class TileBenchmark {
     public String type;
 
     private WeightTensor w;
-    private final float[] tile = new float[Interleaving.SET_GROUPS * WeightTensor.TILE * Interleaving.GROUP];
-    private final float[] scales = new float[Interleaving.SET_GROUPS * Interleaving.GROUP];
+    private final float[] tile = new float[Interleaving.SET_ROWS * WeightTensor.TILE];
+    private final float[] scales = new float[Interleaving.SET_ROWS];
     private float[] x;
     private float[] out;
     private final float[] partial = new float[4 * Interleaving.SET_ROWS];
