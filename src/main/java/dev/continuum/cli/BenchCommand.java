@@ -4,6 +4,7 @@ import dev.continuum.bench.BenchResult;
 import dev.continuum.bench.HttpBench;
 import dev.continuum.bench.InProcessBench;
 import dev.continuum.engine.EngineConfig;
+import dev.continuum.engine.ModelWarmup;
 import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
@@ -51,7 +52,7 @@ final class BenchCommand implements Callable<Integer> {
     int maxBatchedTokens;
 
     @Option(names = "--warmup", defaultValue = "true", negatable = true,
-            description = "Run one short untimed round first so the JIT has compiled the kernels")
+            description = "Warm up first (kernels, model, one short untimed round) so the JIT has compiled everything")
     boolean warmup;
 
     @Override
@@ -83,7 +84,9 @@ final class BenchCommand implements Callable<Integer> {
             int[][] prompts = prompts(maxConcurrency, m.config().vocabSize());
             InProcessBench bench = new InProcessBench(m, pool, config);
             if (warmup) {
-                bench.run(Math.min(4, maxConcurrency), prompts, Math.min(genTokens, 32));
+                ModelWarmup.Report r = ModelWarmup.run(m, pool, 32);
+                System.err.printf("warm-up: kernels %.1f s, model %.1f s%n", r.kernelSeconds(), r.modelSeconds());
+                bench.run(Math.min(4, maxConcurrency), prompts, Math.min(genTokens, 16));
             }
             for (int c : concurrency) {
                 BenchResult r = bench.run(c, prompts, genTokens);

@@ -1,6 +1,7 @@
 package dev.continuum.cli;
 
 import dev.continuum.engine.GenerationStats;
+import dev.continuum.engine.ModelWarmup;
 import dev.continuum.engine.SingleStreamGenerator;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelFormatException;
@@ -57,6 +58,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Compute threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--warmup", defaultValue = "true", negatable = true,
+            description = "Warm the JIT up before generating, so the stats line reports full speed (default: on)")
+    boolean warmup;
+
     @Override
     public Integer call() {
         PrintStream out = new PrintStream(System.out, true,
@@ -87,6 +92,10 @@ final class GenerateCommand implements Callable<Integer> {
                 ids = new int[body.length + 1];
                 ids[0] = tok.bosId();
                 System.arraycopy(body, 0, ids, 1, body.length);
+            }
+            if (warmup) {
+                ModelWarmup.Report r = ModelWarmup.run(loaded, pool, 8);
+                err.printf(Locale.ROOT, "warm-up: kernels %.2f s, model %.2f s%n", r.kernelSeconds(), r.modelSeconds());
             }
             StreamingDecoder decoder = new StreamingDecoder(tok);
             SingleStreamGenerator generator = new SingleStreamGenerator(loaded, pool);

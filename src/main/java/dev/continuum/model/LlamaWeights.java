@@ -2,8 +2,12 @@ package dev.continuum.model;
 
 import dev.continuum.tensor.WeightTensor;
 
+import dev.continuum.loader.GgmlType;
+
+import java.util.EnumSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /** All weights of a Llama-family model; {@code output} is the token embedding itself when tied. */
 public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, float[] outputNorm, WeightTensor output) {
@@ -26,6 +30,17 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
         }
         WeightTensor out = repack(done, output);
         return new LlamaWeights(done.getOrDefault(tokenEmbedding, tokenEmbedding), repacked, outputNorm, out);
+    }
+
+    /** The weight types of every matrix the forward pass multiplies. */
+    public Set<GgmlType> matrixTypes() {
+        EnumSet<GgmlType> types = EnumSet.of(output.type());
+        for (LayerWeights w : layers) {
+            for (WeightTensor t : new WeightTensor[] {w.wq(), w.wk(), w.wv(), w.wo(), w.gate(), w.up(), w.down()}) {
+                types.add(t.type());
+            }
+        }
+        return types;
     }
 
     private static WeightTensor repack(Map<WeightTensor, WeightTensor> done, WeightTensor t) {

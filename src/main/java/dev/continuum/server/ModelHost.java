@@ -2,11 +2,10 @@ package dev.continuum.server;
 
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.InferenceEngine;
-import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.engine.ModelWarmup;
 import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
-import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -104,14 +103,12 @@ public class ModelHost {
     }
 
     private void warmUp(LoadedModel m, ComputePool p) {
-        int tokens = Math.min(config.warmupTokens(), m.config().contextLength() - 2);
-        if (tokens <= 0) {
+        if (config.warmupTokens() <= 0) {
             return;
         }
-        long start = System.nanoTime();
-        int[] prompt = {Math.max(0, m.tokenizer().bosId()), 0};
-        new SingleStreamGenerator(m, p).generate(prompt, tokens, SamplingParams.GREEDY, true, t -> { });
-        LOG.infof("Warm-up: %d tokens in %.2f s", tokens, (System.nanoTime() - start) / 1e9);
+        ModelWarmup.Report r = ModelWarmup.run(m, p, config.warmupTokens());
+        LOG.infof("Warm-up: kernels %.2f s (%d calls), model %.2f s (%d decode steps)", r.kernelSeconds(),
+                r.kernelCalls(), r.modelSeconds(), r.decodeTokens());
     }
 
     public State state() {

@@ -1,0 +1,69 @@
+package dev.continuum.tensor;
+
+import dev.continuum.loader.GgmlType;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.SplittableRandom;
+
+/**
+ * Gets the matmul kernels JIT-compiled before real work arrives. Until C2 compiles them, vector kernels run
+ * interpreted, hundreds of times slower (a 1B-parameter model decodes under one token per second), and warming up
+ * on the model itself would take that long. The kernels' code does not depend on matrix shapes, so they are
+ * exercised instead on small synthetic matrices of each weight type the model uses, through every path (one token,
+ * four-token tiles, single-token tiles, row-major rows) and on every pool thread, for a fixed time.
+ */
+public final class KernelWarmup {
+    private static final int COLS = 2 * WeightTensor.TILE;
+    /** Calls per weight type and token count: past C2's compile thresholds for the kernels they reach. */
+    private static final int ROUNDS = 12_000;
+
+    private KernelWarmup() {
+    }
+
+    /**
+     * Runs the kernels of {@code types} on {@code pool}, {@value #ROUNDS} times each way or until {@code nanos}
+     * have passed; returns the calls made.
+     */
+    public static long run(Collection<GgmlType> types, ComputePool pool, long nanos) {
+        EnumSet<GgmlType> distinct = EnumSet.copyOf(types);
+        MatMul matmul = new MatMul(pool);
+        long calls = 0;
+        try (Arena arena = Arena.ofShared()) {
+            SplittableRandom random = new SplittableRandom(7);
+            int rows = 2 * Interleaving.SET_ROWS + 3;
+            float[] x = new float[6 * COLS];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian();
+            }
+            float[] out = new float[6 * rows];
+            long end = System.nanoTime() + nanos;
+            WeightTensor[] tensors = distinct.stream().map(t -> synthetic(t, rows, arena, random))
+                    .toArray(WeightTensor[]::new);
+            for (int round = 0; round < ROUNDS && System.nanoTime() < end; round++) {
+                for (WeightTensor w : tensors) {
+                    for (int tokens = 1; tokens <= 6; tokens++) {
+                        matmul.multiply(w, x, tokens, out);
+                        calls++;
+                    }
+                }
+            }
+        }
+        return calls;
+    }
+
+    private static WeightTensor synthetic(GgmlType type, int rows, Arena arena, SplittableRandom random) {
+        long rowBytes = type.bytesFor(COLS);
+        MemorySegment data = arena.allocate(rowBytes * rows, 64);
+        float[] row = new float[COLS];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < COLS; j++) {
+                row[j] = (float) (random.nextGaussian() * 0.02);
+            }
+            WeightEncoder.encode(type, row, 0, COLS, data, r * rowBytes);
+        }
+        return WeightTensor.of("warmup", type, data, rows, COLS).interleaved();
+    }
+}
