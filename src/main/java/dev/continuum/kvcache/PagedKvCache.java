@@ -5,13 +5,16 @@ package dev.continuum.kvcache;
  * mapping its positions to blocks. Adding or dropping sequences only edits tables; no KV data moves, except the
  * one partial block copied when a sequence is forked.
  *
- * <p>Within a block, keys are stored transposed and values row by row:
+ * <p>Keys and values are stored as IEEE half floats (float16, as llama.cpp stores its cache), which halves the
+ * memory and, more to the point, the bandwidth attention spends reading them. Each block keeps every KV head's
+ * keys and values together, keys transposed:
  * <pre>
  *   keys[layer]:    block b, KV head h, dimension d, slot i  at  ((b * kvHeads + h) * headDim + d) * blockSize + i
- *   values[layer]:  block b, slot i, KV head h, dimension d  at  (b * blockSize + i) * kvDim + h * headDim + d
+ *   values[layer]:  block b, KV head h, slot i, dimension d  at  ((b * kvHeads + h) * blockSize + i) * headDim + d
  * </pre>
- * so attention scores a whole block of positions with one vector FMA per head dimension (the block's slots lie
- * side by side), and sums values with one vector FMA per position.
+ * so one head's part of a block is a contiguous run that converts to floats in one loop, attention scores a whole
+ * block of positions with one vector FMA per head dimension (the slots lie side by side), and sums values with one
+ * vector FMA per position.
  */
 public final class PagedKvCache {
     private final int layers;
@@ -20,8 +23,8 @@ public final class PagedKvCache {
     private final int kvDim;
     private final int blockSize;
     private final BlockAllocator allocator;
-    private final float[][] keys;
-    private final float[][] values;
+    private final short[][] keys;
+    private final short[][] values;
     private final int[][] tables;
     private final int[] blockCounts;
 
@@ -38,8 +41,8 @@ public final class PagedKvCache {
         this.kvDim = kvHeads * headDim;
         this.blockSize = blockSize;
         this.allocator = new BlockAllocator(blocks);
-        this.keys = new float[layers][(int) floats];
-        this.values = new float[layers][(int) floats];
+        this.keys = new short[layers][(int) floats];
+        this.values = new short[layers][(int) floats];
         int maxBlocks = (maxTokensPerSequence + blockSize - 1) / blockSize;
         this.tables = new int[sequenceSlots][maxBlocks];
         this.blockCounts = new int[sequenceSlots];
@@ -57,9 +60,9 @@ public final class PagedKvCache {
         return kv;
     }
 
-    /** Bytes of KV storage one token takes across all layers (keys and values, float32). */
+    /** Bytes of KV storage one token takes across all layers (keys and values, float16). */
     public static long bytesPerToken(int layers, int kvDim) {
-        return 2L * layers * kvDim * Float.BYTES;
+        return 2L * layers * kvDim * Short.BYTES;
     }
 
     public int layers() {
@@ -173,25 +176,34 @@ public final class PagedKvCache {
         return true;
     }
 
-    /** Stores the key {@code k[ko .. ko+kvDim)} and value {@code v[vo ..]} of sequence {@code seq} at {@code pos}. */
+    /**
+     * Stores the key {@code k[ko .. ko+kvDim)} and value {@code v[vo ..]} of sequence {@code seq} at {@code pos},
+     * rounded to float16.
+     */
     public void write(int layer, int seq, int pos, float[] k, int ko, float[] v, int vo) {
         int block = tables[seq][pos / blockSize];
         int slot = pos % blockSize;
-        float[] keyStore = keys[layer];
+        short[] keyStore = keys[layer];
         int keyBase = block * kvDim * blockSize + slot;
         for (int j = 0; j < kvDim; j++) {
-            keyStore[keyBase + j * blockSize] = k[ko + j];
+            keyStore[keyBase + j * blockSize] = Float.floatToFloat16(k[ko + j]);
         }
-        System.arraycopy(v, vo, values[layer], (block * blockSize + slot) * kvDim, kvDim);
+        short[] valueStore = values[layer];
+        for (int h = 0; h < kvHeads; h++) {
+            int valueBase = ((block * kvHeads + h) * blockSize + slot) * headDim;
+            for (int d = 0; d < headDim; d++) {
+                valueStore[valueBase + d] = Float.floatToFloat16(v[vo + h * headDim + d]);
+            }
+        }
     }
 
-    /** Keys of one layer, in the transposed block layout described on the class. */
-    public float[] keys(int layer) {
+    /** Keys of one layer as float16 bits, in the transposed block layout described on the class. */
+    public short[] keys(int layer) {
         return keys[layer];
     }
 
-    /** Values of one layer, in the row-per-slot block layout described on the class. */
-    public float[] values(int layer) {
+    /** Values of one layer as float16 bits, in the head-major block layout described on the class. */
+    public short[] values(int layer) {
         return values[layer];
     }
 }

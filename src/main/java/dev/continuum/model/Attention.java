@@ -5,10 +5,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal grouped-query attention of one query head over one sequence's cached keys and values, read straight
- * from the paged cache's blocks: scores block by block (the cache stores a block's keys transposed, so one vector
- * FMA per head dimension scores a vector of positions), a softmax over the scores, then the values summed
- * position by position. The arithmetic depends only on the sequence and head, never on the rest of the batch.
+ * Causal grouped-query attention of one KV head's group of query heads over one sequence's cached keys and
+ * values, read straight from the paged cache's blocks. Each block's float16 keys, then values, convert to floats
+ * once for the whole group; scores come a vector of positions per FMA (the cache stores a block's keys
+ * transposed), then a softmax per head, then the values summed in registers. The arithmetic depends only on the
+ * sequence and head, never on the rest of the batch.
  */
 final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -16,110 +17,179 @@ final class Attention {
     private Attention() {
     }
 
-    /**
-     * {@code out[oo..oo+headDim) = softmax(q·K[0..pos] * scale) · V[0..pos]} for query head {@code q[qo..]}
-     * against KV head {@code kvHead} of sequence {@code seq}; {@code scores} is scratch of at least
-     * {@code pos + 1} rounded up to whole blocks.
-     */
-    static void head(float[] q, int qo, PagedKvCache kv, int layer, int seq, int pos, int kvHead, float scale,
-                     float[] out, int oo, float[] scores) {
-        int n = pos + 1;
-        int blockSize = kv.blockSize();
-        int headDim = kv.headDim();
-        int[] table = kv.blockTable(seq);
-        float[] keys = kv.keys(layer);
-        int blocks = (n + blockSize - 1) / blockSize;
-        int blockKeys = kv.kvDim() * blockSize;
-        for (int b = 0; b < blocks; b++) {
-            int base = table[b] * blockKeys + kvHead * headDim * blockSize;
-            if (blockSize % S.length() == 0) {
-                scoreBlockVector(q, qo, keys, base, headDim, blockSize, scale, scores, b * blockSize);
-            } else {
-                scoreBlockScalar(q, qo, keys, base, headDim, blockSize, scale, scores, b * blockSize);
-            }
-        }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t < n; t++) {
-            max = Math.max(max, scores[t]);
-        }
-        float sum = ExpKernel.expShifted(scores, n, max);
+    /** Per-thread scratch: one head's part of a block as floats, and each query head's scores. */
+    static final class Scratch {
+        final float[] block;
+        final float[] scores;
+        final float[] sums;
+        final int stride;
 
-        float[] values = kv.values(layer);
-        int kvDim = kv.kvDim();
-        int headOffset = kvHead * headDim;
-        int vecEnd = S.loopBound(headDim);
-        for (int i = 0; i < headDim; i++) {
-            out[oo + i] = 0f;
-        }
-        for (int b = 0; b < blocks; b++) {
-            int first = b * blockSize;
-            int last = Math.min(n, first + blockSize);
-            int v = table[b] * blockSize * kvDim + headOffset;
-            for (int t = first; t < last; t++, v += kvDim) {
-                float p = scores[t];
-                int i = 0;
-                if (vecEnd > 0) {
-                    FloatVector pv = FloatVector.broadcast(S, p);
-                    for (; i < vecEnd; i += S.length()) {
-                        FloatVector.fromArray(S, values, v + i).fma(pv, FloatVector.fromArray(S, out, oo + i))
-                                .intoArray(out, oo + i);
-                    }
-                }
-                for (; i < headDim; i++) {
-                    out[oo + i] = Math.fma(values[v + i], p, out[oo + i]);
-                }
-            }
-        }
-        float inv = 1f / sum;
-        for (int i = 0; i < headDim; i++) {
-            out[oo + i] *= inv;
+        Scratch(int blockSize, int headDim, int maxPositions, int group) {
+            this.block = new float[blockSize * headDim];
+            this.stride = maxPositions + blockSize;
+            this.scores = new float[group * stride];
+            this.sums = new float[group];
         }
     }
 
     /**
-     * Scores of a block's positions, a vector of positions at a time: {@code sum_d q[d] * K[d][slot]} with four
-     * partial sums over {@code d mod 4} (independent FMA chains), added in a fixed order.
+     * For each query head {@code h} of KV head {@code kvHead}'s group ({@code group} heads, query vectors at
+     * {@code q[qo + h * headDim ..]}): {@code out[oo + h * headDim ..] = softmax(q·K[0..pos] * scale) · V[0..pos]}
+     * over sequence {@code seq}'s cache.
      */
-    private static void scoreBlockVector(float[] q, int qo, float[] keys, int base, int headDim, int blockSize,
-                                         float scale, float[] scores, int so) {
+    static void group(float[] q, int qo, int group, PagedKvCache kv, int layer, int seq, int pos, int kvHead,
+                      float scale, float[] out, int oo, Scratch scratch) {
+        int n = pos + 1;
+        int blockSize = kv.blockSize();
+        int headDim = kv.headDim();
+        int[] table = kv.blockTable(seq);
+        int blocks = (n + blockSize - 1) / blockSize;
+        int headRun = blockSize * headDim;
+        int blockRun = kv.kvHeads() * headRun;
+        float[] floats = scratch.block;
+        float[] scores = scratch.scores;
+        int stride = scratch.stride;
+        boolean vectorBlocks = blockSize % S.length() == 0;
+
+        short[] keys = kv.keys(layer);
+        for (int b = 0; b < blocks; b++) {
+            toFloats(keys, table[b] * blockRun + kvHead * headRun, floats, headRun);
+            for (int h = 0; h < group; h++) {
+                if (vectorBlocks) {
+                    scoreBlockVector(q, qo + h * headDim, floats, headDim, blockSize, scale, scores,
+                            h * stride + b * blockSize);
+                } else {
+                    scoreBlockScalar(q, qo + h * headDim, floats, headDim, blockSize, scale, scores,
+                            h * stride + b * blockSize);
+                }
+            }
+        }
+        float[] sums = scratch.sums;
+        for (int h = 0; h < group; h++) {
+            int so = h * stride;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t < n; t++) {
+                max = Math.max(max, scores[so + t]);
+            }
+            sums[h] = ExpKernel.expShifted(scores, so, n, max);
+            for (int i = 0; i < headDim; i++) {
+                out[oo + h * headDim + i] = 0f;
+            }
+        }
+
+        short[] values = kv.values(layer);
+        for (int b = 0; b < blocks; b++) {
+            int first = b * blockSize;
+            int count = Math.min(n - first, blockSize);
+            toFloats(values, table[b] * blockRun + kvHead * headRun, floats, count * headDim);
+            for (int h = 0; h < group; h++) {
+                accumulateValues(scores, h * stride + first, count, floats, headDim, out, oo + h * headDim);
+            }
+        }
+        for (int h = 0; h < group; h++) {
+            float inv = 1f / sums[h];
+            for (int i = 0; i < headDim; i++) {
+                out[oo + h * headDim + i] *= inv;
+            }
+        }
+    }
+
+    /** A plain loop on purpose: C2 turns it into hardware half-to-float conversions, which the Vector API lacks. */
+    private static void toFloats(short[] halves, int from, float[] out, int count) {
+        for (int i = 0; i < count; i++) {
+            out[i] = Float.float16ToFloat(halves[from + i]);
+        }
+    }
+
+    /**
+     * {@code out[0..headDim) += sum_t p[t] * v[t]} over a block's {@code count} positions ({@code v[t]} at
+     * {@code values[t * headDim ..]}), four vectors of the head at a time held in registers across the block,
+     * positions added in order.
+     */
+    private static void accumulateValues(float[] p, int po, int count, float[] values, int headDim, float[] out,
+                                         int oo) {
+        int lanes = S.length();
+        int d = 0;
+        for (; d + 4 * lanes <= headDim; d += 4 * lanes) {
+            FloatVector a0 = FloatVector.fromArray(S, out, oo + d);
+            FloatVector a1 = FloatVector.fromArray(S, out, oo + d + lanes);
+            FloatVector a2 = FloatVector.fromArray(S, out, oo + d + 2 * lanes);
+            FloatVector a3 = FloatVector.fromArray(S, out, oo + d + 3 * lanes);
+            for (int t = 0; t < count; t++) {
+                FloatVector pt = FloatVector.broadcast(S, p[po + t]);
+                int v = t * headDim + d;
+                a0 = FloatVector.fromArray(S, values, v).fma(pt, a0);
+                a1 = FloatVector.fromArray(S, values, v + lanes).fma(pt, a1);
+                a2 = FloatVector.fromArray(S, values, v + 2 * lanes).fma(pt, a2);
+                a3 = FloatVector.fromArray(S, values, v + 3 * lanes).fma(pt, a3);
+            }
+            a0.intoArray(out, oo + d);
+            a1.intoArray(out, oo + d + lanes);
+            a2.intoArray(out, oo + d + 2 * lanes);
+            a3.intoArray(out, oo + d + 3 * lanes);
+        }
+        for (; d + lanes <= headDim; d += lanes) {
+            FloatVector a = FloatVector.fromArray(S, out, oo + d);
+            for (int t = 0; t < count; t++) {
+                a = FloatVector.fromArray(S, values, t * headDim + d).fma(FloatVector.broadcast(S, p[po + t]), a);
+            }
+            a.intoArray(out, oo + d);
+        }
+        for (; d < headDim; d++) {
+            float a = out[oo + d];
+            for (int t = 0; t < count; t++) {
+                a = Math.fma(values[t * headDim + d], p[po + t], a);
+            }
+            out[oo + d] = a;
+        }
+    }
+
+    /**
+     * Scores of a block's positions, a vector of positions at a time, from the block's keys transposed in
+     * {@code keys[d * blockSize + slot]}: {@code sum_d q[d] * K[d][slot]} with four partial sums over
+     * {@code d mod 4} (independent FMA chains), added in a fixed order.
+     */
+    private static void scoreBlockVector(float[] q, int qo, float[] keys, int headDim, int blockSize, float scale,
+                                         float[] scores, int so) {
         for (int i = 0; i < blockSize; i += S.length()) {
             FloatVector a0 = FloatVector.zero(S);
             FloatVector a1 = a0;
             FloatVector a2 = a0;
             FloatVector a3 = a0;
-            int k = base + i;
             int d = 0;
             for (; d + 4 <= headDim; d += 4) {
-                a0 = FloatVector.fromArray(S, keys, k + d * blockSize).fma(FloatVector.broadcast(S, q[qo + d]), a0);
-                a1 = FloatVector.fromArray(S, keys, k + (d + 1) * blockSize).fma(FloatVector.broadcast(S, q[qo + d + 1]), a1);
-                a2 = FloatVector.fromArray(S, keys, k + (d + 2) * blockSize).fma(FloatVector.broadcast(S, q[qo + d + 2]), a2);
-                a3 = FloatVector.fromArray(S, keys, k + (d + 3) * blockSize).fma(FloatVector.broadcast(S, q[qo + d + 3]), a3);
+                int k = i + d * blockSize;
+                a0 = FloatVector.fromArray(S, keys, k).fma(FloatVector.broadcast(S, q[qo + d]), a0);
+                a1 = FloatVector.fromArray(S, keys, k + blockSize).fma(FloatVector.broadcast(S, q[qo + d + 1]), a1);
+                a2 = FloatVector.fromArray(S, keys, k + 2 * blockSize)
+                        .fma(FloatVector.broadcast(S, q[qo + d + 2]), a2);
+                a3 = FloatVector.fromArray(S, keys, k + 3 * blockSize)
+                        .fma(FloatVector.broadcast(S, q[qo + d + 3]), a3);
             }
             for (; d < headDim; d++) {
-                a0 = FloatVector.fromArray(S, keys, k + d * blockSize).fma(FloatVector.broadcast(S, q[qo + d]), a0);
+                a0 = FloatVector.fromArray(S, keys, i + d * blockSize).fma(FloatVector.broadcast(S, q[qo + d]), a0);
             }
             a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(scores, so + i);
         }
     }
 
     /** The same scores one position at a time, with the same partial sums, for blocks narrower than a vector. */
-    private static void scoreBlockScalar(float[] q, int qo, float[] keys, int base, int headDim, int blockSize,
-                                         float scale, float[] scores, int so) {
+    private static void scoreBlockScalar(float[] q, int qo, float[] keys, int headDim, int blockSize, float scale,
+                                         float[] scores, int so) {
         for (int i = 0; i < blockSize; i++) {
             float a0 = 0f;
             float a1 = 0f;
             float a2 = 0f;
             float a3 = 0f;
-            int k = base + i;
             int d = 0;
             for (; d + 4 <= headDim; d += 4) {
-                a0 = Math.fma(keys[k + d * blockSize], q[qo + d], a0);
-                a1 = Math.fma(keys[k + (d + 1) * blockSize], q[qo + d + 1], a1);
-                a2 = Math.fma(keys[k + (d + 2) * blockSize], q[qo + d + 2], a2);
-                a3 = Math.fma(keys[k + (d + 3) * blockSize], q[qo + d + 3], a3);
+                a0 = Math.fma(keys[i + d * blockSize], q[qo + d], a0);
+                a1 = Math.fma(keys[i + (d + 1) * blockSize], q[qo + d + 1], a1);
+                a2 = Math.fma(keys[i + (d + 2) * blockSize], q[qo + d + 2], a2);
+                a3 = Math.fma(keys[i + (d + 3) * blockSize], q[qo + d + 3], a3);
             }
             for (; d < headDim; d++) {
-                a0 = Math.fma(keys[k + d * blockSize], q[qo + d], a0);
+                a0 = Math.fma(keys[i + d * blockSize], q[qo + d], a0);
             }
             scores[so + i] = ((a0 + a1) + (a2 + a3)) * scale;
         }

@@ -46,12 +46,16 @@ final class ExpKernel {
         return p * Float.intBitsToFloat(((int) n + 127) << 23);
     }
 
-    /** {@code a[i] = e^(a[i] - shift)} for {@code i} in {@code [0, n)}; returns their sum, added in index order. */
-    static float expShifted(float[] a, int n, float shift) {
+    /**
+     * {@code a[o + i] = e^(a[o + i] - shift)} for {@code i} in {@code [0, n)}; returns their sum, accumulated
+     * lane-wise over whole vectors and then added lane by lane and tail element by element, a fixed order.
+     */
+    static float expShifted(float[] a, int o, int n, float shift) {
         int i = 0;
         int bound = F.loopBound(n);
+        FloatVector sum = FloatVector.zero(F);
         for (; i < bound; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, a, i).sub(shift).max(MIN).min(MAX);
+            FloatVector x = FloatVector.fromArray(F, a, o + i).sub(shift).max(MIN).min(MAX);
             FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
             FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
             r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
@@ -63,16 +67,19 @@ final class ExpKernel {
             p = p.fma(r.mul(r), r.add(1f));
             IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
                     .lanewise(VectorOperators.LSHL, 23);
-            p.mul(bits.reinterpretAsFloats()).intoArray(a, i);
+            FloatVector e = p.mul(bits.reinterpretAsFloats());
+            e.intoArray(a, o + i);
+            sum = sum.add(e);
+        }
+        float total = 0f;
+        for (int lane = 0; lane < F.length(); lane++) {
+            total += sum.lane(lane);
         }
         for (; i < n; i++) {
-            a[i] = exp(a[i] - shift);
+            a[o + i] = exp(a[o + i] - shift);
+            total += a[o + i];
         }
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            sum += a[j];
-        }
-        return sum;
+        return total;
     }
 
     /** SwiGLU's gate: {@code g[i] = silu(g[i]) * u[i]} for {@code i} in {@code [0, n)}, silu(x) = x / (1 + e^-x). */

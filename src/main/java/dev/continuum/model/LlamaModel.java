@@ -121,9 +121,9 @@ public final class LlamaModel {
         addInto(x, xb, n * dim);
     }
 
-    /** Attention of every (token, query head) pair, split across the pool; reused so a step allocates nothing. */
+    /** Attention of every token, split across the pool by (token, KV head); reused so a step allocates nothing. */
     private final class AttentionTask implements ComputePool.RangeBody {
-        private final float[][] scores = new float[pool.threads()][0];
+        private final Attention.Scratch[] scratch = new Attention.Scratch[pool.threads()];
         private int layer;
         private int[] positions;
         private int[] sequences;
@@ -135,7 +135,7 @@ public final class LlamaModel {
             this.sequences = sequences;
             this.kv = kv;
             try {
-                pool.parallelFor(n * config.heads(), this);
+                pool.parallelFor(n * config.kvHeads(), this);
             } finally {
                 this.positions = null;
                 this.sequences = null;
@@ -143,22 +143,23 @@ public final class LlamaModel {
             }
         }
 
+        /** Items are (token, KV head) pairs: a KV head's whole group of query heads shares its converted blocks. */
         @Override
         public void run(int worker, int from, int to) {
-            int heads = config.heads();
-            int group = heads / config.kvHeads();
+            int kvHeads = config.kvHeads();
+            int group = config.heads() / kvHeads;
             int headDim = config.headDim();
             int qDim = config.qDim();
-            int need = positions.length == 0 ? 0 : config.contextLength() + kv.blockSize();
-            if (scores[worker].length < need) {
-                scores[worker] = new float[need];
+            Attention.Scratch work = scratch[worker];
+            if (work == null || work.block.length < kv.blockSize() * headDim) {
+                work = scratch[worker] = new Attention.Scratch(kv.blockSize(), headDim, config.contextLength(), group);
             }
-            float[] scratch = scores[worker];
             for (int item = from; item < to; item++) {
-                int i = item / heads;
-                int h = item % heads;
-                Attention.head(q, i * qDim + h * headDim, kv, layer, sequences[i], positions[i], h / group,
-                        attentionScale, att, i * qDim + h * headDim, scratch);
+                int i = item / kvHeads;
+                int g = item % kvHeads;
+                int offset = i * qDim + g * group * headDim;
+                Attention.group(q, offset, group, kv, layer, sequences[i], positions[i], g, attentionScale, att,
+                        offset, work);
             }
         }
     }
