@@ -10,12 +10,14 @@ import jdk.incubator.vector.VectorSpecies;
  * bits for the tail: range reduction {@code x = n ln2 + r} (n rounded to nearest with the 1.5 * 2^23 trick),
  * a degree-6 polynomial for {@code e^r} evaluated with FMAs, and {@code 2^n} built in the exponent bits. Every
  * step is an exactly specified IEEE operation, so interpreted, C1 and C2 code agree to the bit, unlike the JDK's
- * vector {@code EXP}, whose intrinsic and fallback may differ. Inputs are clamped to [-87, 88]; accuracy is about
- * 2 ulp, which is all softmax and SiLU need.
+ * vector {@code EXP}, whose intrinsic and fallback may differ. Accuracy is about 2 ulp, which is all softmax and
+ * SiLU need. Inputs above 88 are clamped; below -64 the result is exactly 0: e^-64 is 1.6e-28, far below a
+ * softmax sum's rounding, and smaller values would soon be multiplied into subnormal floats, each of which costs
+ * a microcode assist on common CPUs (a few such scores per head made attention ten times slower).
  */
 final class ExpKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final float MIN = -87f;
+    private static final float MIN = -64f;
     private static final float MAX = 88f;
     private static final float LOG2E = 1.44269504088896341f;
     private static final float ROUNDER = 0x1.8p23f;
@@ -33,7 +35,10 @@ final class ExpKernel {
 
     /** {@code e^x}, the scalar twin of the vector lanes. */
     static float exp(float x) {
-        x = Math.min(Math.max(x, MIN), MAX);
+        if (x < MIN) {
+            return 0f;
+        }
+        x = Math.min(x, MAX);
         float n = (x * LOG2E + ROUNDER) - ROUNDER;
         float r = Math.fma(n, -LN2_HI, x);
         r = Math.fma(n, -LN2_LO, r);
@@ -55,7 +60,8 @@ final class ExpKernel {
         int bound = F.loopBound(n);
         FloatVector sum = FloatVector.zero(F);
         for (; i < bound; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, a, o + i).sub(shift).max(MIN).min(MAX);
+            FloatVector shifted = FloatVector.fromArray(F, a, o + i).sub(shift);
+            FloatVector x = shifted.max(MIN).min(MAX);
             FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
             FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
             r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
@@ -67,7 +73,8 @@ final class ExpKernel {
             p = p.fma(r.mul(r), r.add(1f));
             IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
                     .lanewise(VectorOperators.LSHL, 23);
-            FloatVector e = p.mul(bits.reinterpretAsFloats());
+            FloatVector e = p.mul(bits.reinterpretAsFloats())
+                    .blend(0f, shifted.compare(VectorOperators.LT, MIN));
             e.intoArray(a, o + i);
             sum = sum.add(e);
         }
@@ -88,7 +95,8 @@ final class ExpKernel {
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
             FloatVector gate = FloatVector.fromArray(F, g, i);
-            FloatVector x = gate.neg().max(MIN).min(MAX);
+            FloatVector negated = gate.neg();
+            FloatVector x = negated.max(MIN).min(MAX);
             FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
             FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
             r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
@@ -100,7 +108,7 @@ final class ExpKernel {
             p = p.fma(r.mul(r), r.add(1f));
             IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
                     .lanewise(VectorOperators.LSHL, 23);
-            FloatVector e = p.mul(bits.reinterpretAsFloats());
+            FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, negated.compare(VectorOperators.LT, MIN));
             gate.div(e.add(1f)).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
         }
         for (; i < n; i++) {

@@ -93,9 +93,7 @@ public final class LlamaModel {
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
         }
-        matmul.multiply(w.wq(), xb, n, q);
-        matmul.multiply(w.wk(), xb, n, k);
-        matmul.multiply(w.wv(), xb, n, v);
+        matmul.multiply(xb, n, w.wq(), q, w.wk(), k, w.wv(), v);
         addBias(q, w.bq(), n, qDim);
         addBias(k, w.bk(), n, kvDim);
         addBias(v, w.bv(), n, kvDim);
@@ -114,8 +112,7 @@ public final class LlamaModel {
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
         }
-        matmul.multiply(w.gate(), xb, n, hb);
-        matmul.multiply(w.up(), xb, n, hb2);
+        matmul.multiply(xb, n, w.gate(), hb, w.up(), hb2, null, null);
         ExpKernel.siluTimes(hb, hb2, n * config.ffnDim());
         matmul.multiply(w.down(), hb, n, xb);
         addInto(x, xb, n * dim);

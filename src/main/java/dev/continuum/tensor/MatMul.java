@@ -22,13 +22,15 @@ public final class MatMul implements ComputePool.RangeBody {
     private final float[][] partials;
     private final QuantizedActivations quantized = new QuantizedActivations();
 
-    // The current call, read by the pool's threads after the pool publishes the job.
-    private WeightTensor w;
+    // The current call, read by the pool's threads after the pool publishes the job: up to three matrices that
+    // multiply the same activations, their units numbered one after the other.
+    private final WeightTensor[] ws = new WeightTensor[3];
+    private final float[][] outs = new float[3][];
+    private final int[] firstUnit = new int[4];
+    private int count;
     private float[] x;
     private QuantizedActivations qa;
     private int tokens;
-    private float[] out;
-    private int sets;
 
     public MatMul(ComputePool pool) {
         this.pool = pool;
@@ -47,41 +49,84 @@ public final class MatMul implements ComputePool.RangeBody {
      * {@code out[t*w.rows ..]}.
      */
     public void multiply(WeightTensor w, float[] x, int tokens, float[] out) {
+        multiply(x, tokens, w, out, null, null, null, null);
+    }
+
+    /**
+     * Two or three matrices of the same width applied to the same activations (a layer's query, key and value
+     * projections, or its gate and up projections) as one job: the activations are quantized once, and the
+     * threads share out the rows of all of them, so none waits at a barrier between them. {@code w3} may be null.
+     */
+    public void multiply(float[] x, int tokens, WeightTensor w1, float[] out1, WeightTensor w2, float[] out2,
+                         WeightTensor w3, float[] out3) {
+        count = 0;
+        add(w1, out1, x, tokens);
+        if (w2 != null) {
+            add(w2, out2, x, tokens);
+        }
+        if (w3 != null) {
+            add(w3, out3, x, tokens);
+        }
+        this.x = x;
+        this.tokens = tokens;
+        this.qa = null;
+        for (int m = 0; m < count; m++) {
+            if (ws[m].quantizesActivations()) {
+                quantized.quantize(x, tokens, w1.cols());
+                this.qa = quantized;
+                break;
+            }
+        }
+        try {
+            pool.parallelFor(firstUnit[count], this);
+        } finally {
+            for (int m = 0; m < count; m++) {
+                ws[m] = null;
+                outs[m] = null;
+            }
+            this.x = null;
+            this.qa = null;
+        }
+    }
+
+    private void add(WeightTensor w, float[] out, float[] x, int tokens) {
         int rows = w.rows();
         int cols = w.cols();
+        if (count > 0 && cols != ws[0].cols()) {
+            throw new IllegalArgumentException("matrices multiplied together must have the same width, got "
+                    + ws[0].cols() + " and " + cols);
+        }
         if (x.length < (long) tokens * cols || out.length < (long) tokens * rows) {
             throw new IllegalArgumentException("matmul of " + tokens + " tokens over " + rows + " x " + cols
                     + " needs x >= " + (long) tokens * cols + " and out >= " + (long) tokens * rows
                     + " floats, got " + x.length + " and " + out.length);
         }
-        this.w = w;
-        this.x = x;
-        this.qa = null;
-        if (w.quantizesActivations()) {
-            quantized.quantize(x, tokens, cols);
-            this.qa = quantized;
-        }
-        this.tokens = tokens;
-        this.out = out;
-        this.sets = w.interleavedRows() / Interleaving.SET_ROWS;
-        try {
-            pool.parallelFor(sets + rows - w.interleavedRows(), this);
-        } finally {
-            this.w = null;
-            this.x = null;
-            this.qa = null;
-            this.out = null;
-        }
+        ws[count] = w;
+        outs[count] = out;
+        int sets = w.interleavedRows() / Interleaving.SET_ROWS;
+        firstUnit[count + 1] = firstUnit[count] + sets + rows - w.interleavedRows();
+        count++;
     }
 
-    /** Pool callback: units {@code [from, to)} are sets of interleaved rows, then single row-major rows. */
+    /**
+     * Pool callback: unit numbers run over the matrices in turn; within a matrix, sets of interleaved rows come
+     * first, then single row-major rows.
+     */
     @Override
     public void run(int worker, int from, int to) {
+        int m = 0;
         for (int unit = from; unit < to; unit++) {
-            if (unit < sets) {
-                multiplySet(worker, unit);
+            while (unit >= firstUnit[m + 1]) {
+                m++;
+            }
+            WeightTensor w = ws[m];
+            float[] out = outs[m];
+            int local = unit - firstUnit[m];
+            int sets = w.interleavedRows() / Interleaving.SET_ROWS;
+            if (local < sets) {
+                multiplySet(worker, w, out, local);
             } else {
-                int row = w.interleavedRows() + unit - sets;
+                int row = w.interleavedRows() + local - sets;
                 for (int t = 0; t < tokens; t++) {
                     out[t * w.rows() + row] = w.dotRow(row, x, t * w.cols(), qa, t);
                 }
@@ -89,7 +134,7 @@ public final class MatMul implements ComputePool.RangeBody {
         }
     }
 
-    private void multiplySet(int worker, int set) {
+    private void multiplySet(int worker, WeightTensor w, float[] out, int set) {
         int rows = w.rows();
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
@@ -97,12 +142,13 @@ public final class MatMul implements ComputePool.RangeBody {
             w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
             return;
         }
+        QuantizedActivations q = w.quantizesActivations() ? qa : null;
         float[] tile = tiles[worker];
         float[] scale = scales[worker];
         float[] partial = partials[worker];
         float[] s = w.scaleBytes() > 0 ? scale : null;
-        float[] xs = qa != null ? qa.values : x;
-        float[] ts = qa != null ? qa.scales : null;
+        float[] xs = q != null ? q.values : x;
+        float[] ts = q != null ? q.scales : null;
         int tileCount = cols / WeightTensor.TILE;
         for (int t = 0; t < tokens; t++) {
             Arrays.fill(out, t * rows + firstRow, t * rows + firstRow + Interleaving.SET_ROWS, 0f);

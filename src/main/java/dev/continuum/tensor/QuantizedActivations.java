@@ -1,5 +1,11 @@
 package dev.continuum.tensor;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Activation rows quantized to 8 bits per 32-column tile, as llama.cpp quantizes them to Q8_0 before multiplying
  * by Q4_0 weights: per tile {@code d = max|x| / 127} and {@code q = round(x / d)} (half away from zero). Products of
@@ -32,6 +38,10 @@ final class QuantizedActivations {
             scales = new float[tileCount];
             sums = new int[tileCount];
         }
+        if (VectorSupport.ENABLED) {
+            Vectorized.quantize(x, tileCount, values, shorts, scales, sums);
+            return;
+        }
         for (int t = 0; t < tileCount; t++) {
             quantizeTile(x, t * WeightTensor.TILE, values, shorts, scales, sums, t);
         }
@@ -63,6 +73,41 @@ final class QuantizedActivations {
         scales[tile] = d;
         if (sums != null) {
             sums[tile] = sum;
+        }
+    }
+
+    /** The same quantization with the Vector API, bit for bit: max, products and rounding are exact per lane. */
+    static final class Vectorized {
+        private Vectorized() {
+        }
+
+        static void quantize(float[] x, int tileCount, float[] q, short[] s, float[] scales, int[] sums) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            int lanes = VectorShapes.LANES;
+            for (int t = 0; t < tileCount; t++) {
+                int o = t * WeightTensor.TILE;
+                FloatVector max = FloatVector.zero(f);
+                for (int j = 0; j < WeightTensor.TILE; j += lanes) {
+                    max = max.max(FloatVector.fromArray(f, x, o + j).abs());
+                }
+                float d = max.reduceLanes(VectorOperators.MAX) / 127f;
+                float id = d != 0f ? 1f / d : 0f;
+                IntVector sum = IntVector.zero(VectorShapes.INT);
+                for (int j = 0; j < WeightTensor.TILE; j += lanes) {
+                    FloatVector v = FloatVector.fromArray(f, x, o + j).mul(id);
+                    IntVector magnitude = (IntVector) v.abs().add(0.5f)
+                            .convert(VectorOperators.F2I, 0);
+                    IntVector r = magnitude.lanewise(VectorOperators.NEG,
+                            v.compare(VectorOperators.LT, 0f).cast(VectorShapes.INT));
+                    ((FloatVector) r.convert(VectorOperators.I2F, 0))
+                            .intoArray(q, o + j);
+                    ((ShortVector) r.convertShape(VectorOperators.I2S,
+                            VectorShapes.SHORT, 0)).intoArray(s, o + j);
+                    sum = sum.add(r);
+                }
+                scales[t] = d;
+                sums[t] = sum.reduceLanes(VectorOperators.ADD);
+            }
         }
     }
 }

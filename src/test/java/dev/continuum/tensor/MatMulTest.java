@@ -48,6 +48,41 @@ class MatMulTest {
         return cases.build();
     }
 
+    @org.junit.jupiter.api.Test
+    void matricesMultipliedTogetherMatchTheirReferenceDotsBitForBit() {
+        int cols = 288;
+        WeightTensorKernelTest.Fixture a = new WeightTensorKernelTest.Fixture(GgmlType.Q4_0, ROWS, cols, 1);
+        WeightTensorKernelTest.Fixture b = new WeightTensorKernelTest.Fixture(GgmlType.Q8_0, Interleaving.SET_ROWS, cols, 2);
+        WeightTensorKernelTest.Fixture c = new WeightTensorKernelTest.Fixture(GgmlType.F16, 7, cols, 3);
+        Random random = new Random(11);
+        for (int tokens : new int[] {1, 5}) {
+            float[] x = new float[tokens * cols];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian();
+            }
+            for (ComputePool pool : new ComputePool[] {single, multi}) {
+                float[][] outs = new float[3][];
+                WeightTensorKernelTest.Fixture[] fs = {a, b, c};
+                for (int m = 0; m < 3; m++) {
+                    outs[m] = new float[tokens * fs[m].interleaved.rows()];
+                }
+                new MatMul(pool).multiply(x, tokens, a.interleaved, outs[0], b.interleaved, outs[1], c.interleaved,
+                        outs[2]);
+                for (int m = 0; m < 3; m++) {
+                    int rows = fs[m].tensor.rows();
+                    float[] expected = new float[tokens * rows];
+                    for (int t = 0; t < tokens; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            expected[t * rows + r] = fs[m].tensor.dot(r, x, t * cols);
+                        }
+                    }
+                    assertArrayEquals(WeightTensorKernelTest.bits(expected), WeightTensorKernelTest.bits(outs[m]),
+                            "matrix " + m + ", " + tokens + " tokens, " + pool.threads() + " threads");
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0} x {1} cols")
     @MethodSource("cases")
     void everyTokenOfEveryBatchMatchesTheReferenceDotBitForBit(GgmlType type, int cols) {
