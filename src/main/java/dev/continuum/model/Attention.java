@@ -5,9 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Causal grouped-query attention of one KV head's group of query heads over one sequence's cached keys and
- * values, read straight from the paged cache's blocks. Each block's float16 keys, then values, convert to floats
- * once for the whole group; scores come a vector of positions per FMA (the cache stores a block's keys
+ * Causal grouped-query attention of KV heads' groups of query heads over one sequence's cached keys and values,
+ * read straight from the paged cache's blocks. Each block's float16 keys, then values, convert to floats once for
+ * a KV head's whole group; scores come a vector of positions per FMA (the cache stores a block's keys
  * transposed), then a softmax per head, then the values summed in registers. The arithmetic depends only on the
  * sequence and head, never on the rest of the batch.
  */
@@ -24,21 +24,22 @@ final class Attention {
         final float[] sums;
         final int stride;
 
-        Scratch(int blockSize, int headDim, int maxPositions, int group) {
+        Scratch(int blockSize, int headDim, int maxPositions, int queries) {
             this.block = new float[blockSize * headDim];
             this.stride = maxPositions + blockSize;
-            this.scores = new float[group * stride];
-            this.sums = new float[group];
+            this.scores = new float[queries * stride];
+            this.sums = new float[queries];
         }
     }
 
     /**
-     * For each query head {@code h} of KV head {@code kvHead}'s group ({@code group} heads, query vectors at
-     * {@code q[qo + h * headDim ..]}): {@code out[oo + h * headDim ..] = softmax(q·K[0..pos] * scale) · V[0..pos]}
-     * over sequence {@code seq}'s cache.
+     * For each query head {@code h} of KV heads {@code [firstKvHead, firstKvHead + kvHeadCount)}, {@code group}
+     * query heads per KV head, query vectors at {@code q[qo + h * headDim ..]} (h counted from the first KV head's
+     * first query head): {@code out[oo + h * headDim ..] = softmax(q·K[0..pos] * scale) · V[0..pos]} over sequence
+     * {@code seq}'s cache. Taking several KV heads at once reads each block's heads as one contiguous run.
      */
-    static void group(float[] q, int qo, int group, PagedKvCache kv, int layer, int seq, int pos, int kvHead,
-                      float scale, float[] out, int oo, Scratch scratch) {
+    static void heads(float[] q, int qo, int group, PagedKvCache kv, int layer, int seq, int pos, int firstKvHead,
+                      int kvHeadCount, float scale, float[] out, int oo, Scratch scratch) {
         int n = pos + 1;
         int blockSize = kv.blockSize();
         int headDim = kv.headDim();
@@ -51,21 +52,24 @@ final class Attention {
         int stride = scratch.stride;
         boolean vectorBlocks = blockSize % S.length() == 0;
 
+        int queries = group * kvHeadCount;
         short[] keys = kv.keys(layer);
         for (int b = 0; b < blocks; b++) {
-            toFloats(keys, table[b] * blockRun + kvHead * headRun, floats, headRun);
-            for (int h = 0; h < group; h++) {
-                if (vectorBlocks) {
-                    scoreBlockVector(q, qo + h * headDim, floats, headDim, blockSize, scale, scores,
-                            h * stride + b * blockSize);
-                } else {
-                    scoreBlockScalar(q, qo + h * headDim, floats, headDim, blockSize, scale, scores,
-                            h * stride + b * blockSize);
+            for (int g = 0; g < kvHeadCount; g++) {
+                toFloats(keys, table[b] * blockRun + (firstKvHead + g) * headRun, floats, headRun);
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    if (vectorBlocks) {
+                        scoreBlockVector(q, qo + h * headDim, floats, headDim, blockSize, scale, scores,
+                                h * stride + b * blockSize);
+                    } else {
+                        scoreBlockScalar(q, qo + h * headDim, floats, headDim, blockSize, scale, scores,
+                                h * stride + b * blockSize);
+                    }
                 }
             }
         }
         float[] sums = scratch.sums;
-        for (int h = 0; h < group; h++) {
+        for (int h = 0; h < queries; h++) {
             int so = h * stride;
             float max = Float.NEGATIVE_INFINITY;
             for (int t = 0; t < n; t++) {
@@ -81,12 +85,14 @@ final class Attention {
         for (int b = 0; b < blocks; b++) {
             int first = b * blockSize;
             int count = Math.min(n - first, blockSize);
-            toFloats(values, table[b] * blockRun + kvHead * headRun, floats, count * headDim);
-            for (int h = 0; h < group; h++) {
-                accumulateValues(scores, h * stride + first, count, floats, headDim, out, oo + h * headDim);
+            for (int g = 0; g < kvHeadCount; g++) {
+                toFloats(values, table[b] * blockRun + (firstKvHead + g) * headRun, floats, count * headDim);
+                for (int h = g * group; h < (g + 1) * group; h++) {
+                    accumulateValues(scores, h * stride + first, count, floats, headDim, out, oo + h * headDim);
+                }
             }
         }
-        for (int h = 0; h < group; h++) {
+        for (int h = 0; h < queries; h++) {
             float inv = 1f / sums[h];
             for (int i = 0; i < headDim; i++) {
                 out[oo + h * headDim + i] *= inv;

@@ -126,13 +126,18 @@ public final class LlamaModel {
         private int[] sequences;
         private PagedKvCache kv;
 
+        private int headsPerItem;
+
         void run(int layer, int n, int[] positions, int[] sequences, PagedKvCache kv) {
             this.layer = layer;
             this.positions = positions;
             this.sequences = sequences;
             this.kv = kv;
+            // Enough tokens to keep every thread busy: one item per token, whose KV heads then stream as one
+            // contiguous run per block. Otherwise one item per (token, KV head).
+            this.headsPerItem = n >= 2 * pool.threads() ? config.kvHeads() : 1;
             try {
-                pool.parallelFor(n * config.kvHeads(), this);
+                pool.parallelFor(n * config.kvHeads() / headsPerItem, this);
             } finally {
                 this.positions = null;
                 this.sequences = null;
@@ -140,23 +145,25 @@ public final class LlamaModel {
             }
         }
 
-        /** Items are (token, KV head) pairs: a KV head's whole group of query heads shares its converted blocks. */
+        /** Items are tokens, or (token, KV head) pairs; a KV head's group of query heads shares its converted blocks. */
         @Override
         public void run(int worker, int from, int to) {
             int kvHeads = config.kvHeads();
             int group = config.heads() / kvHeads;
             int headDim = config.headDim();
             int qDim = config.qDim();
+            int perToken = kvHeads / headsPerItem;
             Attention.Scratch work = scratch[worker];
             if (work == null || work.block.length < kv.blockSize() * headDim) {
-                work = scratch[worker] = new Attention.Scratch(kv.blockSize(), headDim, config.contextLength(), group);
+                work = scratch[worker] = new Attention.Scratch(kv.blockSize(), headDim, config.contextLength(),
+                        config.heads());
             }
             for (int item = from; item < to; item++) {
-                int i = item / kvHeads;
-                int g = item % kvHeads;
+                int i = item / perToken;
+                int g = (item % perToken) * headsPerItem;
                 int offset = i * qDim + g * group * headDim;
-                Attention.group(q, offset, group, kv, layer, sequences[i], positions[i], g, attentionScale, att,
-                        offset, work);
+                Attention.heads(q, offset, group, kv, layer, sequences[i], positions[i], g, headsPerItem,
+                        attentionScale, att, offset, work);
             }
         }
     }

@@ -20,6 +20,8 @@ public final class MatMul implements ComputePool.RangeBody {
     private final float[][] tiles;
     private final float[][] scales;
     private final float[][] partials;
+    private final short[][] shortTiles;
+    private final short[][] shortSums;
     private final QuantizedActivations quantized = new QuantizedActivations();
 
     // The current call, read by the pool's threads after the pool publishes the job: up to three matrices that
@@ -37,6 +39,8 @@ public final class MatMul implements ComputePool.RangeBody {
         this.tiles = new float[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE];
         this.scales = new float[pool.threads()][Interleaving.SET_ROWS];
         this.partials = new float[pool.threads()][4 * Interleaving.SET_ROWS];
+        this.shortTiles = new short[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE];
+        this.shortSums = new short[pool.threads()][ShortTileKernel.TOKENS * Interleaving.SET_ROWS];
     }
 
     /** One-off convenience for tests and tools; the engine keeps one {@code MatMul} per model. */
@@ -153,6 +157,10 @@ public final class MatMul implements ComputePool.RangeBody {
         for (int t = 0; t < tokens; t++) {
             Arrays.fill(out, t * rows + firstRow, t * rows + firstRow + Interleaving.SET_ROWS, 0f);
         }
+        if (q != null && w.hasShortTiles()) {
+            multiplySetShorts(worker, w, out, set, q);
+            return;
+        }
         for (int b = 0; b < tileCount; b++) {
             w.decodeSetTile(set, b, tile, scale);
             int xCol = b * WeightTensor.TILE;
@@ -163,6 +171,34 @@ public final class MatMul implements ComputePool.RangeBody {
             }
             for (; t < tokens; t++) {
                 TileKernel.one(tile, s, xs, t * cols + xCol, out, t * rows + firstRow, partial, ts, t * tileCount + b);
+            }
+        }
+    }
+
+    /** The 16-bit tiled path ({@link ShortTileKernel}), for weights and activations that are small integers. */
+    private void multiplySetShorts(int worker, WeightTensor w, float[] out, int set, QuantizedActivations q) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int firstRow = set * Interleaving.SET_ROWS;
+        short[] tile = shortTiles[worker];
+        short[] sums = shortSums[worker];
+        float[] scale = scales[worker];
+        int tileCount = cols / WeightTensor.TILE;
+        for (int b = 0; b < tileCount; b++) {
+            w.decodeSetTileShorts(set, b, tile, scale);
+            int xCol = b * WeightTensor.TILE;
+            int t = 0;
+            for (; t + 8 <= tokens; t += 8) {
+                ShortTileKernel.eight(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
+                        tileCount, out, t * rows + firstRow, rows, sums);
+            }
+            for (; t + 4 <= tokens; t += 4) {
+                ShortTileKernel.four(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
+                        tileCount, out, t * rows + firstRow, rows, sums);
+            }
+            for (; t < tokens; t++) {
+                ShortTileKernel.one(tile, scale, q.shorts, t * cols + xCol, q.scales, t * tileCount + b, out,
+                        t * rows + firstRow, sums);
             }
         }
     }

@@ -196,6 +196,34 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     @Override
+    boolean hasShortTiles() {
+        return VectorSupport.ENABLED;
+    }
+
+    /** Tile {@code tile} of set {@code set} as 16-bit {@code nibble - 8}, {@code w[k * SET_ROWS + r]}, and its scales. */
+    @Override
+    void decodeSetTileShorts(int set, int tile, short[] w, float[] s) {
+        long base = tileOffset(set, tile);
+        int g = Interleaving.SET_ROWS;
+        for (int r = 0; r < g; r++) {
+            s[r] = Float.float16ToFloat(data.get(Q8_0Tensor.SHORT_LE, base + 2L * r));
+        }
+        long q = base + 2L * g;
+        if (VectorSupport.ENABLED) {
+            Vectorized.decodeShorts(data, q, w);
+            return;
+        }
+        for (int c = 0; c < 8; c++) {
+            for (int r = 0; r < g; r++) {
+                int v = data.get(Q8_0Tensor.SHORT_LE, q + 2L * (c * g + r));
+                for (int k = 0; k < 4; k++) {
+                    w[(c + 8 * k) * g + r] = (short) (((v >>> (4 * k)) & 0x0f) - 8);
+                }
+            }
+        }
+    }
+
+    @Override
     boolean hasSingleTokenKernel() {
         return hasOnlyNormalScales();
     }
@@ -310,6 +338,28 @@ public final class Q4_0Tensor extends WeightTensor {
             t1.intoArray(out, oo + lanes);
             t2.intoArray(out, oo + 2 * lanes);
             t3.intoArray(out, oo + 3 * lanes);
+        }
+
+        /** A set's tile quants (at {@code q}) as 16-bit {@code nibble - 8}, in natural column order. */
+        static void decodeShorts(MemorySegment w, long q, short[] out) {
+            VectorSpecies<Short> s16 = VectorShapes.SHORT_WIDE;
+            int half = s16.length();
+            int rows = 2 * half;
+            ShortVector nibble = ShortVector.broadcast(s16, (short) 0x0f);
+            ShortVector eight = ShortVector.broadcast(s16, (short) 8);
+            ShortVector by4 = ShortVector.broadcast(s16, (short) 4);
+            ShortVector by8 = ShortVector.broadcast(s16, (short) 8);
+            ShortVector by12 = ShortVector.broadcast(s16, (short) 12);
+            for (int c = 0; c < 8; c++) {
+                for (int h = 0; h < rows; h += half) {
+                    ShortVector v = ShortVector.fromMemorySegment(s16, w, q + 2L * (c * rows + h),
+                            ByteOrder.LITTLE_ENDIAN);
+                    v.and(nibble).sub(eight).intoArray(out, c * rows + h);
+                    v.lanewise(VectorOperators.LSHR, by4).and(nibble).sub(eight).intoArray(out, (c + 8) * rows + h);
+                    v.lanewise(VectorOperators.LSHR, by8).and(nibble).sub(eight).intoArray(out, (c + 16) * rows + h);
+                    v.lanewise(VectorOperators.LSHR, by12).sub(eight).intoArray(out, (c + 24) * rows + h);
+                }
+            }
         }
 
         /** A set's tile ({@code 4 * lanes} rows at {@code base}) as floats for {@link TileKernel}, in natural column order. */

@@ -282,6 +282,16 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
      */
     abstract void decodeSetTile(int set, int tile, float[] w, float[] s);
 
+    /** Whether {@link #decodeSetTileShorts} exists: weights and activations small integers, for {@link ShortTileKernel}. */
+    boolean hasShortTiles() {
+        return false;
+    }
+
+    /** Tile {@code tile} of set {@code set} as 16-bit integers ({@code w[k * SET_ROWS + r]}) and its scales. */
+    void decodeSetTileShorts(int set, int tile, short[] w, float[] s) {
+        throw new UnsupportedOperationException(type() + " has no 16-bit tiles");
+    }
+
     /** Whether {@link #multiplySingle} exists: a fused kernel for one token over one set of rows. */
     boolean hasSingleTokenKernel() {
         return false;

@@ -60,12 +60,12 @@ public class TileBenchmark {
             WeightEncoder.encode(t, row, 0, cols, data, r * (bytes / rows));
         }
         w = WeightTensor.of("bench", t, data, rows, cols).interleaved();
-        x = new float[4 * cols];
-        out = new float[4 * rows];
+        x = new float[8 * cols];
+        out = new float[8 * rows];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) random.nextGaussian();
         }
-        qa.quantize(x, 1, cols);
+        qa.quantize(x, 8, cols);
     }
 
     @Benchmark
@@ -87,6 +87,27 @@ public class TileBenchmark {
     public float[] four() {
         TileKernel.four(tile, scales, x, 0, 2048, out, 0, Interleaving.SET_ROWS, partial, null, 0, 0);
         return out;
+    }
+
+    private final short[] shortTile = new short[Interleaving.SET_ROWS * WeightTensor.TILE];
+    private final short[] sums = new short[8 * Interleaving.SET_ROWS];
+
+    @Benchmark
+    public float[] eight() {
+        if (w instanceof Q4_0Tensor) {
+            ShortTileKernel.eight(shortTile, scales, qa.shorts, 0, 2048, qa.scales, 0, 64, out, 0,
+                    Interleaving.SET_ROWS, sums);
+        }
+        return out;
+    }
+
+    @Benchmark
+    public short[] decodeShorts() {
+        if (w instanceof Q4_0Tensor q4) {
+            b = (b + 1) & 63;
+            q4.decodeSetTileShorts(0, b, shortTile, scales);
+        }
+        return shortTile;
     }
 
     @Benchmark
