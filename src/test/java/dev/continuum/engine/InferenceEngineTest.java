@@ -31,8 +31,12 @@ class InferenceEngineTest {
 
     @AfterAll
     static void close() {
-        pool.close();
-        model.close();
+        if (pool != null) {
+            pool.close();
+        }
+        if (model != null) {
+            model.close();
+        }
     }
 
     private static InferenceEngine engine(int maxSeqs, int budget, int blocks) {

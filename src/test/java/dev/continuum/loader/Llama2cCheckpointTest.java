@@ -38,11 +38,12 @@ class Llama2cCheckpointTest {
     @Test
     void truncatedCheckpointIsRejected() throws IOException {
         byte[] full = Files.readAllBytes(SharedTestData.require("models/stories260K.bin"));
+        Path tokenizer = SharedTestData.require("models/tok512.bin");
         for (int cut : new int[]{0, 10, 28, 1000, full.length - 4}) {
             Path f = tmp.resolve("cut" + cut + ".bin");
             Files.write(f, Arrays.copyOf(full, cut));
             ModelFormatException e = assertThrows(ModelFormatException.class,
-                    () -> ModelLoader.load(f.toString(), SharedTestData.require("models/tok512.bin")));
+                    () -> ModelLoader.load(f.toString(), tokenizer));
             assertTrue(e.getMessage().contains("truncated"), e.getMessage());
         }
     }
@@ -56,6 +57,7 @@ class Llama2cCheckpointTest {
                 {Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, 1, 1, Integer.MAX_VALUE, 1},
                 {64, 172, 5, 8, 4, Integer.MIN_VALUE, 512},
         };
+        Path tokenizer = SharedTestData.require("models/tok512.bin");
         for (int[] h : headers) {
             ByteBuffer b = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
             for (int v : h) {
@@ -64,15 +66,16 @@ class Llama2cCheckpointTest {
             Path f = tmp.resolve("bad.bin");
             Files.write(f, b.array());
             ModelFormatException e = assertThrows(ModelFormatException.class,
-                    () -> ModelLoader.load(f.toString(), SharedTestData.require("models/tok512.bin")));
+                    () -> ModelLoader.load(f.toString(), tokenizer));
             assertTrue(e.getMessage().contains("bad.bin"), e.getMessage());
         }
     }
 
     @Test
     void missingTokenizerIsAClearError() {
+        String checkpoint = SharedTestData.require("models/stories260K.bin").toString();
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> ModelLoader.load(SharedTestData.require("models/stories260K.bin").toString(), tmp.resolve("no.bin")));
+                () -> ModelLoader.load(checkpoint, tmp.resolve("no.bin")));
         assertTrue(e.getMessage().contains("tokenizer"), e.getMessage());
     }
 }

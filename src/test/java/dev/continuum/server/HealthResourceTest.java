@@ -1,5 +1,6 @@
 package dev.continuum.server;
 
+import dev.continuum.SharedTestData;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
@@ -9,11 +10,12 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
-/** {@code /health} turns 200 once the (tiny dummy) model is loaded and warmed up. */
+/** {@code /health} turns 200 once the test model (stories260K from the shared data) is loaded and warmed up. */
 @QuarkusTest
 class HealthResourceTest {
     @Test
     void healthBecomesOkOnceTheModelIsLoaded() {
+        SharedTestData.require("models/stories260K.gguf");
         await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/health").statusCode() == 200);
         given().get("/health").then().statusCode(200)
                 .body("status", equalTo("ok"))
