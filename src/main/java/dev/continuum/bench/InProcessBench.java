@@ -4,6 +4,7 @@ import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.FinishReason;
 import dev.continuum.engine.GenerationRequest;
 import dev.continuum.engine.InferenceEngine;
+import dev.continuum.engine.RequestHandle;
 import dev.continuum.engine.TokenEvent;
 import dev.continuum.engine.TokenSink;
 import dev.continuum.loader.LoadedModel;
@@ -26,6 +27,87 @@ public final class InProcessBench {
         this.model = model;
         this.pool = pool;
         this.config = config;
+    }
+
+    /**
+     * Time to first token of one {@code probe} prompt, on an idle engine and while {@code background} other
+     * sequences are decoding (chunked prefill must keep the second close to the first). Medians of
+     * {@code rounds} tries each; one JSON line.
+     */
+    public String ttftUnderLoad(int[] probe, int[][] prompts, int background, int rounds) throws InterruptedException {
+        long[] idle = new long[rounds];
+        long[] loaded = new long[rounds];
+        try (InferenceEngine engine = new InferenceEngine(model, pool, config, new SimpleMeterRegistry())) {
+            for (int r = 0; r < rounds; r++) {
+                idle[r] = firstTokenNanos(engine, probe);
+            }
+            for (int r = 0; r < rounds; r++) {
+                CountDownLatch decoding = new CountDownLatch(background);
+                List<RequestHandle> handles = new ArrayList<>();
+                for (int i = 0; i < background; i++) {
+                    int[] tokensSeen = {0};
+                    int maxTokens = config.maxModelLen() - prompts[i % prompts.length].length - 1;
+                    handles.add(engine.submit(new GenerationRequest("load-" + i, prompts[i % prompts.length],
+                            maxTokens, SamplingParams.GREEDY, List.of(), true, 1, -1), new TokenSink() {
+                        @Override
+                        public void onToken(TokenEvent event) {
+                            if (++tokensSeen[0] == 2) {
+                                decoding.countDown();
+                            }
+                        }
+
+                        @Override
+                        public void onFinish(int choice, FinishReason reason, String text, int p, int c) {
+                        }
+
+                        @Override
+                        public void onError(String message) {
+                        }
+                    }));
+                }
+                if (!decoding.await(10, TimeUnit.MINUTES)) {
+                    throw new IllegalStateException("background sequences did not start decoding");
+                }
+                loaded[r] = firstTokenNanos(engine, probe);
+                handles.forEach(RequestHandle::cancel);
+            }
+        }
+        java.util.Arrays.sort(idle);
+        java.util.Arrays.sort(loaded);
+        double idleMs = idle[rounds / 2] / 1e6;
+        double loadedMs = loaded[rounds / 2] / 1e6;
+        return String.format(java.util.Locale.ROOT, "{\"mode\":\"ttft-under-load\",\"prompt_tokens\":%d,"
+                + "\"background\":%d,\"ttft_idle_ms\":%.1f,\"ttft_loaded_ms\":%.1f,\"ratio\":%.2f}",
+                probe.length, background, idleMs, loadedMs, loadedMs / idleMs);
+    }
+
+    /** Submits {@code prompt} for one token and waits for it; returns the time from submission to that token. */
+    private static long firstTokenNanos(InferenceEngine engine, int[] prompt) throws InterruptedException {
+        CountDownLatch first = new CountDownLatch(1);
+        long[] at = new long[1];
+        long start = System.nanoTime();
+        engine.submit(new GenerationRequest("probe", prompt, 1, SamplingParams.GREEDY, List.of(), true, 1, -1),
+                new TokenSink() {
+                    @Override
+                    public void onToken(TokenEvent event) {
+                        at[0] = System.nanoTime();
+                        first.countDown();
+                    }
+
+                    @Override
+                    public void onFinish(int choice, FinishReason reason, String text, int p, int c) {
+                        first.countDown();
+                    }
+
+                    @Override
+                    public void onError(String message) {
+                        first.countDown();
+                    }
+                });
+        if (!first.await(10, TimeUnit.MINUTES)) {
+            throw new IllegalStateException("probe request got no token");
+        }
+        return at[0] - start;
     }
 
     public BenchResult run(int concurrency, int[][] prompts, int genTokens) throws InterruptedException {

@@ -51,6 +51,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-batched-tokens", defaultValue = "256")
     int maxBatchedTokens;
 
+    @Option(names = "--ttft-under-load", description = "Also measure the first-token latency of one prompt while"
+            + " this many other sequences decode, against its idle value (in-process only)")
+    Integer ttftBackground;
+
     @Option(names = "--warmup", defaultValue = "true", negatable = true,
             description = "Warm up first (kernels, model, one short untimed round) so the JIT has compiled everything")
     boolean warmup;
@@ -75,12 +79,13 @@ final class BenchCommand implements Callable<Integer> {
             System.err.println("loaded " + m.description());
             int maxLen = Math.min(m.config().contextLength(), promptTokens + genTokens + 1);
             int blockSize = 16;
-            int blocks = maxConcurrency * ((maxLen + blockSize - 1) / blockSize);
+            int sequences = Math.max(maxConcurrency, ttftBackground == null ? 0 : ttftBackground + 1);
+            int blocks = sequences * ((maxLen + blockSize - 1) / blockSize);
             System.err.printf("KV cache: %d blocks (%.0f MiB)%n", blocks,
                     blocks * (double) blockSize * PagedKvCache.bytesPerToken(m.config().layers(), m.config().kvDim())
                             / (1 << 20));
-            EngineConfig config = new EngineConfig(maxConcurrency, maxBatchedTokens, maxConcurrency * 2, blockSize,
-                    blocks, maxLen);
+            EngineConfig config = new EngineConfig(sequences, maxBatchedTokens, sequences * 2, blockSize, blocks,
+                    maxLen);
             int[][] prompts = prompts(maxConcurrency, m.config().vocabSize());
             InProcessBench bench = new InProcessBench(m, pool, config);
             if (warmup) {
@@ -91,6 +96,10 @@ final class BenchCommand implements Callable<Integer> {
             for (int c : concurrency) {
                 BenchResult r = bench.run(c, prompts, genTokens);
                 System.out.println(r.toJson());
+            }
+            if (ttftBackground != null) {
+                int[][] background = prompts(ttftBackground + 1, m.config().vocabSize());
+                System.out.println(bench.ttftUnderLoad(background[ttftBackground], background, ttftBackground, 3));
             }
         }
         return 0;
