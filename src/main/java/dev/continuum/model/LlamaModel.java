@@ -68,6 +68,10 @@ public final class LlamaModel {
             if (token < 0 || token >= vocab) {
                 throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0.." + (vocab - 1) + ")");
             }
+            if (positions[i] < 0 || positions[i] >= config.contextLength()) {
+                throw new IllegalArgumentException("position " + positions[i] + " is outside the context (0.."
+                        + (config.contextLength() - 1) + ")");
+            }
             weights.tokenEmbedding().dequantizeRow(token, x, i * dim);
             rope.angles(positions[i], ropeCos, ropeSin, i * rope.tableSize());
         }

@@ -1,0 +1,84 @@
+package dev.continuum.model;
+
+import dev.continuum.engine.ModelWarmup;
+import dev.continuum.kvcache.PagedKvCache;
+import dev.continuum.loader.LoadedModel;
+import dev.continuum.loader.ModelLoader;
+import dev.continuum.sampling.Sampler;
+import dev.continuum.sampling.SamplingParams;
+import dev.continuum.tensor.ComputePool;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Steady-state decoding allocates nothing: after warm-up, forward passes of a batch of sequences and sampling
+ * their next tokens leave no garbage on the calling thread or the compute threads. A vector the JIT fails to keep
+ * in registers is boxed on every operation, so this also catches a kernel that stopped compiling well.
+ */
+class SteadyStateAllocationTest {
+    private static final int SEQUENCES = 5;
+    private static final int STEPS = 200;
+
+    @Test
+    void decodeStepsAllocateNothing() {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (LoadedModel m = ModelLoader.load("dummy:tiny:q4_0", null); ComputePool pool = new ComputePool(2)) {
+            ModelWarmup.run(m, pool, 16);
+            LlamaConfig c = m.config();
+            PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), SEQUENCES, 4 * STEPS + 1);
+            LlamaModel model = new LlamaModel(c, m.weights(), pool);
+            Sampler sampler = new Sampler(SamplingParams.GREEDY, c.vocabSize());
+            int[] tokens = new int[SEQUENCES];
+            int[] positions = new int[SEQUENCES];
+            int[] sequences = new int[SEQUENCES];
+            int[] rows = new int[SEQUENCES];
+            for (int i = 0; i < SEQUENCES; i++) {
+                tokens[i] = 1;
+                sequences[i] = i;
+                rows[i] = i;
+            }
+            float[] logits = new float[SEQUENCES * c.vocabSize()];
+            List<Long> ids = new ArrayList<>(List.of(Thread.currentThread().threadId()));
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                if (t.getName().startsWith("continuum-compute")) {
+                    ids.add(t.threadId());
+                }
+            }
+            int position = 0;
+            for (int round = 0; round < 4; round++) {
+                long before = allocated(threads, ids);
+                for (int s = 0; s < STEPS; s++, position++) {
+                    for (int i = 0; i < SEQUENCES; i++) {
+                        positions[i] = position;
+                    }
+                    model.forward(SEQUENCES, tokens, positions, sequences, kv, SEQUENCES, rows, logits);
+                    for (int i = 0; i < SEQUENCES; i++) {
+                        tokens[i] = sampler.sample(logits, i * c.vocabSize());
+                    }
+                }
+                long perStep = (allocated(threads, ids) - before) / STEPS;
+                // The first rounds may still see the JIT at work; one clean round proves the steady state.
+                if (perStep < 64) {
+                    return;
+                }
+                if (round == 3) {
+                    assertTrue(perStep < 64, "a decode step of " + SEQUENCES + " sequences allocated " + perStep
+                            + " bytes");
+                }
+            }
+        }
+    }
+
+    private static long allocated(com.sun.management.ThreadMXBean threads, List<Long> ids) {
+        long sum = 0;
+        for (long id : ids) {
+            sum += threads.getThreadAllocatedBytes(id);
+        }
+        return sum;
+    }
+}
