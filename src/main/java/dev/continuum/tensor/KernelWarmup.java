@@ -13,12 +13,14 @@ import java.util.SplittableRandom;
  * interpreted, hundreds of times slower (a 1B-parameter model decodes under one token per second), and warming up
  * on the model itself would take that long. The kernels' code does not depend on matrix shapes, so they are
  * exercised instead on small synthetic matrices of each weight type the model uses, through every path (one token,
- * four-token tiles, single-token tiles, row-major rows) and on every pool thread, for a fixed time.
+ * two-, four- and eight-token tiles, single-token tiles, row-major rows) and on every pool thread, for a fixed time.
  */
 public final class KernelWarmup {
     private static final int COLS = 2 * WeightTensor.TILE;
     /** Calls per weight type and token count: past C2's compile thresholds for the kernels they reach. */
     private static final int ROUNDS = 12_000;
+    /** Token counts reaching every tile width: one, two, two and one, four, eight. */
+    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 8};
 
     private KernelWarmup() {
     }
@@ -34,17 +36,17 @@ public final class KernelWarmup {
         try (Arena arena = Arena.ofShared()) {
             SplittableRandom random = new SplittableRandom(7);
             int rows = 2 * Interleaving.SET_ROWS + 3;
-            float[] x = new float[6 * COLS];
+            float[] x = new float[8 * COLS];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
             }
-            float[] out = new float[6 * rows];
+            float[] out = new float[8 * rows];
             long end = System.nanoTime() + nanos;
             WeightTensor[] tensors = distinct.stream().map(t -> synthetic(t, rows, arena, random))
                     .toArray(WeightTensor[]::new);
             for (int round = 0; round < ROUNDS && System.nanoTime() < end; round++) {
                 for (WeightTensor w : tensors) {
-                    for (int tokens = 1; tokens <= 6; tokens++) {
+                    for (int tokens : TOKEN_COUNTS) {
                         matmul.multiply(w, x, tokens, out);
                         calls++;
                     }

@@ -169,6 +169,11 @@ public final class MatMul implements ComputePool.RangeBody {
                 TileKernel.four(tile, s, xs, t * cols + xCol, cols, out, t * rows + firstRow, rows, partial,
                         ts, t * tileCount + b, tileCount);
             }
+            if (t + 2 <= tokens) {
+                TileKernel.two(tile, s, xs, t * cols + xCol, cols, out, t * rows + firstRow, rows, partial,
+                        ts, t * tileCount + b, tileCount);
+                t += 2;
+            }
             for (; t < tokens; t++) {
                 TileKernel.one(tile, s, xs, t * cols + xCol, out, t * rows + firstRow, partial, ts, t * tileCount + b);
             }
@@ -195,6 +200,11 @@ public final class MatMul implements ComputePool.RangeBody {
             for (; t + 4 <= tokens; t += 4) {
                 ShortTileKernel.four(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
                         tileCount, out, t * rows + firstRow, rows, sums);
+            }
+            if (t + 2 <= tokens) {
+                ShortTileKernel.two(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
+                        tileCount, out, t * rows + firstRow, rows, sums);
+                t += 2;
             }
             for (; t < tokens; t++) {
                 ShortTileKernel.one(tile, scale, q.shorts, t * cols + xCol, q.scales, t * tileCount + b, out,

@@ -117,6 +117,32 @@ final class ShortTileKernel {
         addSums(sums, 4, s, dx, dxo, dxs, out, oo, os);
     }
 
+    /** Two tokens, as {@link #eight}: two batched sequences read each weight tile once, not twice. */
+    static void two(short[] w, float[] s, short[] xq, int xo, int xs, float[] dx, int dxo, int dxs, float[] out,
+                    int oo, int os, short[] sums) {
+        VectorSpecies<Short> s16 = VectorShapes.SHORT_WIDE;
+        int half = s16.length();
+        int rows = 2 * half;
+        ShortVector zero = ShortVector.zero(s16);
+        ShortVector a00 = zero, a01 = zero, a10 = zero, a11 = zero;
+        for (int k = 0; k < WeightTensor.TILE; k++) {
+            ShortVector w0 = ShortVector.fromArray(s16, w, k * rows);
+            ShortVector w1 = ShortVector.fromArray(s16, w, k * rows + half);
+            int xk = xo + k;
+            ShortVector x = ShortVector.broadcast(s16, xq[xk]);
+            a00 = a00.add(w0.mul(x));
+            a01 = a01.add(w1.mul(x));
+            x = ShortVector.broadcast(s16, xq[xk + xs]);
+            a10 = a10.add(w0.mul(x));
+            a11 = a11.add(w1.mul(x));
+        }
+        a00.intoArray(sums, 0);
+        a01.intoArray(sums, half);
+        a10.intoArray(sums, rows);
+        a11.intoArray(sums, rows + half);
+        addSums(sums, 2, s, dx, dxo, dxs, out, oo, os);
+    }
+
     /** One token, as {@link #eight}; the two accumulators' chains are short next to the tile's other work. */
     static void one(short[] w, float[] s, short[] xq, int xo, float[] dx, int dxo, float[] out, int oo,
                     short[] sums) {

@@ -89,6 +89,44 @@ final class TileKernel {
         addPartials(partial, 4, s, out, oo, os, ts, tso, tss);
     }
 
+    /** Two tokens, as {@link #four}: two batched sequences read each decoded tile once, not twice. */
+    static void two(float[] w, float[] s, float[] x, int xo, int xs, float[] out, int oo, int os, float[] partial,
+                    float[] ts, int tso, int tss) {
+        int g = VectorShapes.LANES;
+        int rows = 4 * g;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector p00 = zero, p01 = zero, p10 = zero, p11 = zero;
+        FloatVector p20 = zero, p21 = zero, p30 = zero, p31 = zero;
+        int x0 = xo;
+        int x1 = xo + xs;
+        for (int k = 0; k < WeightTensor.TILE; k++) {
+            int wk = k * rows;
+            FloatVector w0 = FloatVector.fromArray(F, w, wk);
+            FloatVector w1 = FloatVector.fromArray(F, w, wk + g);
+            FloatVector w2 = FloatVector.fromArray(F, w, wk + 2 * g);
+            FloatVector w3 = FloatVector.fromArray(F, w, wk + 3 * g);
+            FloatVector a = FloatVector.broadcast(F, x[x0 + k]);
+            p00 = w0.fma(a, p00);
+            p10 = w1.fma(a, p10);
+            p20 = w2.fma(a, p20);
+            p30 = w3.fma(a, p30);
+            a = FloatVector.broadcast(F, x[x1 + k]);
+            p01 = w0.fma(a, p01);
+            p11 = w1.fma(a, p11);
+            p21 = w2.fma(a, p21);
+            p31 = w3.fma(a, p31);
+        }
+        p00.intoArray(partial, 0);
+        p10.intoArray(partial, g);
+        p20.intoArray(partial, 2 * g);
+        p30.intoArray(partial, 3 * g);
+        p01.intoArray(partial, 4 * g);
+        p11.intoArray(partial, 5 * g);
+        p21.intoArray(partial, 6 * g);
+        p31.intoArray(partial, 7 * g);
+        addPartials(partial, 2, s, out, oo, os, ts, tso, tss);
+    }
+
     /** One token: activations from {@code x[xo]}, outputs for the set's first row at {@code out[oo]}. */
     static void one(float[] w, float[] s, float[] x, int xo, float[] out, int oo, float[] partial, float[] ts,
                     int tso) {
