@@ -146,6 +146,17 @@ public final class MatMul implements ComputePool.RangeBody {
             w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
             return;
         }
+        if (tokens < 4 && w.hasTokenPairKernel()) {
+            int t = 0;
+            for (; t + 2 <= tokens; t += 2) {
+                w.multiplyPair(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
+            }
+            if (t < tokens) {
+                // The single-token kernel reads token 0 only: a lone last token is paired with itself.
+                w.multiplyPair(set, x, t * cols, 0, out, t * rows + firstRow, 0, scales[worker]);
+            }
+            return;
+        }
         QuantizedActivations q = w.quantizesActivations() ? qa : null;
         float[] tile = tiles[worker];
         float[] scale = scales[worker];

@@ -98,6 +98,17 @@ public final class Q8_0Tensor extends WeightTensor {
         Vectorized.single(data, tileOffset(set, 0), cols / TILE, x, 0, out, outOffset, scales);
     }
 
+    @Override
+    boolean hasTokenPairKernel() {
+        return hasOnlyNormalScales();
+    }
+
+    @Override
+    void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
+                      float[] scales) {
+        Vectorized.pair(data, tileOffset(set, 0), cols / TILE, x, xo, xStride, out, outOffset, outStride, scales);
+    }
+
     /**
      * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
      * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
@@ -154,6 +165,73 @@ public final class Q8_0Tensor extends WeightTensor {
             t1.intoArray(out, oo + lanes);
             t2.intoArray(out, oo + 2 * lanes);
             t3.intoArray(out, oo + 3 * lanes);
+        }
+
+        /**
+         * Two tokens, as {@link #single}: each byte vector is widened to floats once and serves both tokens, which
+         * is what makes two sequences in a step cheaper than two steps; decoding whole tiles to memory for the
+         * tiled kernel costs more than it saves until four tokens share it.
+         */
+        static void pair(MemorySegment w, long base, int tiles, float[] x, int xo, int xs, float[] out, int oo,
+                         int os, float[] scales) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            VectorSpecies<Byte> b8 = VectorShapes.BYTE;
+            int lanes = VectorShapes.LANES;
+            int rows = 4 * lanes;
+            long tileBytes = (long) rows * BLOCK_BYTES;
+            FloatVector zero = FloatVector.zero(f);
+            FloatVector t00 = zero, t10 = zero, t20 = zero, t30 = zero;
+            FloatVector t01 = zero, t11 = zero, t21 = zero, t31 = zero;
+            for (int b = 0; b < tiles; b++) {
+                long s0 = base + b * tileBytes;
+                long q0 = s0 + 2L * rows;
+                int xa = xo + b * TILE;
+                int xb = xa + xs;
+                FloatVector p00 = zero, p10 = zero, p20 = zero, p30 = zero;
+                FloatVector p01 = zero, p11 = zero, p21 = zero, p31 = zero;
+                for (int j = 0; j < TILE; j++) {
+                    FloatVector a = FloatVector.broadcast(f, x[xa + j]);
+                    FloatVector c = FloatVector.broadcast(f, x[xb + j]);
+                    long o = q0 + (long) j * rows;
+                    FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0);
+                    FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                    FloatVector w2 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                    FloatVector w3 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                    p00 = w0.fma(a, p00);
+                    p10 = w1.fma(a, p10);
+                    p20 = w2.fma(a, p20);
+                    p30 = w3.fma(a, p30);
+                    p01 = w0.fma(c, p01);
+                    p11 = w1.fma(c, p11);
+                    p21 = w2.fma(c, p21);
+                    p31 = w3.fma(c, p31);
+                }
+                F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
+                FloatVector d0 = FloatVector.fromArray(f, scales, 0);
+                FloatVector d1 = FloatVector.fromArray(f, scales, lanes);
+                FloatVector d2 = FloatVector.fromArray(f, scales, 2 * lanes);
+                FloatVector d3 = FloatVector.fromArray(f, scales, 3 * lanes);
+                t00 = p00.fma(d0, t00);
+                t10 = p10.fma(d1, t10);
+                t20 = p20.fma(d2, t20);
+                t30 = p30.fma(d3, t30);
+                t01 = p01.fma(d0, t01);
+                t11 = p11.fma(d1, t11);
+                t21 = p21.fma(d2, t21);
+                t31 = p31.fma(d3, t31);
+            }
+            t00.intoArray(out, oo);
+            t10.intoArray(out, oo + lanes);
+            t20.intoArray(out, oo + 2 * lanes);
+            t30.intoArray(out, oo + 3 * lanes);
+            t01.intoArray(out, oo + os);
+            t11.intoArray(out, oo + os + lanes);
+            t21.intoArray(out, oo + os + 2 * lanes);
+            t31.intoArray(out, oo + os + 3 * lanes);
         }
 
         /** A set's tile as floats, column by column ({@code [k][rows]}), and its scales. */

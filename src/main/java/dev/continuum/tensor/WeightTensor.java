@@ -306,4 +306,18 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         throw new UnsupportedOperationException(type() + " has no single-token kernel");
     }
 
+    /** Whether {@link #multiplyPair} exists: a fused kernel for two tokens over one set of rows. */
+    boolean hasTokenPairKernel() {
+        return false;
+    }
+
+    /**
+     * Two tokens times set {@code set}, as {@link #multiplySingle}: token {@code i}'s activations start at
+     * {@code x[xo + i * xStride]}, its outputs for the set's first row at {@code out[outOffset + i * outStride]}.
+     */
+    void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
+                      float[] scales) {
+        throw new UnsupportedOperationException(type() + " has no token-pair kernel");
+    }
+
 }
