@@ -146,7 +146,8 @@ public final class MatMul implements ComputePool.RangeBody {
             w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
             return;
         }
-        if (tokens < 4 && w.hasTokenPairKernel()) {
+        // Measured: below eight tokens, widening bytes in registers once per pair beats decoding tiles to memory.
+        if (tokens < 8 && w.hasTokenPairKernel()) {
             int t = 0;
             for (; t + 2 <= tokens; t += 2) {
                 w.multiplyPair(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
