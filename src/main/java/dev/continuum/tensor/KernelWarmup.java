@@ -19,8 +19,8 @@ public final class KernelWarmup {
     private static final int COLS = 2 * WeightTensor.TILE;
     /** Calls per weight type and token count: past C2's compile thresholds for the kernels they reach. */
     private static final int ROUNDS = 12_000;
-    /** Token counts reaching every tile width: one, two, two and one, four, eight. */
-    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 8};
+    /** Token counts reaching every kernel: one, two, two and one, four, eight tokens, and the tiles past pairs. */
+    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 8, MatMul.PAIR_TOKENS_BELOW};
 
     private KernelWarmup() {
     }
@@ -36,11 +36,11 @@ public final class KernelWarmup {
         try (Arena arena = Arena.ofShared()) {
             SplittableRandom random = new SplittableRandom(7);
             int rows = 2 * Interleaving.SET_ROWS + 3;
-            float[] x = new float[8 * COLS];
+            float[] x = new float[MatMul.PAIR_TOKENS_BELOW * COLS];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
             }
-            float[] out = new float[8 * rows];
+            float[] out = new float[MatMul.PAIR_TOKENS_BELOW * rows];
             long end = System.nanoTime() + nanos;
             WeightTensor[] tensors = distinct.stream().map(t -> synthetic(t, rows, arena, random))
                     .toArray(WeightTensor[]::new);

@@ -16,6 +16,9 @@ import java.util.Arrays;
  * <p>Not thread-safe: one caller (the engine thread) at a time. Reusable scratch, no allocation per call.
  */
 public final class MatMul implements ComputePool.RangeBody {
+    /** Token counts below this go through a format's token-pair kernel, where it has one. */
+    static final int PAIR_TOKENS_BELOW = 16;
+
     private final ComputePool pool;
     private final float[][] tiles;
     private final float[][] scales;
@@ -146,8 +149,9 @@ public final class MatMul implements ComputePool.RangeBody {
             w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
             return;
         }
-        // Measured: below eight tokens, widening bytes in registers once per pair beats decoding tiles to memory.
-        if (tokens < 8 && w.hasTokenPairKernel()) {
+        // Measured: below sixteen tokens, widening bytes in registers once per pair beats decoding tiles to memory
+        // (which pays off only over a prompt's many tokens).
+        if (tokens < PAIR_TOKENS_BELOW && w.hasTokenPairKernel()) {
             int t = 0;
             for (; t + 2 <= tokens; t += 2) {
                 w.multiplyPair(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
