@@ -17,7 +17,7 @@ import java.util.Arrays;
  */
 public final class MatMul implements ComputePool.RangeBody {
     /** Token counts below this go through a format's token-pair kernel, where it has one. */
-    static final int PAIR_TOKENS_BELOW = 16;
+    static final int PAIR_TOKENS_BELOW = 32;
 
     private final ComputePool pool;
     private final float[][] tiles;
@@ -149,8 +149,8 @@ public final class MatMul implements ComputePool.RangeBody {
             w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
             return;
         }
-        // Measured: below sixteen tokens, widening bytes in registers once per pair beats decoding tiles to memory
-        // (which pays off only over a prompt's many tokens).
+        // Measured: for a decode batch (up to 16 sequences), widening bytes in registers once per pair beats decoding
+        // tiles to memory, which pays off only over a prompt's many tokens.
         if (tokens < PAIR_TOKENS_BELOW && w.hasTokenPairKernel()) {
             int t = 0;
             for (; t + 2 <= tokens; t += 2) {

@@ -170,7 +170,7 @@ public final class Q8_0Tensor extends WeightTensor {
         /**
          * Two tokens, as {@link #single}: each byte vector is widened to floats once and serves both tokens, which
          * is what makes two sequences in a step cheaper than two steps; decoding whole tiles to memory for the
-         * tiled kernel costs more than it saves until about sixteen tokens share it.
+         * tiled kernel costs more than it saves at the token counts of a decode batch.
          */
         static void pair(MemorySegment w, long base, int tiles, float[] x, int xo, int xs, float[] out, int oo,
                          int os, float[] scales) {

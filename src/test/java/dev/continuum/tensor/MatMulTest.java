@@ -88,7 +88,7 @@ class MatMulTest {
     void everyTokenOfEveryBatchMatchesTheReferenceDotBitForBit(GgmlType type, int cols) {
         WeightTensorKernelTest.Fixture f = new WeightTensorKernelTest.Fixture(type, ROWS, cols, 42 + type.id + cols);
         Random random = new Random(7);
-        for (int tokens : new int[] {1, 2, 3, 4, 5, 6, 9, 15, 16, 19}) {
+        for (int tokens : new int[] {1, 2, 3, 4, 5, 6, 9, 15, 16, 19, 33}) {
             float[] x = new float[tokens * cols];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
