@@ -13,9 +13,11 @@ import dev.continuum.tensor.ComputePool;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 
 /** Drives the engine directly (no HTTP) with {@code concurrency} simultaneous greedy requests. */
 public final class InProcessBench {
@@ -48,22 +50,11 @@ public final class InProcessBench {
                     int[] tokensSeen = {0};
                     int maxTokens = config.maxModelLen() - prompts[i % prompts.length].length - 1;
                     handles.add(engine.submit(new GenerationRequest("load-" + i, prompts[i % prompts.length],
-                            maxTokens, SamplingParams.GREEDY, List.of(), true, 1, -1), new TokenSink() {
-                        @Override
-                        public void onToken(TokenEvent event) {
-                            if (++tokensSeen[0] == 2) {
-                                decoding.countDown();
-                            }
-                        }
-
-                        @Override
-                        public void onFinish(int choice, FinishReason reason, String text, int p, int c) {
-                        }
-
-                        @Override
-                        public void onError(String message) {
-                        }
-                    }));
+                            maxTokens, SamplingParams.GREEDY, List.of(), true, 1, -1), new TimingSink(now -> {
+                                if (++tokensSeen[0] == 2) {
+                                    decoding.countDown();
+                                }
+                            }, null)));
                 }
                 if (!decoding.await(10, TimeUnit.MINUTES)) {
                     throw new IllegalStateException("background sequences did not start decoding");
@@ -72,8 +63,8 @@ public final class InProcessBench {
                 handles.forEach(RequestHandle::cancel);
             }
         }
-        java.util.Arrays.sort(idle);
-        java.util.Arrays.sort(loaded);
+        Arrays.sort(idle);
+        Arrays.sort(loaded);
         double idleMs = idle[rounds / 2] / 1e6;
         double loadedMs = loaded[rounds / 2] / 1e6;
         return String.format(java.util.Locale.ROOT, "{\"mode\":\"ttft-under-load\",\"prompt_tokens\":%d,"
@@ -87,23 +78,10 @@ public final class InProcessBench {
         long[] at = new long[1];
         long start = System.nanoTime();
         engine.submit(new GenerationRequest("probe", prompt, 1, SamplingParams.GREEDY, List.of(), true, 1, -1),
-                new TokenSink() {
-                    @Override
-                    public void onToken(TokenEvent event) {
-                        at[0] = System.nanoTime();
-                        first.countDown();
-                    }
-
-                    @Override
-                    public void onFinish(int choice, FinishReason reason, String text, int p, int c) {
-                        first.countDown();
-                    }
-
-                    @Override
-                    public void onError(String message) {
-                        first.countDown();
-                    }
-                });
+                new TimingSink(now -> {
+                    at[0] = now;
+                    first.countDown();
+                }, first));
         if (!first.await(10, TimeUnit.MINUTES)) {
             throw new IllegalStateException("probe request got no token");
         }
@@ -120,28 +98,36 @@ public final class InProcessBench {
                 traces.add(trace);
                 trace.submitted = 0;
                 engine.submit(new GenerationRequest("bench-" + i, prompts[i % prompts.length], genTokens,
-                        SamplingParams.GREEDY, List.of(), true, 1, -1), new TokenSink() {
-                    @Override
-                    public void onToken(TokenEvent event) {
-                        trace.token(System.nanoTime() - start);
-                    }
-
-                    @Override
-                    public void onFinish(int choice, FinishReason reason, String text, int p, int c) {
-                        done.countDown();
-                    }
-
-                    @Override
-                    public void onError(String message) {
-                        done.countDown();
-                    }
-                });
+                        SamplingParams.GREEDY, List.of(), true, 1, -1),
+                        new TimingSink(now -> trace.token(now - start), done));
             }
             if (!done.await(30, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("benchmark did not finish");
             }
             long end = System.nanoTime() - start;
             return BenchResult.of("in-process", concurrency, prompts[0].length, genTokens, traces, 0, end);
+        }
+    }
+
+    /** Hands each token's arrival time to {@code onToken}; counts {@code ended} (if any) down at the end. */
+    private record TimingSink(LongConsumer onToken, CountDownLatch ended) implements TokenSink {
+        @Override
+        public void onToken(TokenEvent event) {
+            onToken.accept(System.nanoTime());
+        }
+
+        @Override
+        public void onFinish(int choice, FinishReason reason, String text, int promptTokens, int completionTokens) {
+            if (ended != null) {
+                ended.countDown();
+            }
+        }
+
+        @Override
+        public void onError(String message) {
+            if (ended != null) {
+                ended.countDown();
+            }
         }
     }
 }

@@ -19,8 +19,8 @@ public final class KernelWarmup {
     private static final int COLS = 2 * WeightTensor.TILE;
     /** Calls per weight type and token count: past C2's compile thresholds for the kernels they reach. */
     private static final int ROUNDS = 12_000;
-    /** Token counts reaching every kernel: one, two, two and one, four, eight tokens, and the tiles past pairs. */
-    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 8, MatMul.PAIR_TOKENS_BELOW};
+    /** Token counts reaching every kernel and their combinations (four and one, four and two), and tiles past pairs. */
+    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 5, 6, 8, MatMul.PAIR_TOKENS_BELOW};
 
     private KernelWarmup() {
     }
