@@ -280,9 +280,6 @@ public final class Q4_0Tensor extends WeightTensor {
             ShortVector nibble = ShortVector.broadcast(s16, (short) 0x0f);
             // Shift counts as vectors: C2 emits lane-wise variable shifts for these, one instruction each, where a
             // scalar count costs a move into a vector register per shift.
-            ShortVector by4 = ShortVector.broadcast(s16, (short) 4);
-            ShortVector by8 = ShortVector.broadcast(s16, (short) 8);
-            ShortVector by12 = ShortVector.broadcast(s16, (short) 12);
             FloatVector t0 = FloatVector.zero(f);
             FloatVector t1 = t0;
             FloatVector t2 = t0;
@@ -309,13 +306,13 @@ public final class Q4_0Tensor extends WeightTensor {
                         ShortVector v1 = ShortVector.fromMemorySegment(s16, w, q1 + c * columnBytes,
                                 ByteOrder.LITTLE_ENDIAN);
                         a0 = a0.add(v0.and(nibble).mul(x0))
-                                .add(v0.lanewise(VectorOperators.LSHR, by4).and(nibble).mul(x1))
-                                .add(v0.lanewise(VectorOperators.LSHR, by8).and(nibble).mul(x2))
-                                .add(v0.lanewise(VectorOperators.LSHR, by12).mul(x3));
+                                .add(v0.lanewise(VectorOperators.LSHR, 4).and(nibble).mul(x1))
+                                .add(v0.lanewise(VectorOperators.LSHR, 8).and(nibble).mul(x2))
+                                .add(v0.lanewise(VectorOperators.LSHR, 12).mul(x3));
                         a1 = a1.add(v1.and(nibble).mul(x0))
-                                .add(v1.lanewise(VectorOperators.LSHR, by4).and(nibble).mul(x1))
-                                .add(v1.lanewise(VectorOperators.LSHR, by8).and(nibble).mul(x2))
-                                .add(v1.lanewise(VectorOperators.LSHR, by12).mul(x3));
+                                .add(v1.lanewise(VectorOperators.LSHR, 4).and(nibble).mul(x1))
+                                .add(v1.lanewise(VectorOperators.LSHR, 8).and(nibble).mul(x2))
+                                .add(v1.lanewise(VectorOperators.LSHR, 12).mul(x3));
                     }
                     i0 = i0.add(a0.convertShape(VectorOperators.S2I, i32, 0));
                     i1 = i1.add(a0.convertShape(VectorOperators.S2I, i32, 1));
@@ -345,19 +342,18 @@ public final class Q4_0Tensor extends WeightTensor {
             VectorSpecies<Short> s16 = VectorShapes.SHORT_WIDE;
             int half = s16.length();
             int rows = 2 * half;
-            ShortVector nibble = ShortVector.broadcast(s16, (short) 0x0f);
-            ShortVector eight = ShortVector.broadcast(s16, (short) 8);
-            ShortVector by4 = ShortVector.broadcast(s16, (short) 4);
-            ShortVector by8 = ShortVector.broadcast(s16, (short) 8);
-            ShortVector by12 = ShortVector.broadcast(s16, (short) 12);
+            // Shift counts and masks as scalars: with vector operands some compilations left the shifts
+            // unintrinsified and boxed every vector (SteadyStateAllocationTest failed about one run in three).
             for (int c = 0; c < 8; c++) {
                 for (int h = 0; h < rows; h += half) {
                     ShortVector v = ShortVector.fromMemorySegment(s16, w, q + 2L * (c * rows + h),
                             ByteOrder.LITTLE_ENDIAN);
-                    v.and(nibble).sub(eight).intoArray(out, c * rows + h);
-                    v.lanewise(VectorOperators.LSHR, by4).and(nibble).sub(eight).intoArray(out, (c + 8) * rows + h);
-                    v.lanewise(VectorOperators.LSHR, by8).and(nibble).sub(eight).intoArray(out, (c + 16) * rows + h);
-                    v.lanewise(VectorOperators.LSHR, by12).sub(eight).intoArray(out, (c + 24) * rows + h);
+                    v.and((short) 0x0f).sub((short) 8).intoArray(out, c * rows + h);
+                    v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0f).sub((short) 8)
+                            .intoArray(out, (c + 8) * rows + h);
+                    v.lanewise(VectorOperators.LSHR, 8).and((short) 0x0f).sub((short) 8)
+                            .intoArray(out, (c + 16) * rows + h);
+                    v.lanewise(VectorOperators.LSHR, 12).sub((short) 8).intoArray(out, (c + 24) * rows + h);
                 }
             }
         }
