@@ -77,4 +77,28 @@ public final class BF16Tensor extends WeightTensor {
             w[i] = Float.intBitsToFloat(data.get(SHORT_LE, base + 2L * i) << 16);
         }
     }
+
+    @Override
+    boolean hasSingleTokenKernel() {
+        return interleavedRows > 0;
+    }
+
+    @Override
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
+        SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16_SHIFT,
+                SixteenBitFloatKernel.BF16_MASK, SixteenBitFloatKernel.BF16_FACTOR, x, 0, out, outOffset);
+    }
+
+    @Override
+    boolean hasTokenPairKernel() {
+        return interleavedRows > 0;
+    }
+
+    @Override
+    void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
+                      float[] scales) {
+        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16_SHIFT,
+                SixteenBitFloatKernel.BF16_MASK, SixteenBitFloatKernel.BF16_FACTOR, x, xo, xStride, out, outOffset,
+                outStride);
+    }
 }

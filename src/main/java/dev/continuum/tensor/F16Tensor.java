@@ -13,9 +13,38 @@ import java.nio.ByteOrder;
 public final class F16Tensor extends WeightTensor {
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LONG_LE =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Whether every interleaved weight is finite, which the fused kernels' conversion requires. */
+    private final boolean finite;
 
     F16Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
+        this.finite = interleavedRows > 0 && allFinite(data, (long) interleavedRows * cols * Short.BYTES);
+    }
+
+    /**
+     * Whether none of the first {@code bytes / 2} halves is infinite or NaN (exponent all ones), four halves per
+     * 64-bit word: a lane of {@code (h & E) ^ E} is zero exactly when its exponent is all ones, and adding
+     * {@code E} to a nonzero lane carries into its top bit, never into the next lane.
+     */
+    private static boolean allFinite(MemorySegment data, long bytes) {
+        long exponents = 0x7c007c007c007c00L;
+        long tops = 0x8000800080008000L;
+        long i = 0;
+        for (; i + Long.BYTES <= bytes; i += Long.BYTES) {
+            long t = (data.get(LONG_LE, i) & exponents) ^ exponents;
+            if (((t + exponents) & tops) != tops) {
+                return false;
+            }
+        }
+        for (; i < bytes; i += Short.BYTES) {
+            if ((data.get(SHORT_LE, i) & 0x7c00) == 0x7c00) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
@@ -70,6 +99,30 @@ public final class F16Tensor extends WeightTensor {
         for (int i = 0; i < TILE * Interleaving.SET_ROWS; i++) {
             w[i] = Float.float16ToFloat(data.get(SHORT_LE, base + 2L * i));
         }
+    }
+
+    @Override
+    boolean hasSingleTokenKernel() {
+        return finite;
+    }
+
+    @Override
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
+        SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16_SHIFT,
+                SixteenBitFloatKernel.F16_MASK, SixteenBitFloatKernel.F16_FACTOR, x, 0, out, outOffset);
+    }
+
+    @Override
+    boolean hasTokenPairKernel() {
+        return finite;
+    }
+
+    @Override
+    void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
+                      float[] scales) {
+        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16_SHIFT,
+                SixteenBitFloatKernel.F16_MASK, SixteenBitFloatKernel.F16_FACTOR, x, xo, xStride, out, outOffset,
+                outStride);
     }
 
     /**

@@ -107,4 +107,48 @@ class MatMulTest {
             }
         }
     }
+
+    /**
+     * The fused F16 kernels convert only finite halves: a tensor with an infinity anywhere in its interleaved rows
+     * (tried at each position of the finiteness check's 64-bit words) takes the tiled path and still matches its
+     * reference, while the largest finite half keeps the fused kernels.
+     */
+    @org.junit.jupiter.api.Test
+    void f16InfinitiesDisableTheFusedKernelsAndStillMatchTheReference() {
+        int cols = 64;
+        int rows = Interleaving.SET_ROWS;
+        Random random = new Random(5);
+        float[] x = new float[2 * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        for (int position = 0; position < 4; position++) {
+            for (float special : new float[] {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 65504f, -65504f}) {
+                float[] values = new float[rows * cols];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) (random.nextGaussian() * 0.05);
+                }
+                values[3 * cols + 8 + position] = special;
+                WeightTensor reference = WeightTensor.of("reference", GgmlType.F16,
+                        GgmlTestEncoding.encode(GgmlType.F16, values), rows, cols);
+                WeightTensor interleaved = WeightTensor.of("copy", GgmlType.F16,
+                        GgmlTestEncoding.encode(GgmlType.F16, values), rows, cols).interleaved();
+                boolean finite = Float.isFinite(special);
+                org.junit.jupiter.api.Assertions.assertEquals(finite && VectorSupport.ENABLED,
+                        interleaved.hasSingleTokenKernel(), special + " at " + position);
+                for (int tokens = 1; tokens <= 2; tokens++) {
+                    float[] out = new float[tokens * rows];
+                    MatMul.matmul(interleaved, x, tokens, out, multi);
+                    float[] expected = new float[tokens * rows];
+                    for (int t = 0; t < tokens; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            expected[t * rows + r] = reference.dot(r, x, t * cols);
+                        }
+                    }
+                    assertArrayEquals(WeightTensorKernelTest.bits(expected), WeightTensorKernelTest.bits(out),
+                            special + " at " + position + ", " + tokens + " tokens");
+                }
+            }
+        }
+    }
 }
