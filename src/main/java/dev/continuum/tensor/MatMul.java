@@ -7,7 +7,9 @@ import java.util.Arrays;
  * {@link ComputePool} by sets of interleaved rows.
  *
  * <p>One token through a quantized matrix takes the format's fused kernel, which widens each weight in registers
- * on its way to the FMA. Several tokens take the tiled path: each 32-column tile of a set is decoded to floats
+ * on its way to the FMA; formats with fused kernels for two and six tokens take them for decode batches (and, with
+ * six, for prompts too), each widened weight vector serving every token of the group. Otherwise several tokens
+ * take the tiled path: each 32-column tile of a set is decoded to floats
  * once into a per-thread scratch buffer and then multiplied by the tokens four at a time ({@link TileKernel}), so
  * the weights cross the memory bus once per step whatever the batch. Rows outside the interleaved sets use the
  * tensor's scalar {@link WeightTensor#dot}. All paths produce the same bits for a row (see {@link WeightTensor}),
@@ -16,7 +18,10 @@ import java.util.Arrays;
  * <p>Not thread-safe: one caller (the engine thread) at a time. Reusable scratch, no allocation per call.
  */
 public final class MatMul implements ComputePool.RangeBody {
-    /** Token counts below this go through a format's token-pair kernel, where it has one. */
+    /**
+     * Token counts below this go through a format's fused pair kernel, where it has one; a format with a six-token
+     * kernel takes the fused kernels for any count.
+     */
     static final int PAIR_TOKENS_BELOW = 32;
 
     private final ComputePool pool;
@@ -149,10 +154,16 @@ public final class MatMul implements ComputePool.RangeBody {
             w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
             return;
         }
-        // Measured: for a decode batch (up to 16 sequences), widening bytes in registers once per pair beats decoding
-        // tiles to memory, which pays off only over a prompt's many tokens.
-        if (tokens < PAIR_TOKENS_BELOW && w.hasTokenPairKernel()) {
+        // Measured (MatMulBenchmark, 2048 x 2048, two threads): widening weights in registers once per pair of
+        // tokens beats decoding tiles to memory for a decode batch; with six tokens per widened vector (Q8_0) it
+        // beats the tiles at any token count (64 tokens: 82 G multiply-adds/s against 72 G).
+        if (w.hasTokenPairKernel() && (tokens < PAIR_TOKENS_BELOW || w.hasSixTokenKernel())) {
             int t = 0;
+            if (w.hasSixTokenKernel()) {
+                for (; t + 6 <= tokens; t += 6) {
+                    w.multiplySix(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
+                }
+            }
             for (; t + 2 <= tokens; t += 2) {
                 w.multiplyPair(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
             }

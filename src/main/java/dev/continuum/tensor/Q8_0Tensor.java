@@ -109,6 +109,19 @@ public final class Q8_0Tensor extends WeightTensor {
         Vectorized.pair(data, tileOffset(set, 0), cols / TILE, x, xo, xStride, out, outOffset, outStride, scales);
     }
 
+    @Override
+    boolean hasSixTokenKernel() {
+        return hasOnlyNormalScales();
+    }
+
+    @Override
+    void multiplySix(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
+                     float[] scales) {
+        long base = tileOffset(set, 0);
+        Vectorized.six(data, base, cols / TILE, 0, x, xo, xStride, out, outOffset, outStride, scales);
+        Vectorized.six(data, base, cols / TILE, 1, x, xo, xStride, out, outOffset, outStride, scales);
+    }
+
     /**
      * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
      * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
@@ -232,6 +245,85 @@ public final class Q8_0Tensor extends WeightTensor {
             t11.intoArray(out, oo + os + lanes);
             t21.intoArray(out, oo + os + 2 * lanes);
             t31.intoArray(out, oo + os + 3 * lanes);
+        }
+
+        /**
+         * Six tokens times half a set ({@code 2 * lanes} rows, the half {@code half}), as {@link #pair}: each byte
+         * vector widened to floats serves six tokens, so a decode batch spends a larger share of its instructions
+         * on FMAs; half a set keeps the twelve partial and twelve running sums in registers.
+         */
+        static void six(MemorySegment w, long base, int tiles, int half, float[] x, int xo, int xs, float[] out,
+                        int oo, int os, float[] scales) {
+            VectorSpecies<Float> f = VectorShapes.FLOAT;
+            VectorSpecies<Byte> b8 = VectorShapes.BYTE;
+            int lanes = VectorShapes.LANES;
+            int rows = 4 * lanes;
+            long tileBytes = (long) rows * BLOCK_BYTES;
+            int first = 2 * lanes * half; // the half's first row, which is also its byte offset in a column
+            FloatVector zero = FloatVector.zero(f);
+            FloatVector t00 = zero, t01 = zero, t02 = zero, t03 = zero, t04 = zero, t05 = zero;
+            FloatVector t10 = zero, t11 = zero, t12 = zero, t13 = zero, t14 = zero, t15 = zero;
+            for (int b = 0; b < tiles; b++) {
+                long s0 = base + b * tileBytes;
+                long q0 = s0 + 2L * rows + first;
+                int x0 = xo + b * TILE;
+                FloatVector p00 = zero, p01 = zero, p02 = zero, p03 = zero, p04 = zero, p05 = zero;
+                FloatVector p10 = zero, p11 = zero, p12 = zero, p13 = zero, p14 = zero, p15 = zero;
+                for (int j = 0; j < TILE; j++) {
+                    long o = q0 + (long) j * rows;
+                    FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0);
+                    FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                    int xj = x0 + j;
+                    FloatVector a = FloatVector.broadcast(f, x[xj]);
+                    p00 = w0.fma(a, p00);
+                    p10 = w1.fma(a, p10);
+                    a = FloatVector.broadcast(f, x[xj + xs]);
+                    p01 = w0.fma(a, p01);
+                    p11 = w1.fma(a, p11);
+                    a = FloatVector.broadcast(f, x[xj + 2 * xs]);
+                    p02 = w0.fma(a, p02);
+                    p12 = w1.fma(a, p12);
+                    a = FloatVector.broadcast(f, x[xj + 3 * xs]);
+                    p03 = w0.fma(a, p03);
+                    p13 = w1.fma(a, p13);
+                    a = FloatVector.broadcast(f, x[xj + 4 * xs]);
+                    p04 = w0.fma(a, p04);
+                    p14 = w1.fma(a, p14);
+                    a = FloatVector.broadcast(f, x[xj + 5 * xs]);
+                    p05 = w0.fma(a, p05);
+                    p15 = w1.fma(a, p15);
+                }
+                F16Tensor.Vectorized.scales(w, s0 + 2L * first, 2L * lanes, 2, scales, 0);
+                FloatVector d0 = FloatVector.fromArray(f, scales, 0);
+                FloatVector d1 = FloatVector.fromArray(f, scales, lanes);
+                t00 = p00.fma(d0, t00);
+                t01 = p01.fma(d0, t01);
+                t02 = p02.fma(d0, t02);
+                t03 = p03.fma(d0, t03);
+                t04 = p04.fma(d0, t04);
+                t05 = p05.fma(d0, t05);
+                t10 = p10.fma(d1, t10);
+                t11 = p11.fma(d1, t11);
+                t12 = p12.fma(d1, t12);
+                t13 = p13.fma(d1, t13);
+                t14 = p14.fma(d1, t14);
+                t15 = p15.fma(d1, t15);
+            }
+            int o = oo + first;
+            t00.intoArray(out, o);
+            t10.intoArray(out, o + lanes);
+            t01.intoArray(out, o + os);
+            t11.intoArray(out, o + os + lanes);
+            t02.intoArray(out, o + 2 * os);
+            t12.intoArray(out, o + 2 * os + lanes);
+            t03.intoArray(out, o + 3 * os);
+            t13.intoArray(out, o + 3 * os + lanes);
+            t04.intoArray(out, o + 4 * os);
+            t14.intoArray(out, o + 4 * os + lanes);
+            t05.intoArray(out, o + 5 * os);
+            t15.intoArray(out, o + 5 * os + lanes);
         }
 
         /** A set's tile as floats, column by column ({@code [k][rows]}), and its scales. */

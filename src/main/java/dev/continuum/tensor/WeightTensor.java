@@ -320,4 +320,14 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         throw new UnsupportedOperationException(type() + " has no token-pair kernel");
     }
 
+    /** Whether {@link #multiplySix} exists: a fused kernel for six tokens over one set of rows. */
+    boolean hasSixTokenKernel() {
+        return false;
+    }
+
+    /** Six tokens times set {@code set}, laid out as for {@link #multiplyPair}. */
+    void multiplySix(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
+                     float[] scales) {
+        throw new UnsupportedOperationException(type() + " has no six-token kernel");
+    }
 }
