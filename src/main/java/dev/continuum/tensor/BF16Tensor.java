@@ -84,9 +84,10 @@ public final class BF16Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                        float[] scales) {
         SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16_SHIFT,
-                SixteenBitFloatKernel.BF16_MASK, SixteenBitFloatKernel.BF16_FACTOR, x, 0, out, outOffset);
+                SixteenBitFloatKernel.BF16_MASK, SixteenBitFloatKernel.BF16_FACTOR, x, token * cols, out, outOffset);
     }
 
     @Override

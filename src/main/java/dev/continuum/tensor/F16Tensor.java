@@ -107,9 +107,10 @@ public final class F16Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                        float[] scales) {
         SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16_SHIFT,
-                SixteenBitFloatKernel.F16_MASK, SixteenBitFloatKernel.F16_FACTOR, x, 0, out, outOffset);
+                SixteenBitFloatKernel.F16_MASK, SixteenBitFloatKernel.F16_FACTOR, x, token * cols, out, outOffset);
     }
 
     @Override

@@ -151,7 +151,7 @@ public final class MatMul implements ComputePool.RangeBody {
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
         if (tokens == 1 && w.hasSingleTokenKernel()) {
-            w.multiplySingle(set, x, qa, out, firstRow, scales[worker]);
+            w.multiplySingle(set, x, qa, 0, out, firstRow, scales[worker]);
             return;
         }
         // Measured (MatMulBenchmark, 2048 x 2048, two threads): widening weights in registers once per pair of
@@ -168,8 +168,7 @@ public final class MatMul implements ComputePool.RangeBody {
                 w.multiplyPair(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
             }
             if (t < tokens) {
-                // The single-token kernel reads token 0 only: a lone last token is paired with itself.
-                w.multiplyPair(set, x, t * cols, 0, out, t * rows + firstRow, 0, scales[worker]);
+                w.multiplySingle(set, x, qa, t, out, t * rows + firstRow, scales[worker]);
             }
             return;
         }

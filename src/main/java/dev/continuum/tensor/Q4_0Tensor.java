@@ -229,9 +229,10 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
-        Vectorized.single(data, tileOffset(set, 0), cols / TILE, qa.shorts, qa.scales, qa.sums, out, outOffset,
-                scales);
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                        float[] scales) {
+        Vectorized.single(data, tileOffset(set, 0), cols / TILE, qa.shorts, token * cols, qa.scales, qa.sums,
+                token * (cols / TILE), out, outOffset, scales);
     }
 
     /**
@@ -267,8 +268,8 @@ public final class Q4_0Tensor extends WeightTensor {
          * of products (at most 16 * 15 * 127 in magnitude) fit a 16-bit accumulator exactly, then widen into
          * 32-bit sums. The weights' offset of 8 comes off at the end of each tile: sum (q-8) x = sum q x - 8 sum x.
          */
-        static void single(MemorySegment w, long base, int tiles, short[] xq, float[] dx, int[] xsum, float[] out,
-                           int oo, float[] scales) {
+        static void single(MemorySegment w, long base, int tiles, short[] xq, int xo, float[] dx, int[] xsum,
+                           int to, float[] out, int oo, float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             VectorSpecies<Integer> i32 = VectorShapes.INT;
             VectorSpecies<Short> s16 = VectorShapes.SHORT_WIDE;
@@ -288,7 +289,7 @@ public final class Q4_0Tensor extends WeightTensor {
                 long s0 = base + b * tileBytes;
                 long q0 = s0 + 2L * rows;
                 long q1 = q0 + halfBytes;
-                int xb = b * TILE;
+                int xb = xo + b * TILE;
                 IntVector i0 = IntVector.zero(i32);
                 IntVector i1 = i0;
                 IntVector i2 = i0;
@@ -319,9 +320,9 @@ public final class Q4_0Tensor extends WeightTensor {
                     i2 = i2.add(a1.convertShape(VectorOperators.S2I, i32, 0));
                     i3 = i3.add(a1.convertShape(VectorOperators.S2I, i32, 1));
                 }
-                int offset = 8 * xsum[b];
+                int offset = 8 * xsum[to + b];
                 F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
-                float d = dx[b];
+                float d = dx[to + b];
                 t0 = ((FloatVector) i0.sub(offset).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.fromArray(f, scales, 0).mul(d), t0);
                 t1 = ((FloatVector) i1.sub(offset).convert(VectorOperators.I2F, 0))

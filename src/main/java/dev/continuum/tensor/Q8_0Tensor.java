@@ -94,8 +94,9 @@ public final class Q8_0Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
-        Vectorized.single(data, tileOffset(set, 0), cols / TILE, x, 0, out, outOffset, scales);
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                        float[] scales) {
+        Vectorized.single(data, tileOffset(set, 0), cols / TILE, x, token * cols, out, outOffset, scales);
     }
 
     @Override

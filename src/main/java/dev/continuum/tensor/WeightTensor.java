@@ -298,15 +298,20 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     }
 
     /**
-     * One token times set {@code set}: {@code out[outOffset + r]} for the set's rows, from activations
-     * {@code x[0 ..]} (and {@code qa} token 0 for formats that quantize them); {@code scales} is scratch of
+     * One token times set {@code set}: {@code out[outOffset + r]} for the set's rows, from token {@code token}'s
+     * activations {@code x[token * cols ..]} (and {@code qa}'s token {@code token} for formats that quantize them);
+     * {@code scales} is scratch of
      * {@link Interleaving#SET_ROWS} floats.
      */
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, float[] out, int outOffset, float[] scales) {
+    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                        float[] scales) {
         throw new UnsupportedOperationException(type() + " has no single-token kernel");
     }
 
-    /** Whether {@link #multiplyPair} exists: a fused kernel for two tokens over one set of rows. */
+    /**
+     * Whether {@link #multiplyPair} exists: a fused kernel for two tokens over one set of rows. A format with it also
+     * has {@link #multiplySingle}, which takes a batch's odd token.
+     */
     boolean hasTokenPairKernel() {
         return false;
     }

@@ -71,7 +71,7 @@ public class TileBenchmark {
     @Benchmark
     public float[] single() {
         if (w.hasSingleTokenKernel()) {
-            w.multiplySingle(0, x, qa, single, 0, scales);
+            w.multiplySingle(0, x, qa, 0, single, 0, scales);
         }
         return single;
     }
