@@ -86,8 +86,8 @@ public final class BF16Tensor extends WeightTensor {
     @Override
     void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
                         float[] scales) {
-        SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16_SHIFT,
-                SixteenBitFloatKernel.BF16_MASK, SixteenBitFloatKernel.BF16_FACTOR, x, token * cols, out, outOffset);
+        SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16, x,
+                token * cols, out, outOffset);
     }
 
     @Override
@@ -98,8 +98,7 @@ public final class BF16Tensor extends WeightTensor {
     @Override
     void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
                       float[] scales) {
-        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16_SHIFT,
-                SixteenBitFloatKernel.BF16_MASK, SixteenBitFloatKernel.BF16_FACTOR, x, xo, xStride, out, outOffset,
-                outStride);
+        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16, x, xo,
+                xStride, out, outOffset, outStride);
     }
 }

@@ -109,8 +109,8 @@ public final class F16Tensor extends WeightTensor {
     @Override
     void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
                         float[] scales) {
-        SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16_SHIFT,
-                SixteenBitFloatKernel.F16_MASK, SixteenBitFloatKernel.F16_FACTOR, x, token * cols, out, outOffset);
+        SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16, x,
+                token * cols, out, outOffset);
     }
 
     @Override
@@ -121,9 +121,8 @@ public final class F16Tensor extends WeightTensor {
     @Override
     void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
                       float[] scales) {
-        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16_SHIFT,
-                SixteenBitFloatKernel.F16_MASK, SixteenBitFloatKernel.F16_FACTOR, x, xo, xStride, out, outOffset,
-                outStride);
+        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16, x, xo,
+                xStride, out, outOffset, outStride);
     }
 
     /**

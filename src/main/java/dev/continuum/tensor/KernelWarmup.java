@@ -19,7 +19,11 @@ public final class KernelWarmup {
     private static final int COLS = 2 * WeightTensor.TILE;
     /** Calls per weight type and token count: past C2's compile thresholds for the kernels they reach. */
     private static final int ROUNDS = 12_000;
-    /** Token counts reaching every kernel and their combinations (four and one, four and two), and tiles past pairs. */
+    /**
+     * Token counts reaching every kernel and their combinations: single, pair and six-token fused kernels (and a
+     * pair or six plus an odd token), one-, two- and four-token tiles, eight-token 16-bit tiles, and the tiled
+     * path of formats whose fused kernels stop below {@link MatMul#PAIR_TOKENS_BELOW}.
+     */
     private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 5, 6, 8, MatMul.PAIR_TOKENS_BELOW};
 
     private KernelWarmup() {

@@ -150,14 +150,12 @@ public final class MatMul implements ComputePool.RangeBody {
         int rows = w.rows();
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
-        if (tokens == 1 && w.hasSingleTokenKernel()) {
-            w.multiplySingle(set, x, qa, 0, out, firstRow, scales[worker]);
-            return;
-        }
         // Measured (MatMulBenchmark, 2048 x 2048, two threads): widening weights in registers once per pair of
         // tokens beats decoding tiles to memory for a decode batch; with six tokens per widened vector (Q8_0) it
         // beats the tiles at any token count (64 tokens: 82 G multiply-adds/s against 72 G).
-        if (w.hasTokenPairKernel() && (tokens < PAIR_TOKENS_BELOW || w.hasSixTokenKernel())) {
+        boolean fused = tokens == 1 ? w.hasSingleTokenKernel()
+                : w.hasTokenPairKernel() && (tokens < PAIR_TOKENS_BELOW || w.hasSixTokenKernel());
+        if (fused) {
             int t = 0;
             if (w.hasSixTokenKernel()) {
                 for (; t + 6 <= tokens; t += 6) {

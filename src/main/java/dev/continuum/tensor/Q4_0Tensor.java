@@ -279,8 +279,8 @@ public final class Q4_0Tensor extends WeightTensor {
             long columnBytes = 2L * rows;
             long halfBytes = 4L * lanes;
             ShortVector nibble = ShortVector.broadcast(s16, (short) 0x0f);
-            // Shift counts as vectors: C2 emits lane-wise variable shifts for these, one instruction each, where a
-            // scalar count costs a move into a vector register per shift.
+            // Shift counts as scalars: with broadcast-vector counts some compilations left the shifts
+            // unintrinsified and boxed every vector.
             FloatVector t0 = FloatVector.zero(f);
             FloatVector t1 = t0;
             FloatVector t2 = t0;

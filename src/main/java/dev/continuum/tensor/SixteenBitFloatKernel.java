@@ -29,14 +29,12 @@ import java.nio.ByteOrder;
  * {@code out = out + p}. Only scalars and arrays cross these methods' boundaries, so no vector is ever boxed.
  */
 final class SixteenBitFloatKernel {
-    /** F16's conversion constants (see the class comment). */
-    static final int F16_SHIFT = 13;
-    static final int F16_MASK = 0x8fffffff;
-    static final float F16_FACTOR = 0x1p112f;
-    /** BF16's conversion constants. */
-    static final int BF16_SHIFT = 16;
-    static final int BF16_MASK = -1;
-    static final float BF16_FACTOR = 1f;
+    /** A format's conversion {@code intBitsToFloat((h << shift) & mask) * factor} (see the class comment). */
+    record Widening(int shift, int mask, float factor) {
+    }
+
+    static final Widening F16 = new Widening(13, 0x8fffffff, 0x1p112f);
+    static final Widening BF16 = new Widening(16, -1, 1f);
 
     private SixteenBitFloatKernel() {
     }
@@ -45,8 +43,11 @@ final class SixteenBitFloatKernel {
      * One token times a set of {@code 4 * lanes} rows starting at byte {@code base} ({@code tiles} tiles of
      * 32 columns, each column's rows side by side): {@code out[oo + r] = dot(row r, x[xo ..])}.
      */
-    static void single(MemorySegment w, long base, int tiles, int shift, int mask, float factor, float[] x, int xo,
-                       float[] out, int oo) {
+    static void single(MemorySegment w, long base, int tiles, Widening widening, float[] x, int xo, float[] out,
+                       int oo) {
+        int shift = widening.shift();
+        int mask = widening.mask();
+        float factor = widening.factor();
         VectorSpecies<Float> f = VectorShapes.FLOAT;
         VectorSpecies<Short> s16 = VectorShapes.SHORT;
         VectorSpecies<Integer> i32 = VectorShapes.INT;
@@ -94,8 +95,11 @@ final class SixteenBitFloatKernel {
      * Two tokens, as {@link #single}: token {@code i}'s activations start at {@code x[xo + i * xs]}, its outputs
      * at {@code out[oo + i * os]}; each widened weight vector serves both.
      */
-    static void pair(MemorySegment w, long base, int tiles, int shift, int mask, float factor, float[] x, int xo,
-                     int xs, float[] out, int oo, int os) {
+    static void pair(MemorySegment w, long base, int tiles, Widening widening, float[] x, int xo, int xs,
+                     float[] out, int oo, int os) {
+        int shift = widening.shift();
+        int mask = widening.mask();
+        float factor = widening.factor();
         VectorSpecies<Float> f = VectorShapes.FLOAT;
         VectorSpecies<Short> s16 = VectorShapes.SHORT;
         VectorSpecies<Integer> i32 = VectorShapes.INT;
