@@ -23,6 +23,12 @@ public final class MatMul implements ComputePool.RangeBody {
      * kernel takes the fused kernels for any count.
      */
     static final int PAIR_TOKENS_BELOW = 32;
+    /**
+     * Spare elements at the end of each per-thread scratch array, so that no cache line holds data two threads
+     * write: such a line moves between the cores on every write, and whether two arrays share one depends on where
+     * the allocator (and later the GC) put them, which made whole processes run at half speed.
+     */
+    private static final int PAD = 32;
 
     private final ComputePool pool;
     private final float[][] tiles;
@@ -30,6 +36,7 @@ public final class MatMul implements ComputePool.RangeBody {
     private final float[][] partials;
     private final short[][] shortTiles;
     private final short[][] shortSums;
+    private final float[][] setSums;
     private final QuantizedActivations quantized = new QuantizedActivations();
 
     // The current call, read by the pool's threads after the pool publishes the job: up to three matrices that
@@ -44,11 +51,12 @@ public final class MatMul implements ComputePool.RangeBody {
 
     public MatMul(ComputePool pool) {
         this.pool = pool;
-        this.tiles = new float[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE];
-        this.scales = new float[pool.threads()][Interleaving.SET_ROWS];
-        this.partials = new float[pool.threads()][4 * Interleaving.SET_ROWS];
-        this.shortTiles = new short[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE];
-        this.shortSums = new short[pool.threads()][ShortTileKernel.TOKENS * Interleaving.SET_ROWS];
+        this.tiles = new float[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE + PAD];
+        this.scales = new float[pool.threads()][Interleaving.SET_ROWS + PAD];
+        this.partials = new float[pool.threads()][4 * Interleaving.SET_ROWS + PAD];
+        this.shortTiles = new short[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE + 2 * PAD];
+        this.shortSums = new short[pool.threads()][ShortTileKernel.TOKENS * Interleaving.SET_ROWS + 2 * PAD];
+        this.setSums = new float[pool.threads()][0];
     }
 
     /** One-off convenience for tests and tools; the engine keeps one {@code MatMul} per model. */
@@ -178,37 +186,53 @@ public final class MatMul implements ComputePool.RangeBody {
         float[] xs = q != null ? q.values : x;
         float[] ts = q != null ? q.scales : null;
         int tileCount = cols / WeightTensor.TILE;
-        for (int t = 0; t < tokens; t++) {
-            Arrays.fill(out, t * rows + firstRow, t * rows + firstRow + Interleaving.SET_ROWS, 0f);
-        }
+        // The tiled kernels add each tile into their outputs: they add into this thread's own sums, copied out once
+        // per set, because the rows of neighbouring sets (other threads' work) share cache lines of out.
+        float[] sums = setSums(worker);
+        int g = Interleaving.SET_ROWS;
         if (q != null && w.hasShortTiles()) {
-            multiplySetShorts(worker, w, out, set, q);
-            return;
+            multiplySetShorts(worker, w, set, q, sums);
+        } else {
+            for (int b = 0; b < tileCount; b++) {
+                w.decodeSetTile(set, b, tile, scale);
+                int xCol = b * WeightTensor.TILE;
+                int t = 0;
+                for (; t + 4 <= tokens; t += 4) {
+                    TileKernel.four(tile, s, xs, t * cols + xCol, cols, sums, t * g, g, partial, ts,
+                            t * tileCount + b, tileCount);
+                }
+                if (t + 2 <= tokens) {
+                    TileKernel.two(tile, s, xs, t * cols + xCol, cols, sums, t * g, g, partial, ts,
+                            t * tileCount + b, tileCount);
+                    t += 2;
+                }
+                for (; t < tokens; t++) {
+                    TileKernel.one(tile, s, xs, t * cols + xCol, sums, t * g, partial, ts, t * tileCount + b);
+                }
+            }
         }
-        for (int b = 0; b < tileCount; b++) {
-            w.decodeSetTile(set, b, tile, scale);
-            int xCol = b * WeightTensor.TILE;
-            int t = 0;
-            for (; t + 4 <= tokens; t += 4) {
-                TileKernel.four(tile, s, xs, t * cols + xCol, cols, out, t * rows + firstRow, rows, partial,
-                        ts, t * tileCount + b, tileCount);
-            }
-            if (t + 2 <= tokens) {
-                TileKernel.two(tile, s, xs, t * cols + xCol, cols, out, t * rows + firstRow, rows, partial,
-                        ts, t * tileCount + b, tileCount);
-                t += 2;
-            }
-            for (; t < tokens; t++) {
-                TileKernel.one(tile, s, xs, t * cols + xCol, out, t * rows + firstRow, partial, ts, t * tileCount + b);
-            }
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(sums, t * g, out, t * rows + firstRow, g);
         }
     }
 
+    /** This thread's zeroed sums for a set's outputs over the current tokens, grown (never shrunk) as needed. */
+    private float[] setSums(int worker) {
+        int n = tokens * Interleaving.SET_ROWS;
+        float[] sums = setSums[worker];
+        if (sums.length < n + PAD) {
+            sums = new float[n + PAD];
+            setSums[worker] = sums;
+        } else {
+            Arrays.fill(sums, 0, n, 0f);
+        }
+        return sums;
+    }
+
     /** The 16-bit tiled path ({@link ShortTileKernel}), for weights and activations that are small integers. */
-    private void multiplySetShorts(int worker, WeightTensor w, float[] out, int set, QuantizedActivations q) {
-        int rows = w.rows();
+    private void multiplySetShorts(int worker, WeightTensor w, int set, QuantizedActivations q, float[] out) {
         int cols = w.cols();
-        int firstRow = set * Interleaving.SET_ROWS;
+        int g = Interleaving.SET_ROWS;
         short[] tile = shortTiles[worker];
         short[] sums = shortSums[worker];
         float[] scale = scales[worker];
@@ -219,20 +243,20 @@ public final class MatMul implements ComputePool.RangeBody {
             int t = 0;
             for (; t + 8 <= tokens; t += 8) {
                 ShortTileKernel.eight(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
-                        tileCount, out, t * rows + firstRow, rows, sums);
+                        tileCount, out, t * g, g, sums);
             }
             for (; t + 4 <= tokens; t += 4) {
                 ShortTileKernel.four(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
-                        tileCount, out, t * rows + firstRow, rows, sums);
+                        tileCount, out, t * g, g, sums);
             }
             if (t + 2 <= tokens) {
                 ShortTileKernel.two(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
-                        tileCount, out, t * rows + firstRow, rows, sums);
+                        tileCount, out, t * g, g, sums);
                 t += 2;
             }
             for (; t < tokens; t++) {
                 ShortTileKernel.one(tile, scale, q.shorts, t * cols + xCol, q.scales, t * tileCount + b, out,
-                        t * rows + firstRow, sums);
+                        t * g, sums);
             }
         }
     }

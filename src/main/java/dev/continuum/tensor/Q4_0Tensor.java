@@ -289,6 +289,8 @@ public final class Q4_0Tensor extends WeightTensor {
                 long s0 = base + b * tileBytes;
                 long q0 = s0 + 2L * rows;
                 long q1 = q0 + halfBytes;
+                // Converted before the tile's sums exist: the call is not inlined, and fewer live vectors spill.
+                F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
                 int xb = xo + b * TILE;
                 IntVector i0 = IntVector.zero(i32);
                 IntVector i1 = i0;
@@ -321,7 +323,6 @@ public final class Q4_0Tensor extends WeightTensor {
                     i3 = i3.add(a1.convertShape(VectorOperators.S2I, i32, 1));
                 }
                 int offset = 8 * xsum[to + b];
-                F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
                 float d = dx[to + b];
                 t0 = ((FloatVector) i0.sub(offset).convert(VectorOperators.I2F, 0))
                         .fma(FloatVector.fromArray(f, scales, 0).mul(d), t0);

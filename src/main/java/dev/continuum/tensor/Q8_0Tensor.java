@@ -268,6 +268,7 @@ public final class Q8_0Tensor extends WeightTensor {
                 long s0 = base + b * tileBytes;
                 long q0 = s0 + 2L * rows + first;
                 int x0 = xo + b * TILE;
+                F16Tensor.Vectorized.scales(w, s0 + 2L * first, 2L * lanes, 2, scales, 0);
                 FloatVector p00 = zero, p01 = zero, p02 = zero, p03 = zero, p04 = zero, p05 = zero;
                 FloatVector p10 = zero, p11 = zero, p12 = zero, p13 = zero, p14 = zero, p15 = zero;
                 for (int j = 0; j < TILE; j++) {
@@ -296,7 +297,6 @@ public final class Q8_0Tensor extends WeightTensor {
                     p05 = w0.fma(a, p05);
                     p15 = w1.fma(a, p15);
                 }
-                F16Tensor.Vectorized.scales(w, s0 + 2L * first, 2L * lanes, 2, scales, 0);
                 FloatVector d0 = FloatVector.fromArray(f, scales, 0);
                 FloatVector d1 = FloatVector.fromArray(f, scales, lanes);
                 t00 = p00.fma(d0, t00);
