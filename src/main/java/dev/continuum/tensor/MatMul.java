@@ -229,12 +229,15 @@ public final class MatMul implements ComputePool.RangeBody {
         return sums;
     }
 
-    /** The 16-bit tiled path ({@link ShortTileKernel}), for weights and activations that are small integers. */
-    private void multiplySetShorts(int worker, WeightTensor w, int set, QuantizedActivations q, float[] out) {
+    /**
+     * The 16-bit tiled path ({@link ShortTileKernel}), for weights and activations that are small integers; adds
+     * into {@code sums}, the set's per-thread outputs ({@code SET_ROWS} per token).
+     */
+    private void multiplySetShorts(int worker, WeightTensor w, int set, QuantizedActivations q, float[] sums) {
         int cols = w.cols();
         int g = Interleaving.SET_ROWS;
         short[] tile = shortTiles[worker];
-        short[] sums = shortSums[worker];
+        short[] tileSums = shortSums[worker];
         float[] scale = scales[worker];
         int tileCount = cols / WeightTensor.TILE;
         for (int b = 0; b < tileCount; b++) {
@@ -243,20 +246,20 @@ public final class MatMul implements ComputePool.RangeBody {
             int t = 0;
             for (; t + 8 <= tokens; t += 8) {
                 ShortTileKernel.eight(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
-                        tileCount, out, t * g, g, sums);
+                        tileCount, sums, t * g, g, tileSums);
             }
             for (; t + 4 <= tokens; t += 4) {
                 ShortTileKernel.four(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
-                        tileCount, out, t * g, g, sums);
+                        tileCount, sums, t * g, g, tileSums);
             }
             if (t + 2 <= tokens) {
                 ShortTileKernel.two(tile, scale, q.shorts, t * cols + xCol, cols, q.scales, t * tileCount + b,
-                        tileCount, out, t * g, g, sums);
+                        tileCount, sums, t * g, g, tileSums);
                 t += 2;
             }
             for (; t < tokens; t++) {
-                ShortTileKernel.one(tile, scale, q.shorts, t * cols + xCol, q.scales, t * tileCount + b, out,
-                        t * g, sums);
+                ShortTileKernel.one(tile, scale, q.shorts, t * cols + xCol, q.scales, t * tileCount + b, sums,
+                        t * g, tileSums);
             }
         }
     }
