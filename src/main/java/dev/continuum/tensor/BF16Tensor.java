@@ -96,9 +96,9 @@ public final class BF16Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
-                      float[] scales) {
-        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16, x, xo,
-                xStride, out, outOffset, outStride);
+    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                      int outStride, float[] scales) {
+        SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16, x,
+                token * cols, cols, out, outOffset, outStride);
     }
 }

@@ -162,7 +162,7 @@ public final class MatMul implements ComputePool.RangeBody {
         // tokens beats decoding tiles to memory for a decode batch; with six tokens per widened vector (Q8_0) it
         // beats the tiles at any token count (64 tokens: 82 G multiply-adds/s against 72 G).
         boolean fused = tokens == 1 ? w.hasSingleTokenKernel()
-                : w.hasTokenPairKernel() && (tokens < PAIR_TOKENS_BELOW || w.hasSixTokenKernel());
+                : w.hasTokenPairKernel() && (tokens < w.pairKernelTokensBelow() || w.hasSixTokenKernel());
         if (fused) {
             int t = 0;
             if (w.hasSixTokenKernel()) {
@@ -171,7 +171,7 @@ public final class MatMul implements ComputePool.RangeBody {
                 }
             }
             for (; t + 2 <= tokens; t += 2) {
-                w.multiplyPair(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
+                w.multiplyPair(set, x, qa, t, out, t * rows + firstRow, rows, scales[worker]);
             }
             if (t < tokens) {
                 w.multiplySingle(set, x, qa, t, out, t * rows + firstRow, scales[worker]);

@@ -105,9 +105,10 @@ public final class Q8_0Tensor extends WeightTensor {
     }
 
     @Override
-    void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
-                      float[] scales) {
-        Vectorized.pair(data, tileOffset(set, 0), cols / TILE, x, xo, xStride, out, outOffset, outStride, scales);
+    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                      int outStride, float[] scales) {
+        Vectorized.pair(data, tileOffset(set, 0), cols / TILE, x, token * cols, cols, out, outOffset, outStride,
+                scales);
     }
 
     @Override

@@ -317,12 +317,20 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     }
 
     /**
-     * Two tokens times set {@code set}, as {@link #multiplySingle}: token {@code i}'s activations start at
-     * {@code x[xo + i * xStride]}, its outputs for the set's first row at {@code out[outOffset + i * outStride]}.
+     * Tokens {@code token} and {@code token + 1} times set {@code set}, as {@link #multiplySingle}; token
+     * {@code token + i}'s outputs for the set's first row are at {@code out[outOffset + i * outStride]}.
      */
-    void multiplyPair(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
-                      float[] scales) {
+    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                      int outStride, float[] scales) {
         throw new UnsupportedOperationException(type() + " has no token-pair kernel");
+    }
+
+    /**
+     * Token counts below which {@link #multiplyPair} beats the tiled path (unless {@link #hasSixTokenKernel}, which
+     * takes any count).
+     */
+    int pairKernelTokensBelow() {
+        return MatMul.PAIR_TOKENS_BELOW;
     }
 
     /** Whether {@link #multiplySix} exists: a fused kernel for six tokens over one set of rows. */
