@@ -11,7 +11,8 @@ import java.util.concurrent.locks.LockSupport;
  * not the tens of microseconds of an executor: workers spin on a generation counter for a while after each job
  * and only then park, the caller works too, and nothing is allocated per job. Threads take chunks of the index
  * range from a shared counter rather than fixed halves, so a thread slowed by anything else on its core (the
- * JIT, the GC, another process) does not hold the others up.
+ * JIT, the GC, another process) does not hold the others up, and the caller waits only for workers that joined
+ * before it ran out of chunks: one still waking from a park (a millisecond on this machine's VM) is not waited for.
  */
 public final class ComputePool implements AutoCloseable {
     /** A body run over the half-open index range {@code [from, to)} by thread {@code worker} (0 = the caller). */
@@ -22,11 +23,18 @@ public final class ComputePool implements AutoCloseable {
 
     /** How long an idle worker spins before parking; a decode step's gap between jobs is far shorter. */
     private static final long SPIN_NANOS = 2_000_000L;
+    /** Far below zero, so that increments by late workers never bring a closed job's count back up to it. */
+    private static final int CLOSED = Integer.MIN_VALUE / 2;
 
     private final int threads;
     private final Worker[] workers;
-    private final AtomicInteger pending = new AtomicInteger();
     private final AtomicInteger next = new AtomicInteger();
+    /**
+     * Workers that joined the current job, until the caller closes it (drives it negative): a worker that has not
+     * joined by the time no chunk is left (parked, descheduled, stopped by a safepoint) is not waited for.
+     */
+    private final AtomicInteger joined = new AtomicInteger();
+    private final AtomicInteger finished = new AtomicInteger();
 
     // The current job: body and n are published by the volatile write of state, which packs the job's generation
     // with its share count so that a worker never pairs one job's generation with another's share count.
@@ -77,7 +85,8 @@ public final class ComputePool implements AutoCloseable {
         this.grain = Math.max(1, n / (parts * 8));
         this.failure = null;
         next.set(0);
-        pending.set(parts - 1);
+        finished.set(0);
+        joined.set(0);
         state = ((state >>> 16) + 1) << 16 | parts;
         for (int i = 0; i < parts - 1; i++) {
             workers[i].wake();
@@ -88,7 +97,8 @@ public final class ComputePool implements AutoCloseable {
         } catch (Throwable t) {
             own = t;
         }
-        while (pending.get() != 0) {
+        int helpers = joined.getAndSet(CLOSED);
+        while (finished.get() != helpers) {
             Thread.onSpinWait();
         }
         this.body = null;
@@ -151,12 +161,15 @@ public final class ComputePool implements AutoCloseable {
                 if (index >= jobParts) {
                     continue; // this job has fewer shares than threads
                 }
+                if (joined.getAndIncrement() < 0) {
+                    continue; // the caller has taken every chunk and closed the job
+                }
                 try {
                     work(index);
                 } catch (Throwable t) {
                     failure = t;
                 } finally {
-                    pending.decrementAndGet();
+                    finished.incrementAndGet();
                 }
             }
         }
