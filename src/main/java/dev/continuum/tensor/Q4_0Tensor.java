@@ -274,8 +274,6 @@ public final class Q4_0Tensor extends WeightTensor {
          */
         private static final IntVector NIBBLES_LOW = nibbleTable(0);
         private static final IntVector NIBBLES_HIGH = nibbleTable(VectorShapes.LANES);
-        /** Low nibble of both 16-bit halves of a 32-bit lane. */
-        private static final int PAIRED_NIBBLES = 0x000f000f;
         /** A float16's exponent and mantissa moved to a float's positions (bits 13-27). */
         private static final int HALF_MAGNITUDE = 0x0fffe000;
         private static final int HALF_REBIAS = (127 - 15) << 23;
@@ -310,6 +308,8 @@ public final class Q4_0Tensor extends WeightTensor {
             long columnBytes = 2L * rows;
             long halfBytes = 4L * lanes;
             ShortVector nibble = ShortVector.broadcast(s16, (short) 0x0f);
+            // Shift counts as scalars: with broadcast-vector counts some compilations left the shifts
+            // unintrinsified and boxed every vector.
             // Accumulators hold even rows (t0, t2) and odd rows (t1, t3) of each half: a 16-bit lane pair read as
             // one 32-bit lane splits into its even and odd row by two shifts, where widening the halves in row
             // order costs a cross-lane permute each. The tile's scales are read the same way, so they pair up.
@@ -338,24 +338,14 @@ public final class Q4_0Tensor extends WeightTensor {
                                 ByteOrder.LITTLE_ENDIAN);
                         ShortVector v1 = ShortVector.fromMemorySegment(s16, w, q1 + c * columnBytes,
                                 ByteOrder.LITTLE_ENDIAN);
-                        // Nibbles 1-3 shifted as 32-bit lanes: immediate shifts, where 16-bit lanes take the
-                        // count from a register; the mask drops what crosses from the neighbouring lane.
-                        IntVector u0 = v0.reinterpretAsInts();
-                        IntVector u1 = v1.reinterpretAsInts();
                         a0 = a0.add(v0.and(nibble).mul(x0))
-                                .add(v0.lanewise(VectorOperators.LSHR, 4).and(nibble)
-                                        .mul(x1))
-                                .add(v0.lanewise(VectorOperators.LSHR, 8).and(nibble)
-                                        .mul(x2))
-                                .add(v0.lanewise(VectorOperators.LSHR, 12)
-                                        .mul(x3));
+                                .add(v0.lanewise(VectorOperators.LSHR, 4).and(nibble).mul(x1))
+                                .add(v0.lanewise(VectorOperators.LSHR, 8).and(nibble).mul(x2))
+                                .add(v0.lanewise(VectorOperators.LSHR, 12).mul(x3));
                         a1 = a1.add(v1.and(nibble).mul(x0))
-                                .add(v1.lanewise(VectorOperators.LSHR, 4).and(nibble)
-                                        .mul(x1))
-                                .add(v1.lanewise(VectorOperators.LSHR, 8).and(nibble)
-                                        .mul(x2))
-                                .add(v1.lanewise(VectorOperators.LSHR, 12)
-                                        .mul(x3));
+                                .add(v1.lanewise(VectorOperators.LSHR, 4).and(nibble).mul(x1))
+                                .add(v1.lanewise(VectorOperators.LSHR, 8).and(nibble).mul(x2))
+                                .add(v1.lanewise(VectorOperators.LSHR, 12).mul(x3));
                     }
                     IntVector p0 = a0.reinterpretAsInts();
                     IntVector p1 = a1.reinterpretAsInts();
