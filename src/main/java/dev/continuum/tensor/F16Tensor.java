@@ -130,7 +130,7 @@ public final class F16Tensor extends WeightTensor {
      * {@code jdk.incubator.vector}: this way the outer class still links on a JVM started without that module.
      */
     static final class Vectorized {
-        private static final int REBIAS = (127 - 15) << 23;
+        static final int REBIAS = (127 - 15) << 23;
 
         private Vectorized() {
         }

@@ -18,10 +18,7 @@ import java.util.Arrays;
  * <p>Not thread-safe: one caller (the engine thread) at a time. Reusable scratch, no allocation per call.
  */
 public final class MatMul implements ComputePool.RangeBody {
-    /**
-     * Token counts below this go through a format's fused pair kernel, where it has one; a format with a six-token
-     * kernel takes the fused kernels for any count.
-     */
+    /** Token counts below this go through a format's fused pair kernel, unless the format sets its own bound. */
     static final int PAIR_TOKENS_BELOW = 32;
     /**
      * Spare elements at the end of each per-thread scratch array, so that no cache line holds data two threads
@@ -162,7 +159,7 @@ public final class MatMul implements ComputePool.RangeBody {
         // tokens beats decoding tiles to memory for a decode batch; with six tokens per widened vector (Q8_0) it
         // beats the tiles at any token count (64 tokens: 82 G multiply-adds/s against 72 G).
         boolean fused = tokens == 1 ? w.hasSingleTokenKernel()
-                : w.hasTokenPairKernel() && (tokens < w.pairKernelTokensBelow() || w.hasSixTokenKernel());
+                : w.hasTokenPairKernel() && tokens < w.pairKernelTokensBelow();
         if (fused) {
             int t = 0;
             if (w.hasSixTokenKernel()) {

@@ -325,10 +325,7 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         throw new UnsupportedOperationException(type() + " has no token-pair kernel");
     }
 
-    /**
-     * Token counts below which {@link #multiplyPair} beats the tiled path (unless {@link #hasSixTokenKernel}, which
-     * takes any count).
-     */
+    /** Token counts below which the fused kernels ({@link #multiplyPair} and the like) beat the tiled path. */
     int pairKernelTokensBelow() {
         return MatMul.PAIR_TOKENS_BELOW;
     }
