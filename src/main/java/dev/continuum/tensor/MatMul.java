@@ -156,8 +156,8 @@ public final class MatMul implements ComputePool.RangeBody {
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
         // Measured (MatMulBenchmark, 2048 x 2048, two threads): widening weights in registers once per pair of
-        // tokens beats decoding tiles to memory for a decode batch; with six tokens per widened vector (Q8_0) it
-        // beats the tiles at any token count (64 tokens: 82 G multiply-adds/s against 72 G).
+        // tokens beats decoding tiles to memory for a decode batch; up to how many tokens is each format's own
+        // measured bound (pairKernelTokensBelow).
         boolean fused = tokens == 1 ? w.hasSingleTokenKernel()
                 : w.hasTokenPairKernel() && tokens < w.pairKernelTokensBelow();
         if (fused) {

@@ -35,7 +35,6 @@ import java.nio.ByteOrder;
  */
 public final class Q4_0Tensor extends WeightTensor {
     private static final int BLOCK_BYTES = 18;
-    private static final int PAIR_TOKENS_BELOW = 5;
 
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
@@ -238,11 +237,12 @@ public final class Q4_0Tensor extends WeightTensor {
      * Measured (MatMulBenchmark, 2048 x 2048, two threads, from memory): the pair kernel decodes each nibble once
      * for two tokens in registers, 74 G multiply-adds/s at two tokens against 53 G for decoding 16-bit tiles to
      * memory; at four tokens the two are level in the kernel benchmark, and the pair kernel decodes 1.1B models
-     * faster end to end (74 tokens/s against 62 at four sequences).
+     * faster end to end (74 tokens/s against 62 at four sequences). Pairs up to eight tokens were level with the
+     * tiles, in the kernel benchmark and end to end, so five and up keep the tiles.
      */
     @Override
     int pairKernelTokensBelow() {
-        return PAIR_TOKENS_BELOW;
+        return 5;
     }
 
     @Override
