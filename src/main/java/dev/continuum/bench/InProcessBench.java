@@ -7,9 +7,9 @@ import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.RequestHandle;
 import dev.continuum.engine.TokenEvent;
 import dev.continuum.engine.TokenSink;
-import dev.continuum.loader.LoadedModel;
+import dev.continuum.runner.ModelRunner;
 import dev.continuum.sampling.SamplingParams;
-import dev.continuum.tensor.ComputePool;
+import dev.continuum.tokenizer.Tokenizer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 import java.util.ArrayList;
@@ -21,13 +21,13 @@ import java.util.function.LongConsumer;
 
 /** Drives the engine directly (no HTTP) with {@code concurrency} simultaneous greedy requests. */
 public final class InProcessBench {
-    private final LoadedModel model;
-    private final ComputePool pool;
+    private final ModelRunner runner;
+    private final Tokenizer tokenizer;
     private final EngineConfig config;
 
-    public InProcessBench(LoadedModel model, ComputePool pool, EngineConfig config) {
-        this.model = model;
-        this.pool = pool;
+    public InProcessBench(ModelRunner runner, Tokenizer tokenizer, EngineConfig config) {
+        this.runner = runner;
+        this.tokenizer = tokenizer;
         this.config = config;
     }
 
@@ -39,7 +39,7 @@ public final class InProcessBench {
     public String ttftUnderLoad(int[] probe, int[][] prompts, int background, int rounds) throws InterruptedException {
         long[] idle = new long[rounds];
         long[] loaded = new long[rounds];
-        try (InferenceEngine engine = new InferenceEngine(model, pool, config, new SimpleMeterRegistry())) {
+        try (InferenceEngine engine = new InferenceEngine(runner, tokenizer, config, new SimpleMeterRegistry())) {
             for (int r = 0; r < rounds; r++) {
                 idle[r] = firstTokenNanos(engine, probe);
             }
@@ -89,7 +89,7 @@ public final class InProcessBench {
     }
 
     public BenchResult run(int concurrency, int[][] prompts, int genTokens) throws InterruptedException {
-        try (InferenceEngine engine = new InferenceEngine(model, pool, config, new SimpleMeterRegistry())) {
+        try (InferenceEngine engine = new InferenceEngine(runner, tokenizer, config, new SimpleMeterRegistry())) {
             List<RequestTrace> traces = new ArrayList<>();
             CountDownLatch done = new CountDownLatch(concurrency);
             long start = System.nanoTime();

@@ -4,8 +4,10 @@ import dev.continuum.bench.BenchResult;
 import dev.continuum.bench.HttpBench;
 import dev.continuum.bench.InProcessBench;
 import dev.continuum.engine.EngineConfig;
-import dev.continuum.engine.ModelWarmup;
-import dev.continuum.kvcache.PagedKvCache;
+import dev.continuum.engine.KvPoolSizing;
+import dev.continuum.model.CpuModelRunner;
+import dev.continuum.runner.ModelShape;
+import dev.continuum.runner.WarmupReport;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.tensor.ComputePool;
@@ -14,6 +16,7 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
@@ -77,20 +80,21 @@ final class BenchCommand implements Callable<Integer> {
         try (LoadedModel m = ModelLoader.load(model, tokenizer);
              ComputePool pool = threads == null ? ComputePool.ofAvailableCores() : new ComputePool(threads)) {
             System.err.println("loaded " + m.description());
-            int maxLen = Math.min(m.config().contextLength(), promptTokens + genTokens + 1);
-            int blockSize = 16;
+            CpuModelRunner runner = new CpuModelRunner(m.config(), m.weights(), pool);
+            ModelShape shape = runner.shape();
+            int maxLen = Math.min(shape.contextLength(), promptTokens + genTokens + 1);
+            int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
             int sequences = Math.max(maxConcurrency, ttftBackground == null ? 0 : ttftBackground + 1);
-            int blocks = sequences * ((maxLen + blockSize - 1) / blockSize);
+            int blocks = KvPoolSizing.blocks(shape, blockSize, maxLen, sequences, Long.MAX_VALUE, OptionalInt.empty());
             System.err.printf("KV cache: %d blocks (%.0f MiB)%n", blocks,
-                    blocks * (double) blockSize * PagedKvCache.bytesPerToken(m.config().layers(), m.config().kvDim())
-                            / (1 << 20));
+                    blocks * (double) shape.kvBytesPerBlock(blockSize) / (1 << 20));
             EngineConfig config = new EngineConfig(sequences, maxBatchedTokens, sequences * 2, blockSize, blocks,
                     maxLen);
-            int[][] prompts = prompts(maxConcurrency, m.config().vocabSize());
-            InProcessBench bench = new InProcessBench(m, pool, config);
+            int[][] prompts = prompts(maxConcurrency, shape.vocabSize());
+            InProcessBench bench = new InProcessBench(runner, m.tokenizer(), config);
             if (warmup) {
-                ModelWarmup.Report r = ModelWarmup.run(m, pool, 32);
-                System.err.printf("warm-up: kernels %.1f s, model %.1f s%n", r.kernelSeconds(), r.modelSeconds());
+                WarmupReport r = runner.warmUp(32);
+                System.err.printf("warm-up: %s%n", r.detail());
                 bench.run(Math.min(4, maxConcurrency), prompts, Math.min(genTokens, 16));
             }
             for (int c : concurrency) {

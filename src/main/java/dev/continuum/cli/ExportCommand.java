@@ -28,7 +28,7 @@ final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (LoadedModel m = ModelLoader.loadAsStored(model, tokenizer)) {
+        try (LoadedModel m = ModelLoader.load(model, tokenizer)) {
             System.err.println("loaded " + m.description());
             GgufExporter.write(m, output);
             System.err.printf("wrote %s (%.1f MiB)%n", output, Files.size(output) / (double) (1 << 20));

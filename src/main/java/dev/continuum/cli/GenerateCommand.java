@@ -1,8 +1,9 @@
 package dev.continuum.cli;
 
 import dev.continuum.engine.GenerationStats;
-import dev.continuum.engine.ModelWarmup;
 import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.model.CpuModelRunner;
+import dev.continuum.runner.WarmupReport;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelFormatException;
 import dev.continuum.loader.ModelLoader;
@@ -93,12 +94,13 @@ final class GenerateCommand implements Callable<Integer> {
                 ids[0] = tok.bosId();
                 System.arraycopy(body, 0, ids, 1, body.length);
             }
+            CpuModelRunner runner = new CpuModelRunner(loaded.config(), loaded.weights(), pool);
             if (warmup) {
-                ModelWarmup.Report r = ModelWarmup.run(loaded, pool, 8);
-                err.printf(Locale.ROOT, "warm-up: kernels %.2f s, model %.2f s%n", r.kernelSeconds(), r.modelSeconds());
+                WarmupReport r = runner.warmUp(8);
+                err.printf(Locale.ROOT, "warm-up: %s%n", r.detail());
             }
             StreamingDecoder decoder = new StreamingDecoder(tok);
-            SingleStreamGenerator generator = new SingleStreamGenerator(loaded, pool);
+            SingleStreamGenerator generator = new SingleStreamGenerator(runner, tok.eosId());
             GenerationStats stats = generator.generate(ids, maxTokens, params, ignoreEos,
                     token -> out.print(decoder.push(token)));
             out.print(decoder.flush());

@@ -12,6 +12,11 @@ package dev.continuum.engine;
  */
 public record EngineConfig(int maxNumSeqs, int maxBatchedTokens, int maxWaiting, int blockSize, int kvBlocks,
                            int maxModelLen) {
+    /** Positions per KV block unless configured otherwise (vLLM's default too), as text for configuration defaults. */
+    public static final String DEFAULT_BLOCK_SIZE_TEXT = "16";
+    /** Positions per KV block unless configured otherwise. */
+    public static final int DEFAULT_BLOCK_SIZE = Integer.parseInt(DEFAULT_BLOCK_SIZE_TEXT);
+
     public EngineConfig {
         if (maxNumSeqs < 1 || maxBatchedTokens < 1 || maxWaiting < 1 || blockSize < 1 || kvBlocks < 1
                 || maxModelLen < 2) {

@@ -120,6 +120,11 @@ public final class EngineMetrics {
         r.lastTokenNanos = now;
     }
 
+    /** Sequences preempted so far. */
+    long preemptions() {
+        return (long) preemptions.count();
+    }
+
     void preemption() {
         preemptions.increment();
     }

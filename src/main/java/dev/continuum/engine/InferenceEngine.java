@@ -1,9 +1,7 @@
 package dev.continuum.engine;
 
-import dev.continuum.kvcache.PagedKvCache;
-import dev.continuum.loader.LoadedModel;
-import dev.continuum.model.LlamaModel;
-import dev.continuum.tensor.ComputePool;
+import dev.continuum.runner.ModelRunner;
+import dev.continuum.tokenizer.Tokenizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.jboss.logging.Logger;
 
@@ -13,34 +11,40 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The engine: a bounded queue of submitted requests and one thread running the scheduler loop over a paged KV
- * cache. {@link #submit} is safe from any thread; everything else happens on the engine thread.
+ * The engine: a bounded queue of submitted requests and one thread running the scheduler loop, which plans each
+ * step over a paged KV cache and has a {@link ModelRunner} compute it. {@link #submit} is safe from any thread;
+ * everything else happens on the engine thread. The engine knows nothing of how the model is computed: any runner
+ * (CPU, GPU, another architecture) serves through the same scheduler.
  */
 public final class InferenceEngine implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(InferenceEngine.class);
 
     private final EngineConfig config;
-    private final LoadedModel model;
     private final BlockingQueue<ActiveRequest> queue;
     private final Scheduler scheduler;
     private final EngineMetrics metrics;
-    private final PagedKvCache kv;
     private final Thread thread;
     /** Requests submitted but not yet scheduled: what max-waiting bounds. */
     private final AtomicInteger waitingGauge = new AtomicInteger();
     private final AtomicInteger runningGauge = new AtomicInteger();
     private volatile boolean stopping;
 
-    public InferenceEngine(LoadedModel model, ComputePool pool, EngineConfig config, MeterRegistry registry) {
+    /** An engine decoding without proposals; the runner's KV storage is allocated here, as the config sizes it. */
+    public InferenceEngine(ModelRunner runner, Tokenizer tokenizer, EngineConfig config, MeterRegistry registry) {
+        this(runner, tokenizer, config, registry, TokenProposer.NONE);
+    }
+
+    /** An engine that verifies {@code proposer}'s tokens in each decode step (speculative decoding). */
+    public InferenceEngine(ModelRunner runner, Tokenizer tokenizer, EngineConfig config, MeterRegistry registry,
+                           TokenProposer proposer) {
+        if (config.maxModelLen() > runner.shape().contextLength()) {
+            throw new IllegalArgumentException("max-model-len " + config.maxModelLen() + " exceeds the model's context"
+                    + " of " + runner.shape().contextLength());
+        }
         this.config = config;
-        this.model = model;
         this.queue = new ArrayBlockingQueue<>(config.maxWaiting());
         this.metrics = new EngineMetrics(registry, runningGauge::get, waitingGauge::get);
-        var c = model.config();
-        this.kv = new PagedKvCache(c.layers(), c.kvHeads(), c.headDim(), config.blockSize(), config.kvBlocks(),
-                config.maxNumSeqs(), config.maxModelLen());
-        this.scheduler = new Scheduler(new LlamaModel(c, model.weights(), pool), kv, config, model.tokenizer(),
-                metrics, waitingGauge);
+        this.scheduler = new Scheduler(runner, config, tokenizer, metrics, waitingGauge, proposer);
         this.thread = new Thread(this::loop, "continuum-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -48,10 +52,6 @@ public final class InferenceEngine implements AutoCloseable {
 
     public EngineConfig config() {
         return config;
-    }
-
-    public LoadedModel model() {
-        return model;
     }
 
     public EngineMetrics metrics() {
@@ -79,7 +79,7 @@ public final class InferenceEngine implements AutoCloseable {
 
     /** Fraction of KV blocks in use. */
     public double kvUsage() {
-        return kv.usage();
+        return scheduler.kvUsage();
     }
 
     public int runningSequences() {
@@ -114,7 +114,7 @@ public final class InferenceEngine implements AutoCloseable {
             scheduler.failAll("internal error in the inference engine: " + e);
         }
         runningGauge.set(scheduler.runningCount());
-        metrics.kvUsage(kv.usage());
+        metrics.kvUsage(scheduler.kvUsage());
     }
 
     @Override

@@ -1,71 +1,83 @@
 package dev.continuum.engine;
 
-import dev.continuum.kvcache.PagedKvCache;
-import dev.continuum.model.LlamaModel;
+import dev.continuum.kvcache.BlockCopier;
+import dev.continuum.kvcache.BlockManager;
+import dev.continuum.runner.ModelRunner;
+import dev.continuum.runner.StepBatch;
+import dev.continuum.runner.StepOutput;
 import dev.continuum.tokenizer.Tokenizer;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The continuous-batching loop body, run by the engine thread only. Each {@link #step()}: drop cancelled
- * sequences, schedule one decode token for every running sequence and prefill chunks (oldest first) within the
- * token budget, admit waiting sequences while slots, blocks and budget allow, run one forward pass over all
- * those tokens, then sample, stream, and retire finished sequences. When the KV pool runs dry the newest running
- * sequence is preempted and later recomputed.
+ * The continuous-batching loop body, run by the engine thread only. Each {@link #step()} has three phases:
+ * <ol>
+ *   <li>{@link #schedule()} decides how many tokens each sequence contributes (one decode token, plus any
+ *       proposals to verify, for every running sequence first, so no prefill stalls decoding; then prefill chunks,
+ *       oldest first; then newly admitted sequences) within seats, KV blocks and the token budget, preempting the
+ *       newest sequences when blocks run out;</li>
+ *   <li>{@link #execute} lays those tokens out as the runner's {@link StepBatch} and runs the forward pass;</li>
+ *   <li>{@link #update} advances what is computed, samples (or accepts proposals, several tokens for one sequence),
+ *       streams, applies stops and limits, and retires finished sequences, returning their blocks.</li>
+ * </ol>
+ * A preempted sequence loses its cache and is recomputed later from its tokens, giving the same output.
  */
 final class Scheduler {
-    private final LlamaModel model;
-    private final PagedKvCache kv;
+    private final ModelRunner runner;
+    private final BlockManager blocks;
+    private final BlockCopier copyBlock;
     private final EngineConfig config;
     private final Tokenizer tokenizer;
     private final EngineMetrics metrics;
+    private final TokenProposer proposer;
     private final int vocab;
+    /** Requests submitted and not yet admitted (or ended); the engine refuses new ones beyond max-waiting. */
+    private final AtomicInteger unadmitted;
 
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
+    /** Running sequences in admission order: the newest, preempted first, are at the end. */
     private final List<Sequence> running = new ArrayList<>();
     private final int[] freeSlots;
     private int freeSlotCount;
-    private long admissions;
     private long steps;
 
-    // Step buffers, reused.
-    private final int[] stepTokens;
-    private final int[] stepPositions;
-    private final int[] stepSlots;
-    private final int[] logitRows;
-    private final Sequence[] logitSequences;
-    private final float[] logits;
+    // Reused from step to step.
+    private final SchedulerOutput scheduled;
+    private final StepBatch batch;
+    /** The running list as it was when the step began; preemption edits the list while schedule walks this. */
+    private final Sequence[] runningAtStart;
     private final float[] forkRow;
+    private final float[] childRow;
 
-    /** Requests submitted and not yet admitted (or ended); the engine refuses new ones beyond max-waiting. */
-    private final java.util.concurrent.atomic.AtomicInteger unadmitted;
-
-    Scheduler(LlamaModel model, PagedKvCache kv, EngineConfig config, Tokenizer tokenizer, EngineMetrics metrics,
-              java.util.concurrent.atomic.AtomicInteger unadmitted) {
-        this.unadmitted = unadmitted;
-        this.model = model;
-        this.kv = kv;
+    Scheduler(ModelRunner runner, EngineConfig config, Tokenizer tokenizer, EngineMetrics metrics,
+              AtomicInteger unadmitted, TokenProposer proposer) {
+        this.runner = runner;
         this.config = config;
         this.tokenizer = tokenizer;
         this.metrics = metrics;
-        this.vocab = model.config().vocabSize();
+        this.unadmitted = unadmitted;
+        this.proposer = proposer;
+        this.vocab = runner.shape().vocabSize();
         int slots = config.maxNumSeqs();
+        this.blocks = new BlockManager(config.kvBlocks(), config.blockSize(), slots, config.maxModelLen());
+        this.copyBlock = runner::copyBlock;
+        runner.allocateKvCache(config.kvBlocks(), config.blockSize());
         this.freeSlots = new int[slots];
         for (int i = 0; i < slots; i++) {
             freeSlots[i] = slots - 1 - i;
         }
         this.freeSlotCount = slots;
-        int maxRows = config.maxBatchedTokens() + slots;
-        this.stepTokens = new int[maxRows];
-        this.stepPositions = new int[maxRows];
-        this.stepSlots = new int[maxRows];
-        this.logitRows = new int[slots];
-        this.logitSequences = new Sequence[slots];
-        this.logits = new float[slots * vocab];
+        int maxRows = config.maxBatchedTokens();
+        long maxLogitRows = Math.min(maxRows, (long) slots * (1 + proposer.maxProposedTokens()));
+        this.scheduled = new SchedulerOutput(slots);
+        this.batch = new StepBatch(maxRows, (int) maxLogitRows, blocks.tables(), config.blockSize());
+        this.runningAtStart = new Sequence[slots];
         this.forkRow = new float[vocab];
+        this.childRow = new float[vocab];
     }
 
     void add(ActiveRequest r) {
@@ -73,7 +85,7 @@ final class Scheduler {
         int maxLength = Math.min(config.maxModelLen(), req.prompt().length + req.maxTokens());
         Sequence first = null;
         for (int c = 0; c < req.n(); c++) {
-            Sequence s = new Sequence(r, c, maxLength, tokenizer, vocab);
+            Sequence s = new Sequence(r, c, maxLength, tokenizer, vocab, proposer.maxProposedTokens());
             if (c == 0) {
                 first = s;
             } else {
@@ -96,110 +108,254 @@ final class Scheduler {
         return running.isEmpty() && waiting.isEmpty();
     }
 
+    /** Fraction of KV blocks in use. */
+    double kvUsage() {
+        return blocks.usage();
+    }
+
+    /** The block manager, for tests that check what is held. */
+    BlockManager blocks() {
+        return blocks;
+    }
+
     /** Runs one scheduling step; returns false when there was nothing to do. */
     boolean step() {
-        dropCancelled();
+        retireCancelled();
         if (idle()) {
             return false;
         }
-        int rows = 0;
-        int logitCount = 0;
-        int budget = config.maxBatchedTokens();
-
-        // Running sequences: every decode token first, so no prefill can stall decoding, then prefill chunks,
-        // oldest first.
-        long step = ++steps;
-        for (int pass = 0; pass < 2; pass++) {
-            for (int i = 0; i < running.size() && budget > 0; i++) {
-                Sequence s = running.get(i);
-                if (s.scheduledStep == step || (pass == 0) != (s.pending() == 1)) {
-                    continue;
-                }
-                int chunk = Math.min(s.pending(), budget);
-                if (!reserveOrPreempt(s, chunk, step)) {
-                    i = -1; // s left the running list: rescan; what is scheduled already is skipped
-                    continue;
-                }
-                i = running.indexOf(s); // preempting others may have shifted it
-                rows = schedule(s, chunk, rows, step);
-                budget -= chunk;
-                if (s.computed == s.length) {
-                    logitRows[logitCount] = rows - 1;
-                    logitSequences[logitCount++] = s;
-                }
-            }
+        SchedulerOutput out = schedule();
+        if (out.count() == 0) {
+            return !idle();
         }
+        StepOutput logits = execute(out);
+        update(out, logits);
+        return true;
+    }
 
-        // Then admit waiting sequences in arrival order while there is room; forked choices wait for their parent.
+    // ---- Phase 1: schedule ----------------------------------------------------------------------------------
+
+    /** Decides this step's tokens per sequence; reserves their blocks, preempting when the pool runs dry. */
+    SchedulerOutput schedule() {
+        scheduled.clear(++steps);
+        int count = running.size();
+        running.toArray(runningAtStart);
+        int budget = config.maxBatchedTokens();
+        budget = scheduleDecodes(count, budget);
+        budget = schedulePrefillChunks(count, budget);
+        admitWaiting(budget);
+        for (int i = 0; i < count; i++) {
+            runningAtStart[i] = null;
+        }
+        return scheduled;
+    }
+
+    /** One token for every decoding sequence, with what the proposer suggests after it while room allows. */
+    private int scheduleDecodes(int count, int budget) {
+        long step = scheduled.step();
+        for (int i = 0; i < count && budget > 0; i++) {
+            Sequence s = runningAtStart[i];
+            if (s.status != Sequence.Status.RUNNING || s.lastScheduledStep == step || s.isPrefilling()) {
+                continue;
+            }
+            int drafts = propose(s, budget - 1);
+            if (drafts > 0 && !blocks.reserve(s.slot, s.numTokens + drafts)) {
+                drafts = 0; // proposals never preempt anyone
+            }
+            if (!reserveOrPreempt(s, 1 + drafts)) {
+                continue;
+            }
+            scheduled.add(s, 1 + drafts, drafts);
+            budget -= 1 + drafts;
+        }
+        return budget;
+    }
+
+    /** Prefill chunks of running sequences, oldest first, each as large as the budget left allows. */
+    private int schedulePrefillChunks(int count, int budget) {
+        long step = scheduled.step();
+        for (int i = 0; i < count && budget > 0; i++) {
+            Sequence s = runningAtStart[i];
+            if (s.status != Sequence.Status.RUNNING || s.lastScheduledStep == step || !s.isPrefilling()) {
+                continue;
+            }
+            int chunk = Math.min(s.numNewTokens(), budget);
+            if (!reserveOrPreempt(s, chunk)) {
+                continue;
+            }
+            scheduled.add(s, chunk, 0);
+            budget -= chunk;
+        }
+        return budget;
+    }
+
+    /** Waiting sequences in arrival order while seats, blocks and budget allow; forked choices wait for their parent. */
+    private void admitWaiting(int budget) {
         for (Iterator<Sequence> it = waiting.iterator(); it.hasNext() && budget > 0 && freeSlotCount > 0; ) {
             Sequence s = it.next();
             if (s.forkParent != null) {
                 continue;
             }
-            int chunk = Math.min(s.pending(), budget);
+            int chunk = Math.min(s.numNewTokens(), budget);
             int slot = freeSlots[freeSlotCount - 1];
-            if (!kv.reserve(slot, s.computed + chunk)) {
-                break;
+            if (!blocks.reserve(slot, s.numComputedTokens + chunk)) {
+                break; // the oldest waiting sequence goes first: nobody overtakes it
             }
-            freeSlotCount--;
             it.remove();
-            s.slot = slot;
-            s.admittedOrder = admissions++;
-            running.add(s);
-            if (s.owner.firstScheduledNanos == 0) {
-                s.owner.firstScheduledNanos = System.nanoTime();
-                metrics.queueTime(s.owner.firstScheduledNanos - s.owner.arrivalNanos);
-                unadmitted.decrementAndGet();
-            }
-            rows = schedule(s, chunk, rows, step);
+            startRunning(s, freeSlots[--freeSlotCount]);
+            scheduled.add(s, chunk, 0);
             budget -= chunk;
-            if (s.computed == s.length) {
-                logitRows[logitCount] = rows - 1;
-                logitSequences[logitCount++] = s;
+        }
+    }
+
+    /** Up to {@code room} proposed tokens for a decoding sequence, into its draft buffer; returns how many. */
+    private int propose(Sequence s, int room) {
+        // Every accepted proposal and the token sampled after them must fit the sequence's limits.
+        int max = Math.min(Math.min(s.draftTokens.length, room), s.remainingCapacity() - 1);
+        if (max <= 0) {
+            return 0;
+        }
+        int proposed = Math.min(proposer.propose(s.tokens, s.numTokens, s.draftTokens, max), max);
+        for (int j = 0; j < proposed; j++) {
+            if (s.draftTokens[j] < 0 || s.draftTokens[j] >= vocab) {
+                return j; // a proposal outside the vocabulary ends the proposals
             }
         }
-        if (rows == 0) {
-            return !idle();
-        }
+        return Math.max(0, proposed);
+    }
 
-        model.forward(rows, stepTokens, stepPositions, stepSlots, kv, logitCount, logitRows, logits);
-        metrics.step(rows, running.size(), kv.usage());
-
-        long now = System.nanoTime();
-        for (int j = 0; j < logitCount; j++) {
-            Sequence s = logitSequences[j];
-            if (s.length == s.promptLength && hasWaitingChildren(s)) {
-                System.arraycopy(logits, j * vocab, forkRow, 0, vocab);
-                forkChildren(s, now);
-                System.arraycopy(forkRow, 0, logits, j * vocab, vocab);
+    /**
+     * Reserves blocks for {@code tokens} more of the sequence's tokens, preempting the newest running sequences
+     * not yet scheduled in this step until they fit. Returns false when {@code s} itself had to be preempted.
+     */
+    private boolean reserveOrPreempt(Sequence s, int tokens) {
+        while (!blocks.reserve(s.slot, s.numComputedTokens + tokens)) {
+            Sequence victim = newestUnscheduled(s);
+            preempt(victim);
+            if (victim == s) {
+                return false;
             }
-            accept(s, logits, j * vocab, now);
         }
         return true;
     }
 
-    /** Appends {@code chunk} of the sequence's pending tokens to the step; returns the new row count. */
-    private int schedule(Sequence s, int chunk, int rows, long step) {
-        s.scheduledStep = step;
-        for (int i = 0; i < chunk; i++) {
-            int pos = s.computed + i;
-            stepTokens[rows] = s.tokens[pos];
-            stepPositions[rows] = pos;
-            stepSlots[rows] = s.slot;
-            rows++;
+    private Sequence newestUnscheduled(Sequence s) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence v = running.get(i);
+            if (v != s && v.lastScheduledStep != scheduled.step()) {
+                return v;
+            }
         }
-        s.computed += chunk;
-        return rows;
+        return s;
     }
 
-    /** Samples the sequence's next token from its logits row, streams it, and retires the sequence if done. */
-    private void accept(Sequence s, float[] rowLogits, int offset, long now) {
+    private void startRunning(Sequence s, int slot) {
+        s.slot = slot;
+        s.status = Sequence.Status.RUNNING;
+        running.add(s);
         ActiveRequest r = s.owner;
-        TokenEvent sampled = s.sample(rowLogits, offset, vocab);
+        if (r.firstScheduledNanos == 0) {
+            r.firstScheduledNanos = System.nanoTime();
+            metrics.queueTime(r.firstScheduledNanos - r.arrivalNanos);
+            unadmitted.decrementAndGet();
+        }
+    }
+
+    private void preempt(Sequence s) {
+        blocks.release(s.slot);
+        freeSlots[freeSlotCount++] = s.slot;
+        s.slot = -1;
+        s.numComputedTokens = 0;
+        s.status = Sequence.Status.WAITING;
+        running.remove(s);
+        waiting.addFirst(s);
+        metrics.preemption();
+    }
+
+    // ---- Phase 2: execute -----------------------------------------------------------------------------------
+
+    /** Lays the scheduled tokens out as one batch and runs the forward pass. */
+    StepOutput execute(SchedulerOutput out) {
+        batch.clear();
+        for (int i = 0; i < blocks.changedSlotCount(); i++) {
+            batch.markTableChanged(blocks.changedSlot(i));
+        }
+        blocks.clearChanged();
+        for (int i = 0; i < out.count(); i++) {
+            Sequence s = out.sequence(i);
+            int first = s.numComputedTokens;
+            int rows = out.numScheduledTokens(i);
+            int firstRow = batch.rows();
+            for (int r = 0; r < rows; r++) {
+                int pos = first + r;
+                int token = pos < s.numTokens ? s.tokens[pos] : s.draftTokens[pos - s.numTokens];
+                batch.addRow(token, pos, s.slot);
+            }
+            int known = rows - out.numDraftTokens(i);
+            if (first + known == s.numTokens) {
+                // The last known token's row predicts the next token; each proposal's row the one after it.
+                int logitRows = 1 + out.numDraftTokens(i);
+                out.setLogitRows(i, batch.logitRowCount(), logitRows);
+                for (int r = known - 1; r < rows; r++) {
+                    batch.requestLogits(firstRow + r);
+                }
+            }
+        }
+        return runner.forward(batch);
+    }
+
+    // ---- Phase 3: update ------------------------------------------------------------------------------------
+
+    /** Advances each scheduled sequence past the tokens just computed and takes its new tokens from the logits. */
+    void update(SchedulerOutput out, StepOutput logits) {
+        metrics.step(out.totalTokens(), running.size(), blocks.usage());
+        long now = System.nanoTime();
+        for (int i = 0; i < out.count(); i++) {
+            Sequence s = out.sequence(i);
+            int drafts = out.numDraftTokens(i);
+            s.numComputedTokens += out.numScheduledTokens(i) - drafts;
+            if (out.numLogitRows(i) == 0) {
+                continue; // mid-prefill: nothing to sample yet
+            }
+            int offset = logits.offset(out.firstLogitRow(i));
+            if (s.numTokens == s.numPromptTokens && hasWaitingChildren(s)) {
+                System.arraycopy(logits.logits(), offset, forkRow, 0, vocab);
+                forkChildren(s, now);
+            }
+            acceptTokens(s, logits, out.firstLogitRow(i), drafts, now);
+        }
+    }
+
+    /**
+     * Takes the sequence's next tokens from its logits rows: the token its sampler draws from each row is emitted,
+     * and while it equals the proposal that row was fed next, the proposal's computed keys and values stand and
+     * the next row is read too. The first disagreement (or the row after the last proposal) ends the step for the
+     * sequence; the cache positions of rejected proposals are given back.
+     */
+    private void acceptTokens(Sequence s, StepOutput logits, int firstRow, int drafts, long now) {
+        for (int j = 0; j <= drafts; j++) {
+            TokenEvent sampled = s.sample(logits.logits(), logits.offset(firstRow + j), vocab);
+            boolean proposalHolds = j < drafts && sampled.token() == s.draftTokens[j];
+            if (!emit(s, sampled, now)) {
+                return; // finished: its blocks are released already
+            }
+            if (!proposalHolds) {
+                break;
+            }
+            s.numComputedTokens++;
+        }
+        if (drafts > 0 && !blocks.truncate(s.slot, s.numComputedTokens, copyBlock)) {
+            throw new IllegalStateException("no block free to truncate slot " + s.slot + " inside a shared block");
+        }
+    }
+
+    /** Appends a sampled token, streams it, and retires the sequence if it is done; false when it finished. */
+    private boolean emit(Sequence s, TokenEvent sampled, long now) {
+        ActiveRequest r = s.owner;
         int token = sampled.token();
         if (token == tokenizer.eosId() && !r.request.ignoreEos()) {
             finish(s, FinishReason.STOP);
-            return;
+            return false;
         }
         String text = s.append(token);
         r.completionTokens++;
@@ -208,9 +364,13 @@ final class Scheduler {
                 sampled.topLogprobs()));
         if (s.hitStopString()) {
             finish(s, FinishReason.STOP);
-        } else if (s.generated() >= r.request.maxTokens() || s.length >= s.tokens.length) {
-            finish(s, FinishReason.LENGTH);
+            return false;
         }
+        if (s.generated() >= r.request.maxTokens() || s.numTokens >= s.tokens.length) {
+            finish(s, FinishReason.LENGTH);
+            return false;
+        }
+        return true;
     }
 
     private boolean hasWaitingChildren(Sequence parent) {
@@ -224,7 +384,8 @@ final class Scheduler {
 
     /**
      * The parent's prompt is now cached: its waiting sibling choices take over that cache (sharing full blocks)
-     * and sample their first token from the same logits, instead of each prefilling the prompt again.
+     * and sample their first token from the same logits ({@link #forkRow}), instead of each prefilling the prompt
+     * again.
      */
     private void forkChildren(Sequence parent, long now) {
         for (Iterator<Sequence> it = waiting.iterator(); it.hasNext(); ) {
@@ -233,69 +394,35 @@ final class Scheduler {
                 continue;
             }
             c.forkParent = null;
-            if (freeSlotCount == 0 || running.size() >= config.maxNumSeqs()) {
-                continue; // no room now: it prefills on its own later
+            if (freeSlotCount == 0) {
+                continue; // no seat now: it prefills on its own later
             }
             int slot = freeSlots[freeSlotCount - 1];
-            if (!kv.fork(parent.slot, slot, parent.promptLength)) {
+            if (!blocks.fork(parent.slot, slot, parent.numPromptTokens, copyBlock)) {
                 continue;
             }
-            freeSlotCount--;
             it.remove();
-            c.slot = slot;
-            c.computed = parent.promptLength;
-            c.admittedOrder = admissions++;
-            running.add(c);
-            float[] row = forkRow.clone();
-            accept(c, row, 0, now);
+            freeSlotCount--;
+            c.numComputedTokens = parent.numPromptTokens;
+            startRunning(c, slot);
+            System.arraycopy(forkRow, 0, childRow, 0, vocab);
+            emit(c, c.sample(childRow, 0, vocab), now);
         }
-    }
-
-    /**
-     * Reserves KV blocks for the sequence's next chunk, preempting the newest running sequences not yet scheduled
-     * in this step until it fits. Returns false when {@code s} itself had to be preempted.
-     */
-    private boolean reserveOrPreempt(Sequence s, int chunk, long step) {
-        while (!kv.reserve(s.slot, s.computed + chunk)) {
-            Sequence victim = s;
-            for (int i = running.size() - 1; i >= 0; i--) {
-                Sequence v = running.get(i);
-                if (v != s && v.scheduledStep != step) {
-                    victim = v;
-                    break;
-                }
-            }
-            preempt(victim);
-            if (victim == s) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private void preempt(Sequence s) {
-        kv.release(s.slot);
-        freeSlots[freeSlotCount++] = s.slot;
-        s.slot = -1;
-        s.computed = 0;
-        running.remove(s);
-        waiting.addFirst(s);
-        metrics.preemption();
     }
 
     private void finish(Sequence s, FinishReason reason) {
-        if (s.finished) {
+        if (s.status == Sequence.Status.FINISHED) {
             return;
         }
-        s.finished = true;
-        if (s.slot >= 0) {
-            kv.release(s.slot);
+        if (s.status == Sequence.Status.RUNNING) {
+            blocks.release(s.slot);
             freeSlots[freeSlotCount++] = s.slot;
             s.slot = -1;
             running.remove(s);
         } else {
             waiting.remove(s);
         }
+        s.status = Sequence.Status.FINISHED;
         for (Sequence w : waiting) {
             if (w.forkParent == s) {
                 w.forkParent = null;
@@ -312,7 +439,7 @@ final class Scheduler {
         r.sink.onFinish(s.choice, reason, tail, r.request.prompt().length, s.generated());
     }
 
-    private void dropCancelled() {
+    private void retireCancelled() {
         for (int i = running.size() - 1; i >= 0; i--) {
             Sequence s = running.get(i);
             if (s.owner.handle.isCancelled()) {
@@ -344,9 +471,5 @@ final class Scheduler {
             s.owner.handle.cancel();
             finish(s, FinishReason.ERROR);
         }
-    }
-
-    PagedKvCache kv() {
-        return kv;
     }
 }

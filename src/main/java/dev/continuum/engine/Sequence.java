@@ -8,24 +8,32 @@ import dev.continuum.tokenizer.Tokenizer;
 /**
  * One choice of a request as it moves through the scheduler: its tokens so far (prompt then generated), how
  * many of them have keys and values in the cache, its KV slot, sampler and text state.
+ *
+ * <p>The counters say what they count: {@code numTokens} tokens are known ({@code numPromptTokens} of them the
+ * prompt), the first {@code numComputedTokens} have keys and values in the cache, and the rest
+ * ({@link #numNewTokens}) still need a forward pass: the whole prompt before admission, a prefill chunk's
+ * remainder, or the one token sampled last step. A preempted sequence drops its cache and computes everything
+ * again.
  */
 final class Sequence {
+    enum Status { WAITING, RUNNING, FINISHED }
+
     final ActiveRequest owner;
     final int choice;
-    final int promptLength;
+    final int numPromptTokens;
+    /** Prompt then generated tokens; its length bounds the sequence (max-model-len or prompt + max_tokens). */
     final int[] tokens;
-    int length;
-    /** Tokens whose keys/values are in the cache; the rest still need a forward pass. */
-    int computed;
-    /** KV block-table row, or -1 while the sequence holds no cache. */
+    int numTokens;
+    int numComputedTokens;
+    Status status = Status.WAITING;
+    /** KV slot (block-table row) while running, -1 otherwise. */
     int slot = -1;
-    /** Admission order, to preempt the newest first. */
-    long admittedOrder;
-    /** The last step that scheduled tokens of this sequence. */
-    long scheduledStep;
+    /** The last step that scheduled tokens of this sequence: such a sequence is not preempted in that step. */
+    long lastScheduledStep;
     /** For choices 1..n-1: the choice whose prompt prefill they will share, until they fork from it. */
     Sequence forkParent;
-    boolean finished;
+    /** Tokens proposed to follow {@code tokens[0..numTokens)}, verified in the step that schedules them. */
+    final int[] draftTokens;
 
     final Sampler sampler;
     private final StreamingDecoder decoder;
@@ -34,19 +42,20 @@ final class Sequence {
     private final float[] topValues;
     private final float[] rawLogits;
 
-    Sequence(ActiveRequest owner, int choice, int maxLength, Tokenizer tokenizer, int vocab) {
+    Sequence(ActiveRequest owner, int choice, int maxLength, Tokenizer tokenizer, int vocab, int maxDraftTokens) {
         GenerationRequest r = owner.request;
         this.owner = owner;
         this.choice = choice;
-        this.promptLength = r.prompt().length;
+        this.numPromptTokens = r.prompt().length;
         this.tokens = new int[maxLength];
-        System.arraycopy(r.prompt(), 0, tokens, 0, promptLength);
-        this.length = promptLength;
+        System.arraycopy(r.prompt(), 0, tokens, 0, numPromptTokens);
+        this.numTokens = numPromptTokens;
+        this.draftTokens = new int[maxDraftTokens];
         SamplingParams p = r.sampling();
         SamplingParams mine = choice == 0 ? p : new SamplingParams(p.temperature(), p.topK(), p.topP(), p.minP(),
                 p.presencePenalty(), p.frequencyPenalty(), p.repetitionPenalty(), p.seed() + choice);
         this.sampler = new Sampler(mine, vocab);
-        for (int i = 0; i < promptLength; i++) {
+        for (int i = 0; i < numPromptTokens; i++) {
             sampler.accept(tokens[i]);
         }
         this.decoder = new StreamingDecoder(tokenizer);
@@ -57,16 +66,22 @@ final class Sequence {
     }
 
     int generated() {
-        return length - promptLength;
+        return numTokens - numPromptTokens;
     }
 
-    /** Tokens still waiting for a forward pass. */
-    int pending() {
-        return length - computed;
+    /** Known tokens without keys and values in the cache yet: what the next forward pass must run. */
+    int numNewTokens() {
+        return numTokens - numComputedTokens;
     }
 
-    boolean inPrefill() {
-        return pending() > 1;
+    /** More than the last sampled token to compute: a prompt (or a preempted sequence's history) in progress. */
+    boolean isPrefilling() {
+        return numNewTokens() > 1;
+    }
+
+    /** Room for tokens still to come: the output limit and the token buffer, whichever is nearer. */
+    int remainingCapacity() {
+        return Math.min(owner.request.maxTokens() - generated(), tokens.length - numTokens);
     }
 
     /** Samples the next token from {@code logits[o..o+vocab)} and describes it; the row may be modified. */
@@ -102,7 +117,7 @@ final class Sequence {
 
     /** Appends a sampled token that is part of the output and returns the text it releases. */
     String append(int token) {
-        tokens[length++] = token;
+        tokens[numTokens++] = token;
         sampler.accept(token);
         return stops.push(decoder.push(token));
     }

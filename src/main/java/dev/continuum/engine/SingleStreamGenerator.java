@@ -1,11 +1,11 @@
 package dev.continuum.engine;
 
-import dev.continuum.kvcache.PagedKvCache;
-import dev.continuum.loader.LoadedModel;
-import dev.continuum.model.LlamaModel;
+import dev.continuum.kvcache.BlockManager;
+import dev.continuum.runner.ModelRunner;
+import dev.continuum.runner.StepBatch;
+import dev.continuum.runner.StepOutput;
 import dev.continuum.sampling.Sampler;
 import dev.continuum.sampling.SamplingParams;
-import dev.continuum.tensor.ComputePool;
 
 import java.util.function.IntConsumer;
 
@@ -14,61 +14,58 @@ import java.util.function.IntConsumer;
  * The command-line {@code generate} uses it; the server's scheduler batches many sequences instead.
  */
 public final class SingleStreamGenerator {
-    private final LoadedModel model;
-    private final LlamaModel llama;
+    /** Positions per KV block: one sequence needs no finer grain. */
+    private static final int BLOCK_SIZE = EngineConfig.DEFAULT_BLOCK_SIZE;
 
-    public SingleStreamGenerator(LoadedModel model, ComputePool pool) {
-        this.model = model;
-        this.llama = new LlamaModel(model.config(), model.weights(), pool);
-    }
+    private final ModelRunner runner;
+    private final int eosId;
 
-    public LlamaModel llama() {
-        return llama;
+    /** @param eosId the end-of-generation token, which stops generation unless ignored */
+    public SingleStreamGenerator(ModelRunner runner, int eosId) {
+        this.runner = runner;
+        this.eosId = eosId;
     }
 
     /**
      * Runs the prompt then samples up to {@code maxTokens} tokens, passing each to {@code onToken} as it is
-     * produced. Stops at the end-of-generation token (which is not passed on) unless {@code ignoreEos}.
+     * produced. Stops at the end-of-generation token (which is not passed on) unless {@code ignoreEos}. Allocates
+     * the runner's KV storage for this one sequence.
      */
     public GenerationStats generate(int[] prompt, int maxTokens, SamplingParams params, boolean ignoreEos,
                                     IntConsumer onToken) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens");
         }
-        int contextLength = model.config().contextLength();
+        int contextLength = runner.shape().contextLength();
         if (prompt.length >= contextLength) {
             throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens, the context holds "
                     + contextLength);
         }
         int total = Math.min(contextLength, prompt.length + Math.max(0, maxTokens));
-        int vocab = model.config().vocabSize();
-        var c = model.config();
-        PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), 1, total);
+        int vocab = runner.shape().vocabSize();
+        BlockManager blocks = new BlockManager((total + BLOCK_SIZE - 1) / BLOCK_SIZE, BLOCK_SIZE, 1, total);
+        blocks.reserve(0, total);
+        runner.allocateKvCache(blocks.totalBlocks(), BLOCK_SIZE);
         Sampler sampler = new Sampler(params, vocab);
         for (int t : prompt) {
             sampler.accept(t);
         }
-        float[] logits = new float[vocab];
-        int[] positions = new int[prompt.length];
-        for (int i = 0; i < positions.length; i++) {
-            positions[i] = i;
+        StepBatch batch = new StepBatch(prompt.length, 1, blocks.tables(), BLOCK_SIZE);
+        batch.markTableChanged(0);
+        for (int i = 0; i < prompt.length; i++) {
+            batch.addRow(prompt[i], i, 0);
         }
-        int[] seqs = new int[prompt.length];
-        int[] lastRow = {prompt.length - 1};
+        batch.requestLogits(prompt.length - 1);
 
         long start = System.nanoTime();
-        llama.forward(prompt.length, prompt, positions, seqs, kv, 1, lastRow, logits);
+        StepOutput out = runner.forward(batch);
         long prefillEnd = System.nanoTime();
 
-        int[] token = new int[1];
-        int[] pos = new int[1];
-        int[] row = {0};
         int generated = 0;
         String stop = "length";
-        int eos = model.tokenizer().eosId();
         for (int p = prompt.length; generated < maxTokens; p++) {
-            int next = sampler.sample(logits, 0);
-            if (next == eos && !ignoreEos) {
+            int next = sampler.sample(out.logits(), 0);
+            if (next == eosId && !ignoreEos) {
                 stop = "stop";
                 break;
             }
@@ -78,9 +75,10 @@ public final class SingleStreamGenerator {
             if (generated == maxTokens || p >= total) {
                 break;
             }
-            token[0] = next;
-            pos[0] = p;
-            llama.forward(1, token, pos, seqs, kv, 1, row, logits);
+            batch.clear();
+            batch.addRow(next, p, 0);
+            batch.requestLogits(0);
+            out = runner.forward(batch);
         }
         long end = System.nanoTime();
         return new GenerationStats(prompt.length, generated, prefillEnd - start, end - prefillEnd, stop);

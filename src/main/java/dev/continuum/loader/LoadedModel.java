@@ -7,8 +7,9 @@ import dev.continuum.tokenizer.Tokenizer;
 import java.lang.foreign.Arena;
 
 /**
- * A model ready to run: config, weights (memory-mapped or generated off-heap in {@code arena}), tokenizer, and
- * the chat template when the file has one. Closing it releases the weights' memory.
+ * A model as read from its file: config, weights as stored (memory-mapped or generated off-heap in {@code arena}),
+ * tokenizer, and the chat template when the file has one. A model runner prepares the weights for its kernels
+ * (the CPU's repacks them in place, in private copy-on-write pages). Closing it releases the weights' memory.
  *
  * @param name        the name the model is served under
  * @param description a one-line summary for logs

@@ -1,7 +1,5 @@
 package dev.continuum.loader;
 
-import dev.continuum.model.LlamaWeights;
-
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -13,20 +11,11 @@ public final class ModelLoader {
     private ModelLoader() {
     }
 
-    /** Loads the model with its weights repacked for the vector kernels (see {@link LlamaWeights#interleaved}). */
+    /**
+     * Loads the model with its weights as the file stores them (row-major); each model runner prepares the layout
+     * its kernels read.
+     */
     public static LoadedModel load(String spec, Path tokenizer) {
-        LoadedModel m = loadAsStored(spec, tokenizer);
-        try {
-            return new LoadedModel(m.name(), m.description(), m.config(), m.weights().interleaved(), m.tokenizer(),
-                    m.chatTemplate(), m.arena());
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
-    }
-
-    /** Loads the model with its weights in the file's row-major layout. */
-    public static LoadedModel loadAsStored(String spec, Path tokenizer) {
         if (spec == null || spec.isBlank()) {
             throw new ModelFormatException("no model given");
         }

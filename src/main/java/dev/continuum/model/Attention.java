@@ -1,6 +1,5 @@
 package dev.continuum.model;
 
-import dev.continuum.kvcache.PagedKvCache;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -35,15 +34,14 @@ final class Attention {
     /**
      * For each query head {@code h} of KV heads {@code [firstKvHead, firstKvHead + kvHeadCount)}, {@code group}
      * query heads per KV head, query vectors at {@code q[qo + h * headDim ..]} (h counted from the first KV head's
-     * first query head): {@code out[oo + h * headDim ..] = softmax(q·K[0..pos] * scale) · V[0..pos]} over sequence
-     * {@code seq}'s cache. Taking several KV heads at once reads each block's heads as one contiguous run.
+     * first query head): {@code out[oo + h * headDim ..] = softmax(q·K[0..pos] * scale) · V[0..pos]} over the sequence
+     * whose block table is {@code table}. Taking several KV heads at once reads each block's heads as one contiguous run.
      */
-    static void heads(float[] q, int qo, int group, PagedKvCache kv, int layer, int seq, int pos, int firstKvHead,
-                      int kvHeadCount, float scale, float[] out, int oo, Scratch scratch) {
+    static void heads(float[] q, int qo, int group, Float16KvStore kv, int layer, int[] table, int pos,
+                      int firstKvHead, int kvHeadCount, float scale, float[] out, int oo, Scratch scratch) {
         int n = pos + 1;
         int blockSize = kv.blockSize();
         int headDim = kv.headDim();
-        int[] table = kv.blockTable(seq);
         int blocks = (n + blockSize - 1) / blockSize;
         int headRun = blockSize * headDim;
         int blockRun = kv.kvHeads() * headRun;

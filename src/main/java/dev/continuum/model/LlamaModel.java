@@ -1,6 +1,6 @@
 package dev.continuum.model;
 
-import dev.continuum.kvcache.PagedKvCache;
+import dev.continuum.runner.StepBatch;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.MatMul;
 import dev.continuum.tensor.WeightTensor;
@@ -12,7 +12,7 @@ import dev.continuum.tensor.WeightTensor;
  *
  * <p>Not thread-safe: one caller (the engine thread) runs it; the work inside is split across the pool.
  */
-public final class LlamaModel {
+final class LlamaModel {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final ComputePool pool;
@@ -34,7 +34,7 @@ public final class LlamaModel {
     private float[] ropeCos;
     private float[] ropeSin;
 
-    public LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
+    LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -53,13 +53,19 @@ public final class LlamaModel {
     }
 
     /**
-     * Runs {@code n} tokens: token {@code tokens[i]} of sequence {@code sequences[i]} at position
-     * {@code positions[i]}, writing its keys and values into {@code kv} (whose slots must be allocated). For
-     * each {@code j < logitCount}, writes the logits of batch row {@code logitRows[j]} to
-     * {@code logits[j*vocab ..]}.
+     * Runs the batch's rows: row {@code i}'s token at its position, its keys and values written into
+     * {@code kv} at the block its sequence's table names (which the engine must have reserved). For each of the
+     * batch's logits rows {@code j}, writes the logits of batch row {@code batch.logitRow(j)} to
+     * {@code logits[j * vocab ..]}.
      */
-    public void forward(int n, int[] tokens, int[] positions, int[] sequences, PagedKvCache kv,
-                        int logitCount, int[] logitRows, float[] logits) {
+    void forward(StepBatch batch, Float16KvStore kv, float[] logits) {
+        int n = batch.rows();
+        int logitCount = batch.logitRowCount();
+        int[] tokens = batch.tokenArray();
+        int[] positions = batch.positionArray();
+        int[] slots = batch.slotArray();
+        int[][] tables = batch.blockTables();
+        int blockSize = kv.blockSize();
         ensureCapacity(Math.max(n, logitCount));
         int dim = config.dim();
         int vocab = config.vocabSize();
@@ -72,22 +78,30 @@ public final class LlamaModel {
                 throw new IllegalArgumentException("position " + positions[i] + " is outside the context (0.."
                         + (config.contextLength() - 1) + ")");
             }
+            int[] table = tables[slots[i]];
+            int entry = positions[i] / blockSize;
+            if (entry >= table.length || table[entry] < 0 || table[entry] >= kv.blocks()) {
+                throw new IllegalArgumentException("slot " + slots[i] + " has no valid block for position "
+                        + positions[i]);
+            }
             weights.tokenEmbedding().dequantizeRow(token, x, i * dim);
             rope.angles(positions[i], ropeCos, ropeSin, i * rope.tableSize());
         }
         for (int l = 0; l < config.layers(); l++) {
-            layer(l, weights.layers()[l], n, positions, sequences, kv);
+            layer(l, weights.layers()[l], n, positions, slots, tables, kv);
         }
         if (logitCount == 0) {
             return;
         }
+        int[] logitRows = batch.logitRowArray();
         for (int j = 0; j < logitCount; j++) {
             RmsNorm.apply(xb, j * dim, x, logitRows[j] * dim, weights.outputNorm(), dim, config.rmsEps());
         }
         matmul.multiply(weights.output(), xb, logitCount, logits);
     }
 
-    private void layer(int l, LayerWeights w, int n, int[] positions, int[] sequences, PagedKvCache kv) {
+    private void layer(int l, LayerWeights w, int n, int[] positions, int[] slots, int[][] tables,
+                       Float16KvStore kv) {
         int dim = config.dim();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
@@ -106,10 +120,12 @@ public final class LlamaModel {
         for (int i = 0; i < n; i++) {
             rope.rotate(q, i * qDim, config.heads(), headDim, ropeCos, ropeSin, i * table);
             rope.rotate(k, i * kvDim, config.kvHeads(), headDim, ropeCos, ropeSin, i * table);
-            kv.write(l, sequences[i], positions[i], k, i * kvDim, v, i * kvDim);
+            int blockSize = kv.blockSize();
+            kv.write(l, tables[slots[i]][positions[i] / blockSize], positions[i] % blockSize, k, i * kvDim, v,
+                    i * kvDim);
         }
 
-        attention.run(l, n, positions, sequences, kv);
+        attention.run(l, n, positions, slots, tables, kv);
         matmul.multiply(w.wo(), att, n, xb);
         addInto(x, xb, n * dim);
 
@@ -127,15 +143,17 @@ public final class LlamaModel {
         private final Attention.Scratch[] scratch = new Attention.Scratch[pool.threads()];
         private int layer;
         private int[] positions;
-        private int[] sequences;
-        private PagedKvCache kv;
+        private int[] slots;
+        private int[][] tables;
+        private Float16KvStore kv;
 
         private int headsPerItem;
 
-        void run(int layer, int n, int[] positions, int[] sequences, PagedKvCache kv) {
+        void run(int layer, int n, int[] positions, int[] slots, int[][] tables, Float16KvStore kv) {
             this.layer = layer;
             this.positions = positions;
-            this.sequences = sequences;
+            this.slots = slots;
+            this.tables = tables;
             this.kv = kv;
             // Enough tokens to keep every thread busy: one item per token, whose KV heads then stream as one
             // contiguous run per block. Otherwise one item per (token, KV head).
@@ -144,7 +162,8 @@ public final class LlamaModel {
                 pool.parallelFor(n * config.kvHeads() / headsPerItem, this);
             } finally {
                 this.positions = null;
-                this.sequences = null;
+                this.slots = null;
+                this.tables = null;
                 this.kv = null;
             }
         }
@@ -166,7 +185,7 @@ public final class LlamaModel {
                 int i = item / perToken;
                 int g = (item % perToken) * headsPerItem;
                 int offset = i * qDim + g * group * headDim;
-                Attention.heads(q, offset, group, kv, layer, sequences[i], positions[i], g, headsPerItem,
+                Attention.heads(q, offset, group, kv, layer, tables[slots[i]], positions[i], g, headsPerItem,
                         attentionScale, att, offset, work);
             }
         }

@@ -1,5 +1,6 @@
 package dev.continuum.server;
 
+import dev.continuum.engine.EngineConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -49,10 +50,10 @@ public interface ContinuumConfig {
     int maxN();
 
     /** Tokens per KV-cache block. */
-    @WithDefault("16")
+    @WithDefault(EngineConfig.DEFAULT_BLOCK_SIZE_TEXT)
     int kvBlockSize();
 
-    /** KV-cache pool size in bytes (float32 keys and values, all layers); ignored when kv-cache-blocks is set. */
+    /** KV-cache pool size in bytes (keys and values of all layers, in the runner's storage); ignored when kv-cache-blocks is set. */
     @WithDefault("1073741824")
     long kvCacheBytes();
 

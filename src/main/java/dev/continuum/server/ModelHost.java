@@ -2,10 +2,13 @@ package dev.continuum.server;
 
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.InferenceEngine;
-import dev.continuum.engine.ModelWarmup;
-import dev.continuum.kvcache.PagedKvCache;
+import dev.continuum.engine.KvPoolSizing;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
+import dev.continuum.model.CpuModelRunner;
+import dev.continuum.runner.ModelRunner;
+import dev.continuum.runner.ModelShape;
+import dev.continuum.runner.WarmupReport;
 import dev.continuum.tensor.ComputePool;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -15,6 +18,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.nio.file.Path;
+import java.util.OptionalInt;
 
 /**
  * Loads the configured model in the background at start-up, warms the kernels up, starts the inference engine,
@@ -70,11 +74,13 @@ public class ModelHost {
                         + " GGUF file to serve a real model. ***", spec);
             }
             ComputePool p = config.threads() > 0 ? new ComputePool(config.threads()) : ComputePool.ofAvailableCores();
-            warmUp(m, p);
-            EngineConfig ec = engineConfig(m);
-            LOG.infof("Engine: %s (%.0f MiB of KV cache)", ec, ec.kvBlocks() * (double) ec.blockSize()
-                    * PagedKvCache.bytesPerToken(m.config().layers(), m.config().kvDim()) / (1 << 20));
-            InferenceEngine e = new InferenceEngine(m, p, ec, registry);
+            ModelRunner runner = new CpuModelRunner(m.config(), m.weights(), p);
+            LOG.infof("Runner: %s", runner.describe());
+            warmUp(runner);
+            EngineConfig ec = engineConfig(runner.shape());
+            LOG.infof("Engine: %s (%.0f MiB of KV cache)", ec,
+                    ec.kvBlocks() * (double) runner.shape().kvBytesPerBlock(ec.blockSize()) / (1 << 20));
+            InferenceEngine e = new InferenceEngine(runner, m.tokenizer(), ec, registry);
             servedName = config.servedModelName().orElse(m.name());
             pool = p;
             model = m;
@@ -88,27 +94,20 @@ public class ModelHost {
         }
     }
 
-    private EngineConfig engineConfig(LoadedModel m) {
-        int maxModelLen = Math.min(m.config().contextLength(), config.maxModelLen().orElse(Integer.MAX_VALUE));
-        int blockSize = config.kvBlockSize();
-        long bytesPerBlock = PagedKvCache.bytesPerToken(m.config().layers(), m.config().kvDim()) * blockSize;
-        int blocksPerSeq = (maxModelLen + blockSize - 1) / blockSize;
-        // Never more than every sequence at full length could use, never less than one full-length sequence.
-        long useful = (long) blocksPerSeq * config.maxNumSeqs();
-        long blocks = config.kvCacheBlocks().map(Integer::longValue)
-                .orElse(Math.min(useful, config.kvCacheBytes() / bytesPerBlock));
-        blocks = Math.max(blocks, blocksPerSeq);
-        return new EngineConfig(config.maxNumSeqs(), config.maxNumBatchedTokens(), config.maxWaiting(), blockSize,
-                (int) Math.min(blocks, Integer.MAX_VALUE), maxModelLen);
+    private EngineConfig engineConfig(ModelShape shape) {
+        int maxModelLen = Math.min(shape.contextLength(), config.maxModelLen().orElse(Integer.MAX_VALUE));
+        int blocks = KvPoolSizing.blocks(shape, config.kvBlockSize(), maxModelLen, config.maxNumSeqs(),
+                config.kvCacheBytes(), config.kvCacheBlocks().map(OptionalInt::of).orElse(OptionalInt.empty()));
+        return new EngineConfig(config.maxNumSeqs(), config.maxNumBatchedTokens(), config.maxWaiting(),
+                config.kvBlockSize(), blocks, maxModelLen);
     }
 
-    private void warmUp(LoadedModel m, ComputePool p) {
+    private void warmUp(ModelRunner runner) {
         if (config.warmupTokens() <= 0) {
             return;
         }
-        ModelWarmup.Report r = ModelWarmup.run(m, p, config.warmupTokens());
-        LOG.infof("Warm-up: kernels %.2f s (%d calls), model %.2f s (%d decode steps)", r.kernelSeconds(),
-                r.kernelCalls(), r.modelSeconds(), r.decodeTokens());
+        WarmupReport r = runner.warmUp(config.warmupTokens());
+        LOG.infof("Warm-up: %.2f s: %s", r.seconds(), r.detail());
     }
 
     public State state() {

@@ -40,6 +40,11 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     protected final int interleavedRows;
     /** Whether every block scale of the interleaved rows is zero or a normal float16 (see {@link #hasOnlyNormalScales}). */
     private final boolean normalScales;
+    /**
+     * What {@link #interleaved} made of this tensor, once it has: the memory now holds that layout, so the
+     * row-reading methods below forward to it (a loaded model's weights stay readable after a runner prepared them).
+     */
+    private volatile WeightTensor repacked;
 
     protected WeightTensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         this.name = name;
@@ -233,6 +238,11 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
 
     /** Writes row {@code row} as floats (scale applied) into {@code out[outOffset ..]}. */
     public void dequantizeRow(int row, float[] out, int outOffset) {
+        WeightTensor current = repacked;
+        if (current != null) {
+            current.dequantizeRow(row, out, outOffset);
+            return;
+        }
         Objects.checkIndex(row, rows);
         Objects.checkFromIndexSize(outOffset, cols, out.length);
         for (int t = 0; t < tilesPerRow(); t++) {
@@ -249,6 +259,11 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
      * {@code data().byteSize()} bytes: what a GGUF file holds for it, whatever the layout in memory.
      */
     public void writeRowMajor(MemorySegment target) {
+        WeightTensor current = repacked;
+        if (current != null) {
+            current.writeRowMajor(target);
+            return;
+        }
         MemorySegment.copy(data, 0, target, 0, data.byteSize());
         Interleaving.restoreRowMajor(this, target);
     }
@@ -256,11 +271,16 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     /**
      * This tensor with its leading rows repacked, in place, into the interleaved layout the vector kernels read
      * (see {@link Interleaving}); this tensor itself must not be used afterwards. Returns {@code this} when no
-     * layout change applies (vector kernels off, too few rows, or rows not a whole number of tiles).
+     * layout change applies (vector kernels off, too few rows, or rows not a whole number of tiles). Asked again,
+     * it returns the same repacked tensor instead of repacking the memory twice, so several runners may prepare
+     * the same loaded weights.
      *
      * @throws ModelFormatException if a block scale is infinite or NaN (the kernels convert only finite scales)
      */
-    public WeightTensor interleaved() {
+    public synchronized WeightTensor interleaved() {
+        if (repacked != null) {
+            return repacked;
+        }
         int target = Interleaving.rowsToInterleave(this);
         if (target == interleavedRows) {
             return this;
@@ -272,7 +292,8 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
         }
         WeightTensor copy = create(type(), name, memory, rows, cols, 0);
         Interleaving.repack(copy, target);
-        return create(type(), name, memory, rows, cols, target);
+        repacked = create(type(), name, memory, rows, cols, target);
+        return repacked;
     }
 
     /**

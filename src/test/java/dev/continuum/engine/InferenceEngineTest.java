@@ -39,8 +39,12 @@ class InferenceEngineTest {
         }
     }
 
+    private static dev.continuum.runner.ModelRunner runner() {
+        return new dev.continuum.model.CpuModelRunner(model.config(), model.weights(), pool);
+    }
+
     private static InferenceEngine engine(int maxSeqs, int budget, int blocks) {
-        return new InferenceEngine(model, pool, new EngineConfig(maxSeqs, budget, 64, 16, blocks, 512),
+        return new InferenceEngine(runner(), model.tokenizer(), new EngineConfig(maxSeqs, budget, 64, 16, blocks, 512),
                 new SimpleMeterRegistry());
     }
 
@@ -99,7 +103,7 @@ class InferenceEngineTest {
         }
         // 40 blocks x 16 tokens = 640 tokens for 6 sequences of ~155: someone must be preempted.
         var registry = new SimpleMeterRegistry();
-        try (InferenceEngine e = new InferenceEngine(model, pool, new EngineConfig(8, 64, 64, 16, 40, 512), registry)) {
+        try (InferenceEngine e = new InferenceEngine(runner(), model.tokenizer(), new EngineConfig(8, 64, 64, 16, 40, 512), registry)) {
             List<CollectingSink> sinks = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 CollectingSink s = new CollectingSink(1);
@@ -145,7 +149,7 @@ class InferenceEngineTest {
 
     @Test
     void cancellationFreesTheBlocksAndAFullQueueRefuses() throws Exception {
-        try (InferenceEngine e = new InferenceEngine(model, pool, new EngineConfig(2, 64, 2, 16, 128, 512),
+        try (InferenceEngine e = new InferenceEngine(runner(), model.tokenizer(), new EngineConfig(2, 64, 2, 16, 128, 512),
                 new SimpleMeterRegistry())) {
             CollectingSink sink = new CollectingSink(1);
             RequestHandle h = e.submit(new GenerationRequest("c", prompt("Once"), 400, SamplingParams.GREEDY,
@@ -162,7 +166,7 @@ class InferenceEngineTest {
             assertEquals(0.0, e.kvUsage());
         }
         // max-waiting 1 and the engine busy: the second queued request is refused.
-        try (InferenceEngine e = new InferenceEngine(model, pool, new EngineConfig(1, 64, 1, 16, 128, 512),
+        try (InferenceEngine e = new InferenceEngine(runner(), model.tokenizer(), new EngineConfig(1, 64, 1, 16, 128, 512),
                 new SimpleMeterRegistry())) {
             List<RequestHandle> handles = new ArrayList<>();
             assertThrows(QueueFullException.class, () -> {

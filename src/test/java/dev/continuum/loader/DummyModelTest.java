@@ -1,6 +1,7 @@
 package dev.continuum.loader;
 
 import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.model.CpuModelRunner;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class DummyModelTest {
     private static List<Integer> generate(String spec) {
         try (LoadedModel m = ModelLoader.load(spec, null); ComputePool pool = new ComputePool(2)) {
             List<Integer> out = new ArrayList<>();
-            new SingleStreamGenerator(m, pool).generate(new int[]{1, 50, 60}, 20,
+            new SingleStreamGenerator(new CpuModelRunner(m.config(), m.weights(), pool), m.tokenizer().eosId()).generate(new int[]{1, 50, 60}, 20,
                     new SamplingParams(0.8f, 40, 0.95f, 0f, 0f, 0f, 1f, 7), true, out::add);
             assertEquals(20, out.size());
             return out;

@@ -62,7 +62,7 @@ class GreedyReferenceTest {
                     assertArrayEquals(ref.promptIds(), prompt, "prompt ids");
 
                     List<Integer> got = new ArrayList<>();
-                    var stats = new SingleStreamGenerator(m, POOL).generate(prompt, ref.completionIds().length,
+                    var stats = new SingleStreamGenerator(new CpuModelRunner(m.config(), m.weights(), POOL), m.tokenizer().eosId()).generate(prompt, ref.completionIds().length,
                             SamplingParams.GREEDY, false, got::add);
                     assertArrayEquals(ref.completionIds(), got.stream().mapToInt(Integer::intValue).toArray(),
                             "greedy completion ids");

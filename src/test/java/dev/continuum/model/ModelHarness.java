@@ -1,7 +1,7 @@
 package dev.continuum.model;
 
-import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.GgmlType;
+import dev.continuum.runner.StepBatch;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.WeightEncoder;
 import dev.continuum.tensor.WeightTensor;
@@ -14,13 +14,61 @@ final class ModelHarness {
     private ModelHarness() {
     }
 
+    static final int BLOCK_SIZE = 16;
+
+    /** The CPU model over {@code weights} prepared as the CPU runner prepares them (repacked in place). */
+    static LlamaModel model(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
+        return new LlamaModel(config, weights.interleaved(), pool);
+    }
+
+    /**
+     * KV storage and block tables for {@code sequences} slots of {@code tokens} positions each, slot {@code s}
+     * holding its own consecutive blocks.
+     */
+    record Cache(Float16KvStore kv, int[][] tables) {
+        static Cache of(LlamaConfig c, int sequences, int tokens) {
+            int perSequence = (tokens + BLOCK_SIZE - 1) / BLOCK_SIZE;
+            int[][] tables = new int[sequences][perSequence];
+            for (int s = 0; s < sequences; s++) {
+                for (int b = 0; b < perSequence; b++) {
+                    tables[s][b] = s * perSequence + b;
+                }
+            }
+            return new Cache(new Float16KvStore(c.layers(), c.kvHeads(), c.headDim(), sequences * perSequence,
+                    BLOCK_SIZE), tables);
+        }
+
+        /** A batch over this cache's tables with room for {@code rows} rows, all of which may ask for logits. */
+        StepBatch batch(int rows) {
+            return new StepBatch(rows, rows, tables, BLOCK_SIZE);
+        }
+    }
+
+    /**
+     * One forward pass: row {@code i} runs {@code tokens[i]} of slot {@code slots[i]} at {@code positions[i]};
+     * returns the logits of {@code logitRows}, one after another.
+     */
+    static float[] forward(LlamaModel model, Cache cache, int[] tokens, int[] positions, int[] slots,
+                           int[] logitRows) {
+        StepBatch batch = cache.batch(Math.max(1, tokens.length));
+        for (int i = 0; i < tokens.length; i++) {
+            batch.addRow(tokens[i], positions[i], slots[i]);
+        }
+        for (int row : logitRows) {
+            batch.requestLogits(row);
+        }
+        float[] logits = new float[Math.max(1, logitRows.length) * model.config().vocabSize()];
+        model.forward(batch, cache.kv(), logits);
+        return logits;
+    }
+
     /** Logits after each of {@code tokens}, fed one token per forward step. */
     static float[][] stepwiseLogits(LlamaModel model, int[] tokens) {
         LlamaConfig c = model.config();
-        PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), 1, tokens.length);
-        float[][] out = new float[tokens.length][c.vocabSize()];
+        Cache cache = Cache.of(c, 1, tokens.length);
+        float[][] out = new float[tokens.length][];
         for (int i = 0; i < tokens.length; i++) {
-            model.forward(1, new int[]{tokens[i]}, new int[]{i}, new int[]{0}, kv, 1, new int[]{0}, out[i]);
+            out[i] = forward(model, cache, new int[]{tokens[i]}, new int[]{i}, new int[]{0}, new int[]{0});
         }
         return out;
     }
@@ -29,15 +77,14 @@ final class ModelHarness {
     static float[][] prefillLogits(LlamaModel model, int[] tokens) {
         LlamaConfig c = model.config();
         int n = tokens.length;
-        PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), 1, n);
+        Cache cache = Cache.of(c, 1, n);
         int[] positions = new int[n];
         int[] rows = new int[n];
         for (int i = 0; i < n; i++) {
             positions[i] = i;
             rows[i] = i;
         }
-        float[] flat = new float[n * c.vocabSize()];
-        model.forward(n, tokens, positions, new int[n], kv, n, rows, flat);
+        float[] flat = forward(model, cache, tokens, positions, new int[n], rows);
         float[][] out = new float[n][];
         for (int i = 0; i < n; i++) {
             out[i] = java.util.Arrays.copyOfRange(flat, i * c.vocabSize(), (i + 1) * c.vocabSize());

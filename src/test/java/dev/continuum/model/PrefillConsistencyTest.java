@@ -1,7 +1,6 @@
 package dev.continuum.model;
 
 import dev.continuum.SharedTestData;
-import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.tensor.ComputePool;
@@ -26,21 +25,20 @@ class PrefillConsistencyTest {
         int[] tokens = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315};
         try (LoadedModel m = ModelLoader.load(SharedTestData.require("models/stories260K.gguf").toString(), null);
              ComputePool pool = ModelHarness.pool()) {
-            LlamaModel model = new LlamaModel(m.config(), m.weights(), pool);
+            LlamaModel model = ModelHarness.model(m.config(), m.weights(), pool);
             float[][] stepwise = ModelHarness.stepwiseLogits(model, tokens);
 
             int n = tokens.length - 1;
-            int vocab = m.config().vocabSize();
-            PagedKvCache kv = PagedKvCache.reserved(m.config().layers(), m.config().kvHeads(), m.config().headDim(), 1, tokens.length);
+            ModelHarness.Cache cache = ModelHarness.Cache.of(m.config(), 1, tokens.length);
             int[] positions = new int[n];
             for (int i = 0; i < n; i++) {
                 positions[i] = i;
             }
-            float[] prefill = new float[vocab];
-            model.forward(n, Arrays.copyOf(tokens, n), positions, new int[n], kv, 1, new int[]{n - 1}, prefill);
+            float[] prefill = ModelHarness.forward(model, cache, Arrays.copyOf(tokens, n), positions, new int[n],
+                    new int[]{n - 1});
             assertClose(stepwise[n - 1], prefill, "after the prefill");
-            float[] decode = new float[vocab];
-            model.forward(1, new int[]{tokens[n]}, new int[]{n}, new int[]{0}, kv, 1, new int[]{0}, decode);
+            float[] decode = ModelHarness.forward(model, cache, new int[]{tokens[n]}, new int[]{n}, new int[]{0},
+                    new int[]{0});
             assertClose(stepwise[n], decode, "after the decode step");
         }
     }
@@ -48,18 +46,18 @@ class PrefillConsistencyTest {
     @Test
     void sequenceLogitsDoNotDependOnBatchNeighbours() {
         try (LoadedModel m = ModelLoader.load("dummy:tiny", null); ComputePool pool = ModelHarness.pool()) {
-            LlamaModel model = new LlamaModel(m.config(), m.weights(), pool);
+            LlamaModel model = ModelHarness.model(m.config(), m.weights(), pool);
             int vocab = m.config().vocabSize();
             int[] a = {1, 10, 20, 30, 40};
             float[] solo = ModelHarness.stepwiseLogits(model, a)[a.length - 1];
 
             // Sequence 1 runs "a"; sequence 0 runs other tokens at other positions in the same passes.
-            PagedKvCache kv = PagedKvCache.reserved(m.config().layers(), m.config().kvHeads(), m.config().headDim(), 2, 16);
-            float[] logits = new float[2 * vocab];
-            model.forward(3, new int[]{1, 7, 8}, new int[]{0, 1, 2}, new int[]{0, 0, 0}, kv, 0, new int[0], logits);
+            ModelHarness.Cache cache = ModelHarness.Cache.of(m.config(), 2, 16);
+            ModelHarness.forward(model, cache, new int[]{1, 7, 8}, new int[]{0, 1, 2}, new int[]{0, 0, 0}, new int[0]);
+            float[] logits = null;
             for (int i = 0; i < a.length; i++) {
-                model.forward(2, new int[]{a[i], 100 + i}, new int[]{i, 3 + i}, new int[]{1, 0}, kv,
-                        2, new int[]{0, 1}, logits);
+                logits = ModelHarness.forward(model, cache, new int[]{a[i], 100 + i}, new int[]{i, 3 + i},
+                        new int[]{1, 0}, new int[]{0, 1});
             }
             assertArrayEquals(solo, Arrays.copyOf(logits, vocab), "bit-identical logits alone and batched");
         }

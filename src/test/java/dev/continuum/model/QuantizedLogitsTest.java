@@ -34,8 +34,9 @@ class QuantizedLogitsTest {
             GgmlType expected = file.contains("Q8_0") ? GgmlType.Q8_0 : GgmlType.Q4_0;
             float tolerance = expected == GgmlType.Q8_0 ? 1e-4f : 3e-2f;
             assertEquals(expected, m.weights().layers()[0].down().type(), "the file really is " + expected);
-            LlamaModel quantized = new LlamaModel(m.config(), m.weights(), pool);
-            LlamaModel reference = new LlamaModel(m.config(), ModelHarness.dequantized(m.weights(), arena), pool);
+            LlamaWeights prepared = m.weights().interleaved();
+            LlamaModel quantized = new LlamaModel(m.config(), prepared, pool);
+            LlamaModel reference = ModelHarness.model(m.config(), ModelHarness.dequantized(prepared, arena), pool);
             int[] tokens = {1, 9038, 2501, 263, 931, 29892, 727, 471};
             float[][] q = ModelHarness.prefillLogits(quantized, tokens);
             float[][] r = ModelHarness.prefillLogits(reference, tokens);

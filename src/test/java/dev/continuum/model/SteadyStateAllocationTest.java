@@ -1,9 +1,9 @@
 package dev.continuum.model;
 
-import dev.continuum.engine.ModelWarmup;
-import dev.continuum.kvcache.PagedKvCache;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
+import dev.continuum.runner.StepBatch;
+import dev.continuum.runner.StepOutput;
 import dev.continuum.sampling.Sampler;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;
@@ -18,8 +18,8 @@ import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Steady-state decoding allocates nothing: after warm-up, forward passes of a batch of sequences and sampling
- * their next tokens leave no garbage on the calling thread or the compute threads. A vector the JIT fails to keep
+ * Steady-state decoding allocates nothing: after warm-up, the CPU runner's forward passes of a batch of sequences
+ * (through the runner seam, as the engine calls it) and sampling their next tokens leave no garbage on the calling thread or the compute threads. A vector the JIT fails to keep
  * in registers is boxed on every operation, so this also catches a kernel that stopped compiling well.
  */
 class SteadyStateAllocationTest {
@@ -36,21 +36,15 @@ class SteadyStateAllocationTest {
         // still finishing, say) carry the same names and allocate on their own schedule.
         Set<Long> earlier = computeThreads();
         try (LoadedModel m = ModelLoader.load("dummy:tiny:q4_0", null); ComputePool pool = new ComputePool(2)) {
-            ModelWarmup.run(m, pool, 16);
+            CpuModelRunner runner = new CpuModelRunner(m.config(), m.weights(), pool);
+            runner.warmUp(16);
             LlamaConfig c = m.config();
-            PagedKvCache kv = PagedKvCache.reserved(c.layers(), c.kvHeads(), c.headDim(), SEQUENCES, ROUNDS * STEPS + 1);
-            LlamaModel model = new LlamaModel(c, m.weights(), pool);
+            ModelHarness.Cache cache = ModelHarness.Cache.of(c, SEQUENCES, ROUNDS * STEPS + 1);
+            runner.allocateKvCache(cache.tables().length * cache.tables()[0].length, ModelHarness.BLOCK_SIZE);
+            StepBatch batch = cache.batch(SEQUENCES);
             Sampler sampler = new Sampler(SamplingParams.GREEDY, c.vocabSize());
             int[] tokens = new int[SEQUENCES];
-            int[] positions = new int[SEQUENCES];
-            int[] sequences = new int[SEQUENCES];
-            int[] rows = new int[SEQUENCES];
-            for (int i = 0; i < SEQUENCES; i++) {
-                tokens[i] = 1;
-                sequences[i] = i;
-                rows[i] = i;
-            }
-            float[] logits = new float[SEQUENCES * c.vocabSize()];
+            java.util.Arrays.fill(tokens, 1);
             List<Long> ids = new ArrayList<>(List.of(Thread.currentThread().threadId()));
             for (long id : computeThreads()) {
                 if (!earlier.contains(id)) {
@@ -62,12 +56,13 @@ class SteadyStateAllocationTest {
                 long before = allocated(threads, ids);
                 long callerBefore = threads.getThreadAllocatedBytes(ids.get(0));
                 for (int s = 0; s < STEPS; s++, position++) {
+                    batch.clear();
                     for (int i = 0; i < SEQUENCES; i++) {
-                        positions[i] = position;
+                        batch.requestLogits(batch.addRow(tokens[i], position, i));
                     }
-                    model.forward(SEQUENCES, tokens, positions, sequences, kv, SEQUENCES, rows, logits);
+                    StepOutput out = runner.forward(batch);
                     for (int i = 0; i < SEQUENCES; i++) {
-                        tokens[i] = sampler.sample(logits, i * c.vocabSize());
+                        tokens[i] = sampler.sample(out.logits(), out.offset(i));
                     }
                 }
                 long perStep = (allocated(threads, ids) - before) / STEPS;
