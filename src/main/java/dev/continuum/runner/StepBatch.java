@@ -22,7 +22,6 @@ public final class StepBatch {
     private final int[][] blockTables;
     private final int blockSize;
     private final int[] changedSlots;
-    private final boolean[] slotChanged;
     private int rows;
     private int logitRowCount;
     private int changedSlotCount;
@@ -45,16 +44,12 @@ public final class StepBatch {
         this.blockTables = blockTables;
         this.blockSize = blockSize;
         this.changedSlots = new int[blockTables.length];
-        this.slotChanged = new boolean[blockTables.length];
     }
 
     /** Empties the batch for the next step; the list of changed table rows starts empty too. */
     public void clear() {
         rows = 0;
         logitRowCount = 0;
-        for (int i = 0; i < changedSlotCount; i++) {
-            slotChanged[changedSlots[i]] = false;
-        }
         changedSlotCount = 0;
     }
 
@@ -84,12 +79,16 @@ public final class StepBatch {
         logitRows[logitRowCount++] = row;
     }
 
-    /** Records that the engine changed slot {@code slot}'s block table since the previous step. */
+    /**
+     * Records that the engine changed slot {@code slot}'s block table since the previous step; each slot at most
+     * once per step (the block manager's list of changed rows already is).
+     */
     public void markTableChanged(int slot) {
-        if (!slotChanged[slot]) {
-            slotChanged[slot] = true;
-            changedSlots[changedSlotCount++] = slot;
+        if (slot < 0 || slot >= blockTables.length || changedSlotCount == changedSlots.length) {
+            throw new IllegalArgumentException("slot " + slot + " marked changed (" + changedSlotCount + " of "
+                    + blockTables.length + " already)");
         }
+        changedSlots[changedSlotCount++] = slot;
     }
 
     public int rows() {

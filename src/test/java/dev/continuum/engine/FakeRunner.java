@@ -22,7 +22,7 @@ final class FakeRunner implements ModelRunner {
     static final int EOS = 2;
 
     /** One forward pass as the runner saw it. */
-    record Step(int rows, int logitRows, int[] slots, int[] positions) {
+    record Step(int rows, int logitRows, int[] slots, int[] positions, int[] changedTables) {
         int rowsOf(int slot) {
             int n = 0;
             for (int s : slots) {
@@ -105,7 +105,11 @@ final class FakeRunner implements ModelRunner {
         }
         output.setRows(batch.logitRowCount());
         int[] slots = Arrays.copyOf(batch.slotArray(), n);
-        steps.add(new Step(n, batch.logitRowCount(), slots, Arrays.copyOf(batch.positionArray(), n)));
+        int[] changed = new int[batch.changedSlotCount()];
+        for (int i = 0; i < changed.length; i++) {
+            changed[i] = batch.changedSlot(i);
+        }
+        steps.add(new Step(n, batch.logitRowCount(), slots, Arrays.copyOf(batch.positionArray(), n), changed));
         return output;
     }
 

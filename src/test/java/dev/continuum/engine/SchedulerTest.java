@@ -112,6 +112,23 @@ class SchedulerTest {
     }
 
     @Test
+    void theRunnerHearsOfEveryBlockTableChangeOnce() {
+        Harness h = new Harness(config(2, 64, 4, 64));
+        int[] p = prompt(6, 1); // blocks 0..1 for the prompt and the first decode position
+        h.submit(greedy(p, 8));
+        h.drain();
+        List<FakeRunner.Step> steps = h.runner.steps;
+        int slot = steps.get(0).slots()[0];
+        assertArrayEquals(new int[]{slot}, steps.get(0).changedTables(), "admission reserves the prompt's blocks");
+        // Decoding writes positions 6, 7, 8, ...: only the step writing position 8 needs a new block.
+        for (int i = 1; i < steps.size(); i++) {
+            int position = steps.get(i).positions()[0];
+            int[] expected = position % 4 == 0 ? new int[]{slot} : new int[0];
+            assertArrayEquals(expected, steps.get(i).changedTables(), "step writing position " + position);
+        }
+    }
+
+    @Test
     void endOfGenerationStopsAndIsNotEmitted() {
         Harness h = new Harness(config(2, 64, 4, 64), false, TokenProposer.NONE);
         // Find a prompt whose greedy continuation reaches EOS early.
