@@ -38,6 +38,7 @@ public class ModelHost {
     private volatile LoadedModel model;
     private volatile ComputePool pool;
     private volatile InferenceEngine engine;
+    private volatile ModelRunner runner;
     private volatile String servedName;
 
     public ModelHost(ContinuumConfig config, MeterRegistry registry) {
@@ -54,6 +55,9 @@ public class ModelHost {
     void onStop(@Observes ShutdownEvent event) {
         if (engine != null) {
             engine.close();
+        }
+        if (runner != null) {
+            runner.close();
         }
         if (pool != null) {
             pool.close();
@@ -84,6 +88,7 @@ public class ModelHost {
             servedName = config.servedModelName().orElse(m.name());
             pool = p;
             model = m;
+            this.runner = runner;
             engine = e;
             state = State.READY;
             LOG.infof("Ready after %.2f s, serving '%s'", (System.nanoTime() - start) / 1e9, servedName);
