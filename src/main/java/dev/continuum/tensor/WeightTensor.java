@@ -1,6 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
 import dev.continuum.loader.ModelFormatException;
 
 import java.lang.foreign.MemorySegment;

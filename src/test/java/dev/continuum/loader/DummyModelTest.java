@@ -3,6 +3,7 @@ package dev.continuum.loader;
 import dev.continuum.engine.SingleStreamGenerator;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

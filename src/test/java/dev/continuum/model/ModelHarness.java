@@ -1,8 +1,8 @@
 package dev.continuum.model;
 
 import dev.continuum.kvcache.PagedKvCache;
-import dev.continuum.loader.GgmlType;
 import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightEncoder;
 import dev.continuum.tensor.WeightTensor;
 
