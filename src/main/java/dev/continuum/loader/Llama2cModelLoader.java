@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;

@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.LlamaWeights;
 
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.ModelFormatException;
+import dev.continuum.format.ModelFormatException;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;

@@ -1,7 +1,7 @@
 package dev.continuum.tokenizer;
 
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufMetadata;
-import dev.continuum.loader.ModelFormatException;
 
 /** Builds the tokenizer a GGUF file describes in its {@code tokenizer.ggml.*} metadata. */
 public final class TokenizerLoader {

@@ -1,6 +1,7 @@
 package dev.continuum.loader;
 
 import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.GgmlType;

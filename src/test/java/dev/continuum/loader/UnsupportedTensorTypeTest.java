@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;

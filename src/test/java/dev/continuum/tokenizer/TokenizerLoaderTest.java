@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.continuum.SharedTestData;
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufFile;
 import dev.continuum.loader.GgufMetadata;
-import dev.continuum.loader.ModelFormatException;
 import java.lang.foreign.Arena;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
