@@ -62,4 +62,10 @@ public final class F32Tensor extends WeightTensor {
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
         MemorySegment.copy(data, FLOAT_LE, tileOffset(set, tile), w, 0, TILE * Interleaving.SET_ROWS);
     }
+
+    /** Only the tiled path: no fused kernels were written for F32, whose tiles are plain copies of the weights. */
+    @Override
+    FormatKernels kernels() {
+        return FormatKernels.FLOAT_TILES;
+    }
 }

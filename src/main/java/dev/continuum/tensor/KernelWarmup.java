@@ -20,9 +20,9 @@ public final class KernelWarmup {
     /**
      * Token counts reaching every kernel and their combinations: single, pair and six-token fused kernels (and a
      * pair or six plus an odd token), one-, two- and four-token tiles, eight-token 16-bit tiles, and the tiled
-     * path of formats whose fused kernels stop below {@link MatMul#PAIR_TOKENS_BELOW}.
+     * path of formats whose fused kernels serve only decode batches ({@link FormatKernels#DECODE_BATCHES}).
      */
-    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 5, 6, 8, MatMul.PAIR_TOKENS_BELOW};
+    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 5, 6, 8, FormatKernels.DECODE_BATCHES};
 
     private KernelWarmup() {
     }
@@ -38,11 +38,11 @@ public final class KernelWarmup {
         try (Arena arena = Arena.ofShared()) {
             SplittableRandom random = new SplittableRandom(7);
             int rows = 2 * Interleaving.SET_ROWS + 3;
-            float[] x = new float[MatMul.PAIR_TOKENS_BELOW * COLS];
+            float[] x = new float[FormatKernels.DECODE_BATCHES * COLS];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
             }
-            float[] out = new float[MatMul.PAIR_TOKENS_BELOW * rows];
+            float[] out = new float[FormatKernels.DECODE_BATCHES * rows];
             long end = System.nanoTime() + nanos;
             WeightTensor[] tensors = distinct.stream().map(t -> synthetic(t, rows, arena, random))
                     .toArray(WeightTensor[]::new);

@@ -69,8 +69,9 @@ public class TileBenchmark {
 
     @Benchmark
     public float[] single() {
-        if (w.hasSingleTokenKernel()) {
-            w.multiplySingle(0, x, qa, 0, single, 0, scales);
+        FormatKernels.SingleTokenKernel kernel = w.kernels().single();
+        if (kernel != null) {
+            kernel.multiply(0, x, qa, 0, single, 0, scales);
         }
         return single;
     }
