@@ -23,7 +23,7 @@ public final class BF16Tensor extends WeightTensor {
                 FormatKernels.Activations.FLOAT,
                 this::multiplySingle,
                 this::multiplyPair,
-                null,
+                null, // no six-token kernel, as F16
                 FormatKernels.DECODE_BATCHES,
                 null) : FormatKernels.FLOAT_TILES;
     }

@@ -25,6 +25,8 @@ public final class F16Tensor extends WeightTensor {
                 FormatKernels.Activations.FLOAT,
                 this::multiplySingle,
                 this::multiplyPair,
+                // No six-token kernel: one measured slower than pairs (PERFORMANCE.md, "Kernel design choices
+                // measured").
                 null,
                 FormatKernels.DECODE_BATCHES,
                 null) : FormatKernels.FLOAT_TILES;

@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
 
 /**
  * Gets the matmul kernels JIT-compiled before real work arrives. Until C2 compiles them, vector kernels run
- * interpreted, hundreds of times slower (a 1B-parameter model decodes under one token per second), and warming up
+ * interpreted, slower by orders of magnitude (PERFORMANCE.md, "Kernel design choices measured"), and warming up
  * on the model itself would take that long. The kernels' code does not depend on matrix shapes, so they are
  * exercised instead on small synthetic matrices of each weight type the model uses, through every path (one token,
  * two-, four- and eight-token tiles, single-token tiles, row-major rows) and on every pool thread, for a fixed time.

@@ -22,7 +22,8 @@ public final class MatMul implements ComputePool.RangeBody {
     /**
      * Spare elements at the end of each per-thread scratch array, so that no cache line holds data two threads
      * write: such a line moves between the cores on every write, and whether two arrays share one depends on where
-     * the allocator (and later the GC) put them, which made whole processes run at half speed.
+     * the allocator (and later the GC) put them, which made whole processes run far slower at random (see
+     * PERFORMANCE.md, "What limits the rest").
      */
     private static final int PAD = 32;
 
@@ -155,9 +156,9 @@ public final class MatMul implements ComputePool.RangeBody {
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
         FormatKernels k = w.kernels();
-        // Measured (MatMulBenchmark, 2048 x 2048, two threads): widening weights in registers once per pair of
-        // tokens beats decoding tiles to memory for a decode batch; up to how many tokens is each format's own
-        // measured bound (FormatKernels.fusedTokensBelow).
+        // Widening weights in registers once per group of tokens measured faster than decoding tiles to memory
+        // for a decode batch; up to how many tokens is each format's own measured bound
+        // (FormatKernels.fusedTokensBelow; figures in PERFORMANCE.md, "Kernel design choices measured").
         if (k.fuses(tokens)) {
             float[] scratch = scales[worker];
             int t = 0;

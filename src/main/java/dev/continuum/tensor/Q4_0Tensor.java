@@ -44,12 +44,10 @@ public final class Q4_0Tensor extends WeightTensor {
                 this::multiplySingle,
                 this::multiplyPair,
                 null,
-                // Measured (MatMulBenchmark, 2048 x 2048, two threads, from memory): the pair kernel decodes each
-                // nibble once for two tokens in registers, 74 G multiply-adds/s at two tokens against 53 G for
-                // decoding 16-bit tiles to memory; at four tokens the two are level in the kernel benchmark, and the
-                // pair kernel decodes 1.1B models faster end to end (74 tokens/s against 62 at four sequences).
-                // Pairs up to eight tokens were level with the tiles, in the kernel benchmark and end to end, so
-                // five and up keep the tiles.
+                // The pair kernel decodes each nibble once for two tokens in registers: measured faster than
+                // decoding 16-bit tiles to memory at two and three tokens; at four, level in the kernel benchmark
+                // but faster end to end; from five to eight, level in both, so five and up keep the tiles
+                // (PERFORMANCE.md, "Kernel design choices measured").
                 5,
                 VectorSupport.ENABLED ? this::decodeSetTileShorts : null);
         this.kernels = hasOnlyNormalScales() ? all : all.withoutFusedKernels();
@@ -342,7 +340,8 @@ public final class Q4_0Tensor extends WeightTensor {
                 int offset = 8 * xsum[to + b];
                 FloatVector d = FloatVector.broadcast(f, dx[to + b]);
                 // float16 scales to float bits (as F16Tensor.Vectorized.scales, which see), even and odd rows.
-                // Written out here and in pair: as a call writing to scratch it cost single 25 % and pair 17 %.
+                // Written out here and in pair: as a call writing to scratch it measured clearly slower in both
+                // (PERFORMANCE.md, "Kernel design choices measured").
                 IntVector h0 = IntVector.fromMemorySegment(i32, w, s0, ByteOrder.LITTLE_ENDIAN);
                 IntVector h1 = IntVector.fromMemorySegment(i32, w, s0 + halfBytes, ByteOrder.LITTLE_ENDIAN);
                 IntVector m0 = h0.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);

@@ -29,7 +29,8 @@ public final class Q8_0Tensor extends WeightTensor {
                 this::multiplySingle,
                 this::multiplyPair,
                 this::multiplySix,
-                // The six-token kernel beats the tiles at any count (64 tokens: 82 G multiply-adds/s against 72 G).
+                // The six-token kernel measured faster than pairs and tiles at every token count tried, prompts
+                // included (PERFORMANCE.md, "Kernel design choices measured").
                 FormatKernels.ANY_TOKEN_COUNT,
                 null);
         this.kernels = hasOnlyNormalScales() ? all : all.withoutFusedKernels();
