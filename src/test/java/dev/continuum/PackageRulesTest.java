@@ -7,12 +7,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The seams the architecture rests on, checked on the compiled main classes: the engine plans and samples through
  * the {@code runner} interfaces and the host-side {@code kvcache} block manager, and never reaches the CPU model,
- * its kernels or the file loaders; the seam itself and the block manager depend on nothing of ours.
+ * its kernels or the file loaders; the seam itself and the block manager depend on nothing of ours; and no two
+ * packages depend on each other.
  */
 class PackageRulesTest {
     private static JavaClasses classes;
@@ -22,6 +24,11 @@ class PackageRulesTest {
         classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
                 .importPackages("dev.continuum");
         assertTrue(classes.size() > 100, "the main classes were found: " + classes.size());
+    }
+
+    @Test
+    void packagesFormNoCycles() {
+        slices().matching("dev.continuum.(*)..").should().beFreeOfCycles().check(classes);
     }
 
     @Test

@@ -2,10 +2,10 @@ package dev.continuum.cli;
 
 import dev.continuum.engine.GenerationStats;
 import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.CpuModelRunner;
 import dev.continuum.runner.WarmupReport;
 import dev.continuum.loader.LoadedModel;
-import dev.continuum.loader.ModelFormatException;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;

@@ -1,5 +1,7 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

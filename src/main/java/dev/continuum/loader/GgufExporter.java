@@ -3,6 +3,7 @@ package dev.continuum.loader;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
+import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightTensor;
 
 import java.io.IOException;

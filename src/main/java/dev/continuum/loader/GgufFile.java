@@ -1,5 +1,8 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
+import dev.continuum.tensor.GgmlType;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

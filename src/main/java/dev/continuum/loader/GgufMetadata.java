@@ -1,5 +1,7 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,12 +1,12 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
 import dev.continuum.model.RopeType;
 import dev.continuum.tensor.WeightTensor;
 import dev.continuum.tokenizer.Tokenizer;
-import dev.continuum.tokenizer.TokenizerLoader;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -76,7 +76,7 @@ public final class GgufModelLoader {
         WeightTensor output = file.tensors().containsKey("output.weight")
                 ? WeightShapes.expect(tensor(file, "output.weight"), "output.weight", config.vocabSize(), dim)
                 : embedding;
-        Tokenizer tokenizer = TokenizerLoader.fromGguf(md);
+        Tokenizer tokenizer = GgufTokenizerReader.read(md);
         if (tokenizer.vocabSize() != config.vocabSize()) {
             throw new ModelFormatException(src + ": tokenizer has " + tokenizer.vocabSize()
                     + " tokens but the embedding has " + config.vocabSize() + " rows");

@@ -1,5 +1,7 @@
 package dev.continuum.loader;
 
+import dev.continuum.tensor.GgmlType;
+
 /**
  * One tensor of a GGUF file: {@code dims[0]} is the innermost (contiguous) dimension, as in ggml.
  * {@code offset} is absolute in the file.

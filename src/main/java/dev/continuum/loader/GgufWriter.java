@@ -1,5 +1,7 @@
 package dev.continuum.loader;
 
+import dev.continuum.tensor.GgmlType;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,9 +1,11 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
 import dev.continuum.model.RopeType;
+import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightTensor;
 import dev.continuum.tokenizer.Llama2cTokenizerReader;
 import dev.continuum.tokenizer.Tokenizer;

@@ -1,5 +1,7 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
+
 import java.nio.file.Path;
 import java.util.Locale;
 

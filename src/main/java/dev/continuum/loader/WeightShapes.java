@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.tensor.WeightTensor;
 
 /** Checks that a tensor has the shape the config implies, so a bad file fails at load, not mid-inference. */

@@ -13,7 +13,8 @@ import jdk.incubator.vector.VectorSpecies;
  * vector {@code EXP}, whose intrinsic and fallback may differ. Accuracy is about 2 ulp, which is all softmax and
  * SiLU need. Inputs above 88 are clamped; below -64 the result is exactly 0: e^-64 is 1.6e-28, far below a
  * softmax sum's rounding, and smaller values would soon be multiplied into subnormal floats, each of which costs
- * a microcode assist on common CPUs (a few such scores per head made attention ten times slower).
+ * a microcode assist on common CPUs (a few such scores per head made attention many times slower: PERFORMANCE.md,
+ * "Kernel design choices measured").
  */
 final class ExpKernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;

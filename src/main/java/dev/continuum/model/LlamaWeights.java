@@ -1,8 +1,7 @@
 package dev.continuum.model;
 
+import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightTensor;
-
-import dev.continuum.loader.GgmlType;
 
 import java.util.EnumSet;
 import java.util.IdentityHashMap;

@@ -1,7 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -17,8 +15,22 @@ public final class BF16Tensor extends WeightTensor {
     private static final ValueLayout.OfShort SHORT_LE =
             ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    private final FormatKernels kernels;
+
     BF16Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
+        this.kernels = interleavedRows > 0 ? new FormatKernels(
+                FormatKernels.Activations.FLOAT,
+                this::multiplySingle,
+                this::multiplyPair,
+                null, // no six-token kernel, as F16
+                FormatKernels.DECODE_BATCHES,
+                null) : FormatKernels.FLOAT_TILES;
+    }
+
+    @Override
+    FormatKernels kernels() {
+        return kernels;
     }
 
     @Override
@@ -78,26 +90,14 @@ public final class BF16Tensor extends WeightTensor {
         }
     }
 
-    @Override
-    boolean hasSingleTokenKernel() {
-        return interleavedRows > 0;
-    }
-
-    @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                        float[] scales) {
+    private void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                                float[] scratch) {
         SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16, x,
                 token * cols, out, outOffset);
     }
 
-    @Override
-    boolean hasTokenPairKernel() {
-        return interleavedRows > 0;
-    }
-
-    @Override
-    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                      int outStride, float[] scales) {
+    private void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                              int outStride, float[] scratch) {
         SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.BF16, x,
                 token * cols, cols, out, outOffset, outStride);
     }

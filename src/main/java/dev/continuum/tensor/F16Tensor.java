@@ -1,6 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -16,12 +15,26 @@ public final class F16Tensor extends WeightTensor {
     private static final ValueLayout.OfLong LONG_LE =
             ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Whether every interleaved weight is finite, which the fused kernels' conversion requires. */
-    private final boolean finite;
+    private final FormatKernels kernels;
 
     F16Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
-        this.finite = interleavedRows > 0 && allFinite(data, (long) interleavedRows * cols * Short.BYTES);
+        // The fused kernels' conversion requires every interleaved weight to be finite.
+        boolean finite = interleavedRows > 0 && allFinite(data, (long) interleavedRows * cols * Short.BYTES);
+        this.kernels = finite ? new FormatKernels(
+                FormatKernels.Activations.FLOAT,
+                this::multiplySingle,
+                this::multiplyPair,
+                // No six-token kernel: one measured slower than pairs (PERFORMANCE.md, "Kernel design choices
+                // measured").
+                null,
+                FormatKernels.DECODE_BATCHES,
+                null) : FormatKernels.FLOAT_TILES;
+    }
+
+    @Override
+    FormatKernels kernels() {
+        return kernels;
     }
 
     /**
@@ -101,26 +114,14 @@ public final class F16Tensor extends WeightTensor {
         }
     }
 
-    @Override
-    boolean hasSingleTokenKernel() {
-        return finite;
-    }
-
-    @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                        float[] scales) {
+    private void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                                float[] scratch) {
         SixteenBitFloatKernel.single(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16, x,
                 token * cols, out, outOffset);
     }
 
-    @Override
-    boolean hasTokenPairKernel() {
-        return finite;
-    }
-
-    @Override
-    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                      int outStride, float[] scales) {
+    private void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                              int outStride, float[] scratch) {
         SixteenBitFloatKernel.pair(data, tileOffset(set, 0), cols / TILE, SixteenBitFloatKernel.F16, x,
                 token * cols, cols, out, outOffset, outStride);
     }

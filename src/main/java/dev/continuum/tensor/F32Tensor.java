@@ -1,7 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -63,5 +61,11 @@ public final class F32Tensor extends WeightTensor {
     @Override
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
         MemorySegment.copy(data, FLOAT_LE, tileOffset(set, tile), w, 0, TILE * Interleaving.SET_ROWS);
+    }
+
+    /** Only the tiled path: no fused kernels were written for F32, whose tiles are plain copies of the weights. */
+    @Override
+    FormatKernels kernels() {
+        return FormatKernels.FLOAT_TILES;
     }
 }

@@ -1,7 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Collection;
@@ -10,7 +8,7 @@ import java.util.SplittableRandom;
 
 /**
  * Gets the matmul kernels JIT-compiled before real work arrives. Until C2 compiles them, vector kernels run
- * interpreted, hundreds of times slower (a 1B-parameter model decodes under one token per second), and warming up
+ * interpreted, slower by orders of magnitude (PERFORMANCE.md, "Kernel design choices measured"), and warming up
  * on the model itself would take that long. The kernels' code does not depend on matrix shapes, so they are
  * exercised instead on small synthetic matrices of each weight type the model uses, through every path (one token,
  * two-, four- and eight-token tiles, single-token tiles, row-major rows) and on every pool thread, for a fixed time.
@@ -22,9 +20,9 @@ public final class KernelWarmup {
     /**
      * Token counts reaching every kernel and their combinations: single, pair and six-token fused kernels (and a
      * pair or six plus an odd token), one-, two- and four-token tiles, eight-token 16-bit tiles, and the tiled
-     * path of formats whose fused kernels stop below {@link MatMul#PAIR_TOKENS_BELOW}.
+     * path of formats whose fused kernels serve only decode batches ({@link FormatKernels#DECODE_BATCHES}).
      */
-    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 5, 6, 8, MatMul.PAIR_TOKENS_BELOW};
+    private static final int[] TOKEN_COUNTS = {1, 2, 3, 4, 5, 6, 8, FormatKernels.DECODE_BATCHES};
 
     private KernelWarmup() {
     }
@@ -40,11 +38,11 @@ public final class KernelWarmup {
         try (Arena arena = Arena.ofShared()) {
             SplittableRandom random = new SplittableRandom(7);
             int rows = 2 * Interleaving.SET_ROWS + 3;
-            float[] x = new float[MatMul.PAIR_TOKENS_BELOW * COLS];
+            float[] x = new float[FormatKernels.DECODE_BATCHES * COLS];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
             }
-            float[] out = new float[MatMul.PAIR_TOKENS_BELOW * rows];
+            float[] out = new float[FormatKernels.DECODE_BATCHES * rows];
             long end = System.nanoTime() + nanos;
             WeightTensor[] tensors = distinct.stream().map(t -> synthetic(t, rows, arena, random))
                     .toArray(WeightTensor[]::new);

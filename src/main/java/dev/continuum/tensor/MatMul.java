@@ -6,9 +6,10 @@ import java.util.Arrays;
  * Linear layers over a block of token rows, {@code out[t][r] = dot(W row r, x[t])}, split across a
  * {@link ComputePool} by sets of interleaved rows.
  *
- * <p>One token through a quantized matrix takes the format's fused kernel, which widens each weight in registers
- * on its way to the FMA; formats with fused kernels for two and six tokens take them for decode batches (and, with
- * six, for prompts too), each widened weight vector serving every token of the group. Otherwise several tokens
+ * <p>What a format offers beyond the tiled path is read from its table, {@link FormatKernels}. One token through a
+ * quantized or 16-bit matrix takes the format's fused kernel, which widens each weight in registers on its way to
+ * the FMA; formats with fused kernels for two and six tokens take them for decode batches (and, with six, for
+ * prompts too), each widened weight vector serving every token of the group. Otherwise several tokens
  * take the tiled path: each 32-column tile of a set is decoded to floats
  * once into a per-thread scratch buffer and then multiplied by the tokens four at a time ({@link TileKernel}), so
  * the weights cross the memory bus once per step whatever the batch. Rows outside the interleaved sets use the
@@ -18,12 +19,11 @@ import java.util.Arrays;
  * <p>Not thread-safe: one caller (the engine thread) at a time. Reusable scratch, no allocation per call.
  */
 public final class MatMul implements ComputePool.RangeBody {
-    /** Token counts below this go through a format's fused pair kernel, unless the format sets its own bound. */
-    static final int PAIR_TOKENS_BELOW = 32;
     /**
      * Spare elements at the end of each per-thread scratch array, so that no cache line holds data two threads
      * write: such a line moves between the cores on every write, and whether two arrays share one depends on where
-     * the allocator (and later the GC) put them, which made whole processes run at half speed.
+     * the allocator (and later the GC) put them, which made whole processes run far slower at random (see
+     * PERFORMANCE.md, "What limits the rest").
      */
     private static final int PAD = 32;
 
@@ -88,7 +88,7 @@ public final class MatMul implements ComputePool.RangeBody {
         this.tokens = tokens;
         this.qa = null;
         for (int m = 0; m < count; m++) {
-            if (ws[m].quantizesActivations()) {
+            if (ws[m].kernels().activations() == FormatKernels.Activations.QUANTIZED) {
                 quantized.quantize(x, tokens, w1.cols());
                 this.qa = quantized;
                 break;
@@ -155,27 +155,29 @@ public final class MatMul implements ComputePool.RangeBody {
         int rows = w.rows();
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
-        // Measured (MatMulBenchmark, 2048 x 2048, two threads): widening weights in registers once per pair of
-        // tokens beats decoding tiles to memory for a decode batch; up to how many tokens is each format's own
-        // measured bound (pairKernelTokensBelow).
-        boolean fused = tokens == 1 ? w.hasSingleTokenKernel()
-                : w.hasTokenPairKernel() && tokens < w.pairKernelTokensBelow();
-        if (fused) {
+        FormatKernels k = w.kernels();
+        // Widening weights in registers once per group of tokens measured faster than decoding tiles to memory
+        // for a decode batch; up to how many tokens is each format's own measured bound
+        // (FormatKernels.fusedTokensBelow; figures in PERFORMANCE.md, "Kernel design choices measured").
+        if (k.fuses(tokens)) {
+            float[] scratch = scales[worker];
             int t = 0;
-            if (w.hasSixTokenKernel()) {
+            FormatKernels.TokenGroupKernel six = k.six();
+            if (six != null) {
                 for (; t + 6 <= tokens; t += 6) {
-                    w.multiplySix(set, x, t * cols, cols, out, t * rows + firstRow, rows, scales[worker]);
+                    six.multiply(set, x, qa, t, out, t * rows + firstRow, rows, scratch);
                 }
             }
+            FormatKernels.TokenGroupKernel pair = k.pair();
             for (; t + 2 <= tokens; t += 2) {
-                w.multiplyPair(set, x, qa, t, out, t * rows + firstRow, rows, scales[worker]);
+                pair.multiply(set, x, qa, t, out, t * rows + firstRow, rows, scratch);
             }
             if (t < tokens) {
-                w.multiplySingle(set, x, qa, t, out, t * rows + firstRow, scales[worker]);
+                k.single().multiply(set, x, qa, t, out, t * rows + firstRow, scratch);
             }
             return;
         }
-        QuantizedActivations q = w.quantizesActivations() ? qa : null;
+        QuantizedActivations q = k.activations() == FormatKernels.Activations.QUANTIZED ? qa : null;
         float[] tile = tiles[worker];
         float[] scale = scales[worker];
         float[] partial = partials[worker];
@@ -187,8 +189,8 @@ public final class MatMul implements ComputePool.RangeBody {
         // per set, because the rows of neighbouring sets (other threads' work) share cache lines of out.
         float[] sums = setSums(worker);
         int g = Interleaving.SET_ROWS;
-        if (q != null && w.hasShortTiles()) {
-            multiplySetShorts(worker, w, set, q, sums);
+        if (q != null && k.shortTiles() != null) {
+            multiplySetShorts(worker, w.cols(), k.shortTiles(), set, q, sums);
         } else {
             for (int b = 0; b < tileCount; b++) {
                 w.decodeSetTile(set, b, tile, scale);
@@ -230,15 +232,15 @@ public final class MatMul implements ComputePool.RangeBody {
      * The 16-bit tiled path ({@link ShortTileKernel}), for weights and activations that are small integers; adds
      * into {@code sums}, the set's per-thread outputs ({@code SET_ROWS} per token).
      */
-    private void multiplySetShorts(int worker, WeightTensor w, int set, QuantizedActivations q, float[] sums) {
-        int cols = w.cols();
+    private void multiplySetShorts(int worker, int cols, FormatKernels.ShortTileDecoder decoder, int set,
+                                   QuantizedActivations q, float[] sums) {
         int g = Interleaving.SET_ROWS;
         short[] tile = shortTiles[worker];
         short[] tileSums = shortSums[worker];
         float[] scale = scales[worker];
         int tileCount = cols / WeightTensor.TILE;
         for (int b = 0; b < tileCount; b++) {
-            w.decodeSetTileShorts(set, b, tile, scale);
+            decoder.decode(set, b, tile, scale);
             int xCol = b * WeightTensor.TILE;
             int t = 0;
             for (; t + 8 <= tokens; t += 8) {

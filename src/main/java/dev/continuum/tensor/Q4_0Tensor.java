@@ -1,6 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -36,8 +35,27 @@ import java.nio.ByteOrder;
 public final class Q4_0Tensor extends WeightTensor {
     private static final int BLOCK_BYTES = 18;
 
+    private final FormatKernels kernels;
+
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
+        FormatKernels all = new FormatKernels(
+                FormatKernels.Activations.QUANTIZED,
+                this::multiplySingle,
+                this::multiplyPair,
+                null,
+                // The pair kernel decodes each nibble once for two tokens in registers: measured faster than
+                // decoding 16-bit tiles to memory at two and three tokens; at four, level in the kernel benchmark
+                // but faster end to end; from five to eight, level in both, so five and up keep the tiles
+                // (PERFORMANCE.md, "Kernel design choices measured").
+                5,
+                VectorSupport.ENABLED ? this::decodeSetTileShorts : null);
+        this.kernels = hasOnlyNormalScales() ? all : all.withoutFusedKernels();
+    }
+
+    @Override
+    FormatKernels kernels() {
+        return kernels;
     }
 
     @Override
@@ -58,11 +76,6 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     int unitBytes() {
         return 1;
-    }
-
-    @Override
-    boolean quantizesActivations() {
-        return true;
     }
 
     @Override
@@ -195,13 +208,7 @@ public final class Q4_0Tensor extends WeightTensor {
         }
     }
 
-    @Override
-    boolean hasShortTiles() {
-        return VectorSupport.ENABLED;
-    }
-
     /** Tile {@code tile} of set {@code set} as 16-bit {@code nibble - 8}, {@code w[k * SET_ROWS + r]}, and its scales. */
-    @Override
     void decodeSetTileShorts(int set, int tile, short[] w, float[] s) {
         long base = tileOffset(set, tile);
         int g = Interleaving.SET_ROWS;
@@ -223,41 +230,17 @@ public final class Q4_0Tensor extends WeightTensor {
         }
     }
 
-    @Override
-    boolean hasSingleTokenKernel() {
-        return hasOnlyNormalScales();
-    }
-
-    @Override
-    boolean hasTokenPairKernel() {
-        return hasOnlyNormalScales();
-    }
-
-    /**
-     * Measured (MatMulBenchmark, 2048 x 2048, two threads, from memory): the pair kernel decodes each nibble once
-     * for two tokens in registers, 74 G multiply-adds/s at two tokens against 53 G for decoding 16-bit tiles to
-     * memory; at four tokens the two are level in the kernel benchmark, and the pair kernel decodes 1.1B models
-     * faster end to end (74 tokens/s against 62 at four sequences). Pairs up to eight tokens were level with the
-     * tiles, in the kernel benchmark and end to end, so five and up keep the tiles.
-     */
-    @Override
-    int pairKernelTokensBelow() {
-        return 5;
-    }
-
-    @Override
-    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                      int outStride, float[] scales) {
+    private void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                              int outStride, float[] scratch) {
         int tilesPerRow = cols / TILE;
         Vectorized.pair(data, tileOffset(set, 0), tilesPerRow, qa.shorts, token * cols, cols, qa.scales,
-                token * tilesPerRow, tilesPerRow, out, outOffset, outStride, scales);
+                token * tilesPerRow, tilesPerRow, out, outOffset, outStride, scratch);
     }
 
-    @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                        float[] scales) {
+    private void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                                float[] scratch) {
         Vectorized.single(data, tileOffset(set, 0), cols / TILE, qa.shorts, token * cols, qa.scales, qa.sums,
-                token * (cols / TILE), out, outOffset, scales);
+                token * (cols / TILE), out, outOffset, scratch);
     }
 
     /**
@@ -357,7 +340,8 @@ public final class Q4_0Tensor extends WeightTensor {
                 int offset = 8 * xsum[to + b];
                 FloatVector d = FloatVector.broadcast(f, dx[to + b]);
                 // float16 scales to float bits (as F16Tensor.Vectorized.scales, which see), even and odd rows.
-                // Written out here and in pair: as a call writing to scratch it cost single 25 % and pair 17 %.
+                // Written out here and in pair: as a call writing to scratch it measured clearly slower in both
+                // (PERFORMANCE.md, "Kernel design choices measured").
                 IntVector h0 = IntVector.fromMemorySegment(i32, w, s0, ByteOrder.LITTLE_ENDIAN);
                 IntVector h1 = IntVector.fromMemorySegment(i32, w, s0 + halfBytes, ByteOrder.LITTLE_ENDIAN);
                 IntVector m0 = h0.lanewise(VectorOperators.LSHL, 13).and(HALF_MAGNITUDE);

@@ -1,6 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -21,8 +20,25 @@ public final class Q8_0Tensor extends WeightTensor {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BLOCK_BYTES = 34;
 
+    private final FormatKernels kernels;
+
     Q8_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
+        FormatKernels all = new FormatKernels(
+                FormatKernels.Activations.FLOAT,
+                this::multiplySingle,
+                this::multiplyPair,
+                this::multiplySix,
+                // The six-token kernel measured faster than pairs and tiles at every token count tried, prompts
+                // included (PERFORMANCE.md, "Kernel design choices measured").
+                FormatKernels.ANY_TOKEN_COUNT,
+                null);
+        this.kernels = hasOnlyNormalScales() ? all : all.withoutFusedKernels();
+    }
+
+    @Override
+    FormatKernels kernels() {
+        return kernels;
     }
 
     @Override
@@ -88,46 +104,23 @@ public final class Q8_0Tensor extends WeightTensor {
         }
     }
 
-    @Override
-    boolean hasSingleTokenKernel() {
-        return hasOnlyNormalScales();
+    private void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                                float[] scratch) {
+        Vectorized.single(data, tileOffset(set, 0), cols / TILE, x, token * cols, out, outOffset, scratch);
     }
 
-    @Override
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                        float[] scales) {
-        Vectorized.single(data, tileOffset(set, 0), cols / TILE, x, token * cols, out, outOffset, scales);
-    }
-
-    @Override
-    boolean hasTokenPairKernel() {
-        return hasOnlyNormalScales();
-    }
-
-    @Override
-    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                      int outStride, float[] scales) {
+    private void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                              int outStride, float[] scratch) {
         Vectorized.pair(data, tileOffset(set, 0), cols / TILE, x, token * cols, cols, out, outOffset, outStride,
-                scales);
+                scratch);
     }
 
-    /** The six-token kernel beats the tiles at any count (64 tokens: 82 G multiply-adds/s against 72 G). */
-    @Override
-    int pairKernelTokensBelow() {
-        return Integer.MAX_VALUE;
-    }
-
-    @Override
-    boolean hasSixTokenKernel() {
-        return hasOnlyNormalScales();
-    }
-
-    @Override
-    void multiplySix(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
-                     float[] scales) {
+    private void multiplySix(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
+                             int outStride, float[] scratch) {
         long base = tileOffset(set, 0);
-        Vectorized.six(data, base, cols / TILE, 0, x, xo, xStride, out, outOffset, outStride, scales);
-        Vectorized.six(data, base, cols / TILE, 1, x, xo, xStride, out, outOffset, outStride, scales);
+        int xo = token * cols;
+        Vectorized.six(data, base, cols / TILE, 0, x, xo, cols, out, outOffset, outStride, scratch);
+        Vectorized.six(data, base, cols / TILE, 1, x, xo, cols, out, outOffset, outStride, scratch);
     }
 
     /**

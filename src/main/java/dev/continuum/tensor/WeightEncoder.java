@@ -1,7 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

@@ -1,7 +1,6 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
-import dev.continuum.loader.ModelFormatException;
+import dev.continuum.format.ModelFormatException;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -203,17 +202,15 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     }
 
     /**
-     * Whether this format multiplies 8-bit quantized activations (see {@link QuantizedActivations}) rather than
-     * the floats themselves; {@link MatMul} then quantizes each call's activations once for all rows.
+     * The kernels {@link MatMul} may call for this tensor besides the tiled path, and the activations they
+     * multiply: its format's table, less the fused kernels where this tensor's data rules them out.
      */
-    boolean quantizesActivations() {
-        return false;
-    }
+    abstract FormatKernels kernels();
 
     /**
      * {@link #dot} of a row-major row for {@link MatMul}, given the call's activations both as floats
-     * ({@code x[xOffset ..]}) and, for formats that {@link #quantizesActivations}, quantized ({@code qa}, token
-     * {@code token}).
+     * ({@code x[xOffset ..]}) and, for formats whose {@linkplain #kernels kernels} multiply them quantized, as
+     * {@code qa}'s token {@code token}.
      */
     float dotRow(int row, float[] x, int xOffset, QuantizedActivations qa, int token) {
         return dotRowMajor(row, x, xOffset);
@@ -302,63 +299,4 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
      * {@code w[k * SET_ROWS + r]}, and that row's block scale at {@code s[r]}.
      */
     abstract void decodeSetTile(int set, int tile, float[] w, float[] s);
-
-    /** Whether {@link #decodeSetTileShorts} exists: weights and activations small integers, for {@link ShortTileKernel}. */
-    boolean hasShortTiles() {
-        return false;
-    }
-
-    /** Tile {@code tile} of set {@code set} as 16-bit integers ({@code w[k * SET_ROWS + r]}) and its scales. */
-    void decodeSetTileShorts(int set, int tile, short[] w, float[] s) {
-        throw new UnsupportedOperationException(type() + " has no 16-bit tiles");
-    }
-
-    /** Whether {@link #multiplySingle} exists: a fused kernel for one token over one set of rows. */
-    boolean hasSingleTokenKernel() {
-        return false;
-    }
-
-    /**
-     * One token times set {@code set}: {@code out[outOffset + r]} for the set's rows, from token {@code token}'s
-     * activations {@code x[token * cols ..]} (and {@code qa}'s token {@code token} for formats that quantize them);
-     * {@code scales} is scratch of
-     * {@link Interleaving#SET_ROWS} floats.
-     */
-    void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                        float[] scales) {
-        throw new UnsupportedOperationException(type() + " has no single-token kernel");
-    }
-
-    /**
-     * Whether {@link #multiplyPair} exists: a fused kernel for two tokens over one set of rows. A format with it also
-     * has {@link #multiplySingle}, which takes a batch's odd token.
-     */
-    boolean hasTokenPairKernel() {
-        return false;
-    }
-
-    /**
-     * Tokens {@code token} and {@code token + 1} times set {@code set}, as {@link #multiplySingle}; token
-     * {@code token + i}'s outputs for the set's first row are at {@code out[outOffset + i * outStride]}.
-     */
-    void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
-                      int outStride, float[] scales) {
-        throw new UnsupportedOperationException(type() + " has no token-pair kernel");
-    }
-
-    /** Token counts below which the fused kernels ({@link #multiplyPair} and the like) beat the tiled path. */
-    int pairKernelTokensBelow() {
-        return MatMul.PAIR_TOKENS_BELOW;
-    }
-
-    /** Whether {@link #multiplySix} exists: a fused kernel for six tokens over one set of rows. */
-    boolean hasSixTokenKernel() {
-        return false;
-    }
-
-    /** Six tokens times set {@code set}, laid out as for {@link #multiplyPair}. */
-    void multiplySix(int set, float[] x, int xo, int xStride, float[] out, int outOffset, int outStride,
-                     float[] scales) {
-        throw new UnsupportedOperationException(type() + " has no six-token kernel");
-    }
 }

@@ -1,6 +1,6 @@
 package dev.continuum.tokenizer;
 
-import dev.continuum.loader.ModelFormatException;
+import dev.continuum.format.ModelFormatException;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

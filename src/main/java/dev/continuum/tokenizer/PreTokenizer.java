@@ -1,6 +1,6 @@
 package dev.continuum.tokenizer;
 
-import dev.continuum.loader.ModelFormatException;
+import dev.continuum.format.ModelFormatException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;

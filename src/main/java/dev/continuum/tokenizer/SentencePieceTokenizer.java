@@ -143,7 +143,7 @@ public final class SentencePieceTokenizer extends VocabularyTokenizer {
                 // fall through to the error below
             }
         }
-        throw new dev.continuum.loader.ModelFormatException("byte token " + id + " is '" + piece
+        throw new dev.continuum.format.ModelFormatException("byte token " + id + " is '" + piece
                 + "', expected the form <0xNN>");
     }
 }

@@ -1,6 +1,6 @@
 package dev.continuum.tokenizer;
 
-import dev.continuum.loader.ModelFormatException;
+import dev.continuum.format.ModelFormatException;
 
 /** A tokenizer vocabulary: each token's text, score and type, and the reverse lookup from text to id. */
 public final class Vocabulary {

@@ -1,7 +1,7 @@
 package dev.continuum.jmh;
 
-import dev.continuum.loader.GgmlType;
 import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.MatMul;
 import dev.continuum.tensor.WeightEncoder;
 import dev.continuum.tensor.WeightTensor;

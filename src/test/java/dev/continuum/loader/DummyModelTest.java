@@ -1,9 +1,11 @@
 package dev.continuum.loader;
 
 import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.CpuModelRunner;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

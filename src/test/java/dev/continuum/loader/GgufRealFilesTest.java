@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

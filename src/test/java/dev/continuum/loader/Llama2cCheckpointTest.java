@@ -1,6 +1,7 @@
 package dev.continuum.loader;
 
 import dev.continuum.SharedTestData;
+import dev.continuum.format.ModelFormatException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,7 @@
 package dev.continuum.loader;
 
+import dev.continuum.format.ModelFormatException;
+import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,8 +1,8 @@
 package dev.continuum.model;
 
-import dev.continuum.loader.GgmlType;
 import dev.continuum.runner.StepBatch;
 import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightEncoder;
 import dev.continuum.tensor.WeightTensor;
 

@@ -1,10 +1,10 @@
 package dev.continuum.model;
 
 import dev.continuum.SharedTestData;
-import dev.continuum.loader.GgmlType;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

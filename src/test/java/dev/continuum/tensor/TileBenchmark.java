@@ -1,6 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -70,8 +69,9 @@ public class TileBenchmark {
 
     @Benchmark
     public float[] single() {
-        if (w.hasSingleTokenKernel()) {
-            w.multiplySingle(0, x, qa, 0, single, 0, scales);
+        FormatKernels.SingleTokenKernel kernel = w.kernels().single();
+        if (kernel != null) {
+            kernel.multiply(0, x, qa, 0, single, 0, scales);
         }
         return single;
     }

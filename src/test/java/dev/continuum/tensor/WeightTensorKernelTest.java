@@ -1,6 +1,5 @@
 package dev.continuum.tensor;
 
-import dev.continuum.loader.GgmlType;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

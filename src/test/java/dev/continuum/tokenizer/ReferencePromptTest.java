@@ -1,5 +1,6 @@
 package dev.continuum.tokenizer;
 
+import dev.continuum.loader.GgufTokenizerReader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,7 +51,7 @@ class ReferencePromptTest {
     private static Tokenizer gguf(String relative) {
         Path path = SharedTestData.require(relative);
         try (Arena arena = Arena.ofConfined()) {
-            return TokenizerLoader.fromGguf(GgufFile.open(path, arena).metadata());
+            return GgufTokenizerReader.read(GgufFile.open(path, arena).metadata());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.continuum.tokenizer;
 
+import dev.continuum.loader.GgufTokenizerReader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -40,7 +41,7 @@ class TokenizerVectorsTest {
             }
             String model = md.getString("tokenizer.ggml.model");
             nodes.add(DynamicContainer.dynamicContainer(ggufName + " (" + model + ")",
-                    cases(TokenizerLoader.fromGguf(md), model, inp, dir.resolve(ggufName + ".out"))));
+                    cases(GgufTokenizerReader.read(md), model, inp, dir.resolve(ggufName + ".out"))));
         }
         return nodes;
     }

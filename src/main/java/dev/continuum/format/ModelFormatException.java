@@ -1,4 +1,4 @@
-package dev.continuum.loader;
+package dev.continuum.format;
 
 /** A model file (or model spec) that cannot be loaded, with a message saying exactly why. */
 public class ModelFormatException extends RuntimeException {

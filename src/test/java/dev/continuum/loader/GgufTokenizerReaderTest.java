@@ -1,4 +1,4 @@
-package dev.continuum.tokenizer;
+package dev.continuum.loader;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,26 +8,27 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.continuum.SharedTestData;
-import dev.continuum.loader.GgufFile;
-import dev.continuum.loader.GgufMetadata;
-import dev.continuum.loader.ModelFormatException;
+import dev.continuum.format.ModelFormatException;
+import dev.continuum.tokenizer.Gpt2Tokenizer;
+import dev.continuum.tokenizer.SentencePieceTokenizer;
+import dev.continuum.tokenizer.Tokenizer;
 import java.lang.foreign.Arena;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class TokenizerLoaderTest {
+class GgufTokenizerReaderTest {
     @Test
     void unknownModelIsNamedInTheError() {
         GgufMetadata md = new GgufMetadata(Map.of("tokenizer.ggml.model", "rwkv",
                 "tokenizer.ggml.tokens", new String[] {"a"}));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TokenizerLoader.fromGguf(md));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> GgufTokenizerReader.read(md));
         assertTrue(e.getMessage().contains("'rwkv'"), e.getMessage());
     }
 
     @Test
     void missingTokensIsAnError() {
         GgufMetadata md = new GgufMetadata(Map.of("tokenizer.ggml.model", "llama"));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TokenizerLoader.fromGguf(md));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> GgufTokenizerReader.read(md));
         assertTrue(e.getMessage().contains("tokenizer.ggml.tokens"), e.getMessage());
     }
 
@@ -36,7 +37,7 @@ class TokenizerLoaderTest {
         GgufMetadata md = new GgufMetadata(Map.of("tokenizer.ggml.model", "llama",
                 "tokenizer.ggml.tokens", new String[] {"<unk>", "<s>", "</s>"},
                 "tokenizer.ggml.eos_token_id", 7L));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TokenizerLoader.fromGguf(md));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> GgufTokenizerReader.read(md));
         assertTrue(e.getMessage().contains("EOS token id 7"), e.getMessage());
     }
 
@@ -71,7 +72,7 @@ class TokenizerLoaderTest {
 
     private static Tokenizer load(String relative) {
         try (Arena arena = Arena.ofConfined()) {
-            return TokenizerLoader.fromGguf(GgufFile.open(SharedTestData.require(relative), arena).metadata());
+            return GgufTokenizerReader.read(GgufFile.open(SharedTestData.require(relative), arena).metadata());
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.continuum.loader;
+package dev.continuum.tensor;
 
 /**
  * ggml tensor element types as numbered in GGUF files, with their block geometry.

@@ -1,14 +1,22 @@
-package dev.continuum.tokenizer;
+package dev.continuum.loader;
 
-import dev.continuum.loader.GgufMetadata;
-import dev.continuum.loader.ModelFormatException;
+import dev.continuum.format.ModelFormatException;
+import dev.continuum.tokenizer.Gpt2Tokenizer;
+import dev.continuum.tokenizer.SentencePieceTokenizer;
+import dev.continuum.tokenizer.Tokenizer;
+import dev.continuum.tokenizer.Vocabulary;
+import dev.continuum.tokenizer.WordPieceTokenizer;
 
-/** Builds the tokenizer a GGUF file describes in its {@code tokenizer.ggml.*} metadata. */
-public final class TokenizerLoader {
-    private TokenizerLoader() {
+/**
+ * Builds the tokenizer a GGUF file describes in its {@code tokenizer.ggml.*} metadata. It lives with the GGUF
+ * reader rather than with the tokenizers: reading metadata keys, and llama.cpp's defaults for absent ones, is
+ * about the file format, and the tokenizer package then needs nothing from the loader.
+ */
+public final class GgufTokenizerReader {
+    private GgufTokenizerReader() {
     }
 
-    public static Tokenizer fromGguf(GgufMetadata md) {
+    public static Tokenizer read(GgufMetadata md) {
         String model = md.getString("tokenizer.ggml.model", null);
         if (model == null) {
             throw new ModelFormatException("GGUF has no tokenizer: metadata 'tokenizer.ggml.model' is missing");
