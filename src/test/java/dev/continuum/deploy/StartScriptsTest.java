@@ -1,6 +1,7 @@
 package dev.continuum.deploy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.continuum.IntegrationTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * images' entrypoint. Both give java the flags file, then CONTINUUM_JAVA_OPTS, then the jar and the caller's
  * arguments untouched; the launcher first builds the jar when it is missing or older than a build input.
  */
+@IntegrationTest
 class StartScriptsTest {
     @TempDir
     Path tmp;

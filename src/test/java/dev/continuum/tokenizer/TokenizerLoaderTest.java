@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.loader.GgufFile;
 import dev.continuum.loader.GgufMetadata;
@@ -15,6 +16,7 @@ import java.lang.foreign.Arena;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+@IntegrationTest
 class TokenizerLoaderTest {
     @Test
     void unknownModelIsNamedInTheError() {

@@ -3,6 +3,7 @@ package dev.continuum.tokenizer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.loader.GgufFile;
 import dev.continuum.loader.GgufMetadata;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /** llama.cpp's tokenizer test vectors: every input must encode to exactly llama.cpp's ids, and decode back. */
+@IntegrationTest
 class TokenizerVectorsTest {
     private static final String SEPARATOR = "\n__ggml_vocab_test__\n";
 
