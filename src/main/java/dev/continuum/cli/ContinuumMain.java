@@ -4,6 +4,9 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import picocli.CommandLine;
 
+import java.util.Arrays;
+import java.util.List;
+
 /**
  * The single entry point: {@code serve} (the default) boots the Quarkus HTTP server; the other subcommands run
  * plain Java without booting the server, so {@code generate} prints only the generated text on stdout.
@@ -14,11 +17,10 @@ public final class ContinuumMain {
     }
 
     public static void main(String... args) {
-        String first = args.length == 0 ? "serve" : args[0];
-        if (first.equals("serve") || first.startsWith("-D")) {
+        String[] rest = serveArguments(args);
+        if (rest != null) {
             ServeCommand serve = new ServeCommand();
             CommandLine cl = new CommandLine(serve);
-            String[] rest = first.equals("serve") ? java.util.Arrays.copyOfRange(args, 1, args.length) : args;
             try {
                 cl.parseArgs(rest);
             } catch (CommandLine.ParameterException e) {
@@ -35,5 +37,21 @@ public final class ContinuumMain {
             return;
         }
         System.exit(new CommandLine(new RootCommand()).execute(args));
+    }
+
+    /**
+     * The {@code serve} options when {@code args} start the server, else null (another subcommand, or the root's
+     * help and version). {@code serve} is the default: no arguments, or options without a subcommand
+     * ({@code --model x}, {@code -Dkey=value}), serve too.
+     */
+    static String[] serveArguments(String... args) {
+        if (args.length == 0) {
+            return args;
+        }
+        if (args[0].equals("serve")) {
+            return Arrays.copyOfRange(args, 1, args.length);
+        }
+        boolean rootOption = List.of("-h", "--help", "-V", "--version").contains(args[0]);
+        return args[0].startsWith("-") && !rootOption ? args : null;
     }
 }

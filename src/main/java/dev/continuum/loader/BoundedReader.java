@@ -33,10 +33,6 @@ final class BoundedReader {
         return position;
     }
 
-    void position(long p) {
-        position = p;
-    }
-
     long remaining() {
         return segment.byteSize() - position;
     }

@@ -284,8 +284,4 @@ public final class GgufFile {
     public MemorySegment bytes(GgufTensorInfo t) {
         return data.asSlice(t.offset(), t.byteSize());
     }
-
-    public MemorySegment segment() {
-        return data;
-    }
 }

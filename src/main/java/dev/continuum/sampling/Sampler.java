@@ -24,10 +24,6 @@ public final class Sampler {
         this.counts = params.hasPenalties() ? new int[vocab] : null;
     }
 
-    public SamplingParams params() {
-        return params;
-    }
-
     /** Records a token already in the context (prompt or generated) for the penalties. */
     public void accept(int token) {
         if (counts != null && token >= 0 && token < vocab) {

@@ -22,10 +22,6 @@ public abstract class VocabularyTokenizer implements Tokenizer {
         this.bytesById = new byte[vocab.size()][];
     }
 
-    public Vocabulary vocabulary() {
-        return vocab;
-    }
-
     @Override
     public int vocabSize() {
         return vocab.size();

@@ -1,5 +1,6 @@
 package dev.continuum.api;
 
+import dev.continuum.IntegrationTest;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,7 @@ import static org.hamcrest.Matchers.equalTo;
 /** A model that fails to load leaves the server up, unhealthy, and answering 503 with the reason. */
 @QuarkusTest
 @TestProfile(BrokenModelProfile.class)
+@IntegrationTest
 class BrokenModelTest {
     @Test
     void healthAndApiAnswer503WithTheLoadError() {

@@ -1,6 +1,7 @@
 package dev.continuum.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.continuum.IntegrationTest;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** /v1/chat/completions renders the messages through the template and answers in chat's shape. */
 @QuarkusTest
+@IntegrationTest
 class ChatApiTest {
     @BeforeEach
     void ready() {

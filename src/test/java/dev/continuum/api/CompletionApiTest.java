@@ -1,6 +1,7 @@
 package dev.continuum.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.model.ReferenceCompletionsAccess;
 import io.quarkus.test.junit.QuarkusTest;
@@ -24,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** /v1/completions over real HTTP on stories260K: greedy text equals llama.cpp's, JSON and SSE alike. */
 @QuarkusTest
+@IntegrationTest
 class CompletionApiTest {
     static void awaitReady() {
         SharedTestData.require("models/stories260K.gguf");

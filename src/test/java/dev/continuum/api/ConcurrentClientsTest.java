@@ -2,6 +2,7 @@ package dev.continuum.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.continuum.IntegrationTest;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Real concurrent HTTP clients: batching keeps every request's output exact; a disconnect frees its blocks. */
 @QuarkusTest
+@IntegrationTest
 class ConcurrentClientsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] PROMPTS = {"Once upon a time", "The little dog", "Lily and Ben", "One day",

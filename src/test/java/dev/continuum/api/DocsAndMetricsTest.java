@@ -1,5 +1,6 @@
 package dev.continuum.api;
 
+import dev.continuum.IntegrationTest;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,6 +12,7 @@ import static org.hamcrest.Matchers.greaterThan;
 
 /** /v1/models, /tokenize, /detokenize, the OpenAPI document and both metrics endpoints. */
 @QuarkusTest
+@IntegrationTest
 class DocsAndMetricsTest {
     @BeforeEach
     void ready() {

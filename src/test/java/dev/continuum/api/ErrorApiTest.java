@@ -1,5 +1,6 @@
 package dev.continuum.api;
 
+import dev.continuum.IntegrationTest;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import org.junit.jupiter.api.BeforeEach;
@@ -14,6 +15,7 @@ import static org.hamcrest.Matchers.nullValue;
 
 /** Every malformed or out-of-range request gets its status and an OpenAI-shaped error; the server keeps serving. */
 @QuarkusTest
+@IntegrationTest
 class ErrorApiTest {
     @BeforeEach
     void ready() {

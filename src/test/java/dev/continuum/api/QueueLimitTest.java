@@ -1,5 +1,6 @@
 package dev.continuum.api;
 
+import dev.continuum.IntegrationTest;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -21,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** With the waiting queue full, new requests get 429 with Retry-After; the admitted ones still complete. */
 @QuarkusTest
 @TestProfile(QueueLimitProfile.class)
+@IntegrationTest
 class QueueLimitTest {
     @TestHTTPResource("/")
     URI base;

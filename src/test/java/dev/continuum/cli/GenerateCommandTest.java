@@ -1,5 +1,6 @@
 package dev.continuum.cli;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
@@ -12,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code generate} prints only the text on stdout and exactly one {@code stats:} line on stderr. */
+@IntegrationTest
 class GenerateCommandTest {
     record Run(int exitCode, String out, String err) {
     }

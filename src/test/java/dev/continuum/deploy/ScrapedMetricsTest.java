@@ -1,5 +1,6 @@
 package dev.continuum.deploy;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * metric the alert rules and the Grafana dashboard query, so neither watches a name that does not exist.
  */
 @QuarkusTest
+@IntegrationTest
 class ScrapedMetricsTest {
     private static final Path RULES = Path.of("deploy/prometheus/alerts.yml");
     private static final Path DASHBOARD = Path.of("deploy/grafana/dashboards/continuum.json");

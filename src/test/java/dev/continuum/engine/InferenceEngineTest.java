@@ -1,5 +1,6 @@
 package dev.continuum.engine;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The continuous-batching engine on the real stories260K model, without HTTP. */
+@IntegrationTest
 class InferenceEngineTest {
     private static LoadedModel model;
     private static ComputePool pool;

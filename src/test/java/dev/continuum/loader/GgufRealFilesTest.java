@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -16,6 +17,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** The GGUF files produced by llama.cpp in the shared test data parse, with the facts we know about them. */
+@IntegrationTest
 class GgufRealFilesTest {
 
     /** The shared models directory; skips the test when it is absent, except on CI where that is an error. */

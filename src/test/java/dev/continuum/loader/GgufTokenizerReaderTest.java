@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.tokenizer.Gpt2Tokenizer;
@@ -16,6 +17,7 @@ import java.lang.foreign.Arena;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+@IntegrationTest
 class GgufTokenizerReaderTest {
     @Test
     void unknownModelIsNamedInTheError() {

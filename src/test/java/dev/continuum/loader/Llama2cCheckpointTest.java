@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.format.ModelFormatException;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** llama2.c checkpoints load with the right shapes, and broken ones fail with a precise message. */
+@IntegrationTest
 class Llama2cCheckpointTest {
     @TempDir
     Path tmp;

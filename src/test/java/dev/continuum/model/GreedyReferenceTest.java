@@ -1,5 +1,6 @@
 package dev.continuum.model;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.engine.SingleStreamGenerator;
 import dev.continuum.loader.LoadedModel;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Greedy completions equal llama.cpp's token for token: prompt ids from our tokenizer, then every completion id,
  * for the trained stories260K model (GGUF and llama2.c formats) and the random-weight 15M F16 GGUF.
  */
+@IntegrationTest
 class GreedyReferenceTest {
     private static final ComputePool POOL = new ComputePool(2);
 

@@ -1,5 +1,6 @@
 package dev.continuum.model;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
@@ -15,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A prefill of N tokens followed by one decode step gives the logits of N+1 single-token steps, and a sequence's
  * logits do not depend on the other sequences sharing its forward pass.
  */
+@IntegrationTest
 class PrefillConsistencyTest {
     // Prefill and stepwise decode reduce in the same order per row; only attention's running softmax sees the
     // same values, so they agree to float rounding at most.

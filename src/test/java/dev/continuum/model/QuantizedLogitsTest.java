@@ -1,5 +1,6 @@
 package dev.continuum.model;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   layers. The kernels' exact arithmetic on those 8-bit activations is checked bit for bit in MatMulTest.</li>
  * </ul>
  */
+@IntegrationTest
 class QuantizedLogitsTest {
 
     @ParameterizedTest

@@ -1,5 +1,6 @@
 package dev.continuum.model;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.runner.StepBatch;
@@ -22,6 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (through the runner seam, as the engine calls it) and sampling their next tokens leave no garbage on the calling thread or the compute threads. A vector the JIT fails to keep
  * in registers is boxed on every operation, so this also catches a kernel that stopped compiling well.
  */
+// Not in the unit lane: waiting for the JIT to settle takes 10-25 s.
+@IntegrationTest
 class SteadyStateAllocationTest {
     private static final int SEQUENCES = 5;
     /** Steps per round; all rounds together stay inside dummy:tiny's 1024-token context. */

@@ -1,5 +1,6 @@
 package dev.continuum.server;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import static org.hamcrest.Matchers.equalTo;
 
 /** {@code /health} turns 200 once the test model (stories260K from the shared data) is loaded and warmed up. */
 @QuarkusTest
+@IntegrationTest
 class HealthResourceTest {
     @Test
     void healthBecomesOkOnceTheModelIsLoaded() {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.loader.GgufFile;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Prompt ids and completion texts from llama.cpp's reference generations. */
+@IntegrationTest
 class ReferencePromptTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -4,6 +4,7 @@ import dev.continuum.loader.GgufTokenizerReader;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.continuum.IntegrationTest;
 import dev.continuum.SharedTestData;
 import dev.continuum.loader.GgufFile;
 import dev.continuum.loader.GgufMetadata;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /** llama.cpp's tokenizer test vectors: every input must encode to exactly llama.cpp's ids, and decode back. */
+@IntegrationTest
 class TokenizerVectorsTest {
     private static final String SEPARATOR = "\n__ggml_vocab_test__\n";
 
