@@ -29,7 +29,7 @@ public final class VectorSupport {
         return ENABLED;
     }
 
-    /** Float lanes of the vector kernels, or 0 when the scalar kernels run. */
+    /** Float lanes of the vector kernels (4, 8 or 16), or 0 when the scalar kernels run. */
     public static int floatLanes() {
         return LANES;
     }
