@@ -46,7 +46,8 @@ public final class ChildJvm {
         Path out = Files.createTempFile("continuum-child", ".out");
         Path err = Files.createTempFile("continuum-child", ".err");
         try {
-            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+            ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile())
+                    .redirectError(err.toFile());
             // Options the test JVM's environment would otherwise hand down (e.g. --add-modules) are not the child's.
             builder.environment().remove("JDK_JAVA_OPTIONS");
             builder.environment().remove("JAVA_TOOL_OPTIONS");

@@ -7,12 +7,16 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The vector species every kernel uses, all derived from the preferred float width so that one float vector's
- * worth of lanes can be loaded as shorts (F16/BF16 and block scales) and, at 8 or 16 lanes, as bytes (quantized
- * formats), and widened lane for lane.
+ * The vector species every kernel uses, all derived from one float width, the preferred one or the one
+ * {@link VectorSupport#BITS_PROPERTY} forces, so that one float vector's worth of lanes can be loaded as shorts
+ * (F16/BF16 and block scales) and, at 8 or 16 lanes, as bytes (quantized formats), and widened lane for lane.
  */
 final class VectorShapes {
-    static final VectorSpecies<Float> FLOAT = FloatVector.SPECIES_PREFERRED;
+    /** The CPU's preferred vector width in bits, which a forced width may not exceed. */
+    static final int PREFERRED_BITS = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+
+    static final VectorSpecies<Float> FLOAT = VectorSupport.Forced.BITS == 0 ? FloatVector.SPECIES_PREFERRED
+            : VectorSpecies.of(float.class, VectorShape.forBitSize(VectorSupport.Forced.BITS));
     static final int LANES = FLOAT.length();
 
     /**
