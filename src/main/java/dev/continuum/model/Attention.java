@@ -1,6 +1,8 @@
 package dev.continuum.model;
 
+import dev.continuum.tensor.VectorSupport;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -9,9 +11,16 @@ import jdk.incubator.vector.VectorSpecies;
  * a KV head's whole group; scores come a vector of positions per FMA (the cache stores a block's keys
  * transposed), then a softmax per head, then the values summed in registers. The arithmetic depends only on the
  * sequence and head, never on the rest of the batch.
+ *
+ * <p>The vector kernels run only where {@link VectorSupport} says the Vector API kernels run, at its width, and
+ * live in {@link Vectorized} so that this class links on a JVM without {@code jdk.incubator.vector}. Their scalar
+ * twins add the same products in the same order, so scores and outputs are the same bits on either path (the
+ * softmax sum aside, see {@link ExpKernel#expShifted}).
  */
 final class Attention {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** The gate's decision and width, read once: fixed for the JVM's life, the same for every kernel. */
+    private static final boolean VECTOR = VectorSupport.enabled();
+    private static final int LANES = VectorSupport.floatLanes();
 
     private Attention() {
     }
@@ -48,7 +57,7 @@ final class Attention {
         float[] floats = scratch.block;
         float[] scores = scratch.scores;
         int stride = scratch.stride;
-        boolean vectorBlocks = blockSize % S.length() == 0;
+        boolean vectorBlocks = VECTOR && blockSize % LANES == 0;
 
         int queries = group * kvHeadCount;
         short[] keys = kv.keys(layer);
@@ -107,79 +116,42 @@ final class Attention {
 
     /**
      * {@code out[0..headDim) += sum_t p[t] * v[t]} over a block's {@code count} positions ({@code v[t]} at
-     * {@code values[t * headDim ..]}), four vectors of the head at a time held in registers across the block,
-     * positions added in order.
+     * {@code values[t * headDim ..]}), positions added in order: {@code out[d] = fma(v[t][d], p[t], out[d])} for
+     * {@code t = 0, 1, ..}, the same on both paths.
      */
     private static void accumulateValues(float[] p, int po, int count, float[] values, int headDim, float[] out,
                                          int oo) {
-        int lanes = S.length();
-        int d = 0;
-        for (; d + 4 * lanes <= headDim; d += 4 * lanes) {
-            FloatVector a0 = FloatVector.fromArray(S, out, oo + d);
-            FloatVector a1 = FloatVector.fromArray(S, out, oo + d + lanes);
-            FloatVector a2 = FloatVector.fromArray(S, out, oo + d + 2 * lanes);
-            FloatVector a3 = FloatVector.fromArray(S, out, oo + d + 3 * lanes);
-            for (int t = 0; t < count; t++) {
-                FloatVector pt = FloatVector.broadcast(S, p[po + t]);
-                int v = t * headDim + d;
-                a0 = FloatVector.fromArray(S, values, v).fma(pt, a0);
-                a1 = FloatVector.fromArray(S, values, v + lanes).fma(pt, a1);
-                a2 = FloatVector.fromArray(S, values, v + 2 * lanes).fma(pt, a2);
-                a3 = FloatVector.fromArray(S, values, v + 3 * lanes).fma(pt, a3);
-            }
-            a0.intoArray(out, oo + d);
-            a1.intoArray(out, oo + d + lanes);
-            a2.intoArray(out, oo + d + 2 * lanes);
-            a3.intoArray(out, oo + d + 3 * lanes);
+        if (VECTOR) {
+            Vectorized.accumulateValues(p, po, count, values, headDim, out, oo);
+            return;
         }
-        for (; d + lanes <= headDim; d += lanes) {
-            FloatVector a = FloatVector.fromArray(S, out, oo + d);
-            for (int t = 0; t < count; t++) {
-                a = FloatVector.fromArray(S, values, t * headDim + d).fma(FloatVector.broadcast(S, p[po + t]), a);
+        accumulateValuesScalar(p, po, count, values, headDim, out, oo, 0);
+    }
+
+    /** {@link #accumulateValues} for the head's elements {@code [from, headDim)}, one element at a time. */
+    static void accumulateValuesScalar(float[] p, int po, int count, float[] values, int headDim, float[] out,
+                                       int oo, int from) {
+        for (int t = 0; t < count; t++) {
+            float pt = p[po + t];
+            int v = t * headDim;
+            for (int d = from; d < headDim; d++) {
+                out[oo + d] = Math.fma(values[v + d], pt, out[oo + d]);
             }
-            a.intoArray(out, oo + d);
         }
-        for (; d < headDim; d++) {
-            float a = out[oo + d];
-            for (int t = 0; t < count; t++) {
-                a = Math.fma(values[t * headDim + d], p[po + t], a);
-            }
-            out[oo + d] = a;
-        }
+    }
+
+    /** The scores of a block a vector of positions at a time: {@link Vectorized#scoreBlock}. */
+    private static void scoreBlockVector(float[] q, int qo, float[] keys, int headDim, int blockSize, float scale,
+                                         float[] scores, int so) {
+        Vectorized.scoreBlock(q, qo, keys, headDim, blockSize, scale, scores, so);
     }
 
     /**
-     * Scores of a block's positions, a vector of positions at a time, from the block's keys transposed in
-     * {@code keys[d * blockSize + slot]}: {@code sum_d q[d] * K[d][slot]} with four partial sums over
-     * {@code d mod 4} (independent FMA chains), added in a fixed order.
+     * The same scores one position at a time, with the same partial sums: for blocks narrower than a vector, and
+     * the whole path when the vector kernels are off.
      */
-    private static void scoreBlockVector(float[] q, int qo, float[] keys, int headDim, int blockSize, float scale,
-                                         float[] scores, int so) {
-        for (int i = 0; i < blockSize; i += S.length()) {
-            FloatVector a0 = FloatVector.zero(S);
-            FloatVector a1 = a0;
-            FloatVector a2 = a0;
-            FloatVector a3 = a0;
-            int d = 0;
-            for (; d + 4 <= headDim; d += 4) {
-                int k = i + d * blockSize;
-                a0 = FloatVector.fromArray(S, keys, k).fma(FloatVector.broadcast(S, q[qo + d]), a0);
-                a1 = FloatVector.fromArray(S, keys, k + blockSize).fma(FloatVector.broadcast(S, q[qo + d + 1]), a1);
-                a2 = FloatVector.fromArray(S, keys, k + 2 * blockSize)
-                        .fma(FloatVector.broadcast(S, q[qo + d + 2]), a2);
-                a3 = FloatVector.fromArray(S, keys, k + 3 * blockSize)
-                        .fma(FloatVector.broadcast(S, q[qo + d + 3]), a3);
-            }
-            for (; d < headDim; d++) {
-                a0 = FloatVector.fromArray(S, keys, i + d * blockSize).fma(FloatVector.broadcast(S, q[qo + d]), a0);
-            }
-            a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(scores, so + i);
-        }
-    }
-
-    /** The same scores one position at a time, with the same partial sums, for blocks narrower than a vector. */
-    private static void scoreBlockScalar(float[] q, int qo, float[] keys, int headDim, int blockSize, float scale,
-                                         float[] scores, int so) {
+    static void scoreBlockScalar(float[] q, int qo, float[] keys, int headDim, int blockSize, float scale,
+                                 float[] scores, int so) {
         for (int i = 0; i < blockSize; i++) {
             float a0 = 0f;
             float a1 = 0f;
@@ -196,6 +168,89 @@ final class Attention {
                 a0 = Math.fma(keys[i + d * blockSize], q[qo + d], a0);
             }
             scores[so + i] = ((a0 + a1) + (a2 + a3)) * scale;
+        }
+    }
+
+    /**
+     * The Vector API kernels, at {@link VectorSupport#floatLanes()} lanes, kept in a nested class because verifying
+     * code that uses vector types loads {@code jdk.incubator.vector}: only touched when the gate is on. Only
+     * scalars and arrays cross its methods' boundaries, so no vector is ever boxed.
+     */
+    static final class Vectorized {
+        static final VectorSpecies<Float> S =
+                VectorSpecies.of(float.class, VectorShape.forBitSize(VectorSupport.floatLanes() * Float.SIZE));
+
+        private Vectorized() {
+        }
+
+        /**
+         * {@link Attention#accumulateValues} four vectors of the head at a time, held in registers across the
+         * block; the head's elements past its last whole vector one at a time.
+         */
+        static void accumulateValues(float[] p, int po, int count, float[] values, int headDim, float[] out,
+                                     int oo) {
+            int lanes = S.length();
+            int d = 0;
+            for (; d + 4 * lanes <= headDim; d += 4 * lanes) {
+                FloatVector a0 = FloatVector.fromArray(S, out, oo + d);
+                FloatVector a1 = FloatVector.fromArray(S, out, oo + d + lanes);
+                FloatVector a2 = FloatVector.fromArray(S, out, oo + d + 2 * lanes);
+                FloatVector a3 = FloatVector.fromArray(S, out, oo + d + 3 * lanes);
+                for (int t = 0; t < count; t++) {
+                    FloatVector pt = FloatVector.broadcast(S, p[po + t]);
+                    int v = t * headDim + d;
+                    a0 = FloatVector.fromArray(S, values, v).fma(pt, a0);
+                    a1 = FloatVector.fromArray(S, values, v + lanes).fma(pt, a1);
+                    a2 = FloatVector.fromArray(S, values, v + 2 * lanes).fma(pt, a2);
+                    a3 = FloatVector.fromArray(S, values, v + 3 * lanes).fma(pt, a3);
+                }
+                a0.intoArray(out, oo + d);
+                a1.intoArray(out, oo + d + lanes);
+                a2.intoArray(out, oo + d + 2 * lanes);
+                a3.intoArray(out, oo + d + 3 * lanes);
+            }
+            for (; d + lanes <= headDim; d += lanes) {
+                FloatVector a = FloatVector.fromArray(S, out, oo + d);
+                for (int t = 0; t < count; t++) {
+                    a = FloatVector.fromArray(S, values, t * headDim + d)
+                            .fma(FloatVector.broadcast(S, p[po + t]), a);
+                }
+                a.intoArray(out, oo + d);
+            }
+            if (d < headDim) {
+                accumulateValuesScalar(p, po, count, values, headDim, out, oo, d);
+            }
+        }
+
+        /**
+         * Scores of a block's positions, a vector of positions at a time, from the block's keys transposed in
+         * {@code keys[d * blockSize + slot]}: {@code sum_d q[d] * K[d][slot]} with four partial sums over
+         * {@code d mod 4} (independent FMA chains), added in a fixed order.
+         */
+        static void scoreBlock(float[] q, int qo, float[] keys, int headDim, int blockSize, float scale,
+                               float[] scores, int so) {
+            for (int i = 0; i < blockSize; i += S.length()) {
+                FloatVector a0 = FloatVector.zero(S);
+                FloatVector a1 = a0;
+                FloatVector a2 = a0;
+                FloatVector a3 = a0;
+                int d = 0;
+                for (; d + 4 <= headDim; d += 4) {
+                    int k = i + d * blockSize;
+                    a0 = FloatVector.fromArray(S, keys, k).fma(FloatVector.broadcast(S, q[qo + d]), a0);
+                    a1 = FloatVector.fromArray(S, keys, k + blockSize)
+                            .fma(FloatVector.broadcast(S, q[qo + d + 1]), a1);
+                    a2 = FloatVector.fromArray(S, keys, k + 2 * blockSize)
+                            .fma(FloatVector.broadcast(S, q[qo + d + 2]), a2);
+                    a3 = FloatVector.fromArray(S, keys, k + 3 * blockSize)
+                            .fma(FloatVector.broadcast(S, q[qo + d + 3]), a3);
+                }
+                for (; d < headDim; d++) {
+                    a0 = FloatVector.fromArray(S, keys, i + d * blockSize)
+                            .fma(FloatVector.broadcast(S, q[qo + d]), a0);
+                }
+                a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(scores, so + i);
+            }
         }
     }
 }

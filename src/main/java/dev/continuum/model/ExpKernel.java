@@ -1,8 +1,10 @@
 package dev.continuum.model;
 
+import dev.continuum.tensor.VectorSupport;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,9 +17,14 @@ import jdk.incubator.vector.VectorSpecies;
  * softmax sum's rounding, and smaller values would soon be multiplied into subnormal floats, each of which costs
  * a microcode assist on common CPUs (a few such scores per head made attention many times slower: PERFORMANCE.md,
  * "Kernel design choices measured").
+ *
+ * <p>The vector code runs only where {@link VectorSupport} says the Vector API kernels run, at its width, and
+ * lives in {@link Vectorized} so that this class links on a JVM without {@code jdk.incubator.vector}; the scalar
+ * path computes every element with {@link #exp}, the very bits of a vector lane.
  */
 final class ExpKernel {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** The gate's decision, read once: fixed for the JVM's life, the same for every kernel. */
+    private static final boolean VECTOR = VectorSupport.enabled();
     private static final float MIN = -64f;
     private static final float MAX = 88f;
     private static final float LOG2E = 1.44269504088896341f;
@@ -53,37 +60,22 @@ final class ExpKernel {
     }
 
     /**
-     * {@code a[o + i] = e^(a[o + i] - shift)} for {@code i} in {@code [0, n)}; returns their sum, accumulated
-     * lane-wise over whole vectors and then added lane by lane and tail element by element, a fixed order.
+     * {@code a[o + i] = e^(a[o + i] - shift)} for {@code i} in {@code [0, n)}; returns their sum. The vector path
+     * accumulates it lane-wise over whole vectors and then adds the lanes and the tail in order; the scalar path
+     * adds the elements in order. Either order is fixed, so the sum depends only on the row (not on the batch),
+     * and the elements themselves are the same bits on both paths; the sums may differ in their last bits.
      */
     static float expShifted(float[] a, int o, int n, float shift) {
-        int i = 0;
-        int bound = F.loopBound(n);
-        FloatVector sum = FloatVector.zero(F);
-        for (; i < bound; i += F.length()) {
-            FloatVector shifted = FloatVector.fromArray(F, a, o + i).sub(shift);
-            FloatVector x = shifted.max(MIN).min(MAX);
-            FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-            FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
-            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
-            p = p.fma(r, FloatVector.broadcast(F, P2));
-            p = p.fma(r, FloatVector.broadcast(F, P3));
-            p = p.fma(r, FloatVector.broadcast(F, P4));
-            p = p.fma(r, FloatVector.broadcast(F, P5));
-            p = p.fma(r.mul(r), r.add(1f));
-            IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
-                    .lanewise(VectorOperators.LSHL, 23);
-            FloatVector e = p.mul(bits.reinterpretAsFloats())
-                    .blend(0f, shifted.compare(VectorOperators.LT, MIN));
-            e.intoArray(a, o + i);
-            sum = sum.add(e);
+        if (VECTOR) {
+            return Vectorized.expShifted(a, o, n, shift);
         }
+        return expShiftedScalar(a, o, n, shift);
+    }
+
+    /** {@link #expShifted} one element at a time. */
+    static float expShiftedScalar(float[] a, int o, int n, float shift) {
         float total = 0f;
-        for (int lane = 0; lane < F.length(); lane++) {
-            total += sum.lane(lane);
-        }
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             a[o + i] = exp(a[o + i] - shift);
             total += a[o + i];
         }
@@ -92,28 +84,90 @@ final class ExpKernel {
 
     /** SwiGLU's gate: {@code g[i] = silu(g[i]) * u[i]} for {@code i} in {@code [0, n)}, silu(x) = x / (1 + e^-x). */
     static void siluTimes(float[] g, float[] u, int n) {
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            FloatVector gate = FloatVector.fromArray(F, g, i);
-            FloatVector negated = gate.neg();
-            FloatVector x = negated.max(MIN).min(MAX);
-            FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-            FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
-            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
-            p = p.fma(r, FloatVector.broadcast(F, P2));
-            p = p.fma(r, FloatVector.broadcast(F, P3));
-            p = p.fma(r, FloatVector.broadcast(F, P4));
-            p = p.fma(r, FloatVector.broadcast(F, P5));
-            p = p.fma(r.mul(r), r.add(1f));
-            IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
-                    .lanewise(VectorOperators.LSHL, 23);
-            FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, negated.compare(VectorOperators.LT, MIN));
-            gate.div(e.add(1f)).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
+        if (VECTOR) {
+            Vectorized.siluTimes(g, u, n);
+            return;
         }
-        for (; i < n; i++) {
+        siluTimesScalar(g, u, 0, n);
+    }
+
+    /** {@link #siluTimes} for {@code i} in {@code [from, n)}, one element at a time: the vector lanes' bits. */
+    static void siluTimesScalar(float[] g, float[] u, int from, int n) {
+        for (int i = from; i < n; i++) {
             g[i] = g[i] / (1f + exp(-g[i])) * u[i];
+        }
+    }
+
+    /**
+     * The Vector API code, at {@link VectorSupport#floatLanes()} lanes, kept in a nested class because verifying
+     * code that uses vector types loads {@code jdk.incubator.vector}: only touched when the gate is on. Only
+     * scalars and arrays cross its methods' boundaries, so no vector is ever boxed.
+     */
+    static final class Vectorized {
+        static final VectorSpecies<Float> F =
+                VectorSpecies.of(float.class, VectorShape.forBitSize(VectorSupport.floatLanes() * Float.SIZE));
+
+        private Vectorized() {
+        }
+
+        /** {@link ExpKernel#expShifted} a vector at a time, the tail with {@link ExpKernel#exp}. */
+        static float expShifted(float[] a, int o, int n, float shift) {
+            int i = 0;
+            int bound = F.loopBound(n);
+            FloatVector sum = FloatVector.zero(F);
+            for (; i < bound; i += F.length()) {
+                FloatVector shifted = FloatVector.fromArray(F, a, o + i).sub(shift);
+                FloatVector x = shifted.max(MIN).min(MAX);
+                FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+                p = p.fma(r, FloatVector.broadcast(F, P2));
+                p = p.fma(r, FloatVector.broadcast(F, P3));
+                p = p.fma(r, FloatVector.broadcast(F, P4));
+                p = p.fma(r, FloatVector.broadcast(F, P5));
+                p = p.fma(r.mul(r), r.add(1f));
+                IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                        .lanewise(VectorOperators.LSHL, 23);
+                FloatVector e = p.mul(bits.reinterpretAsFloats())
+                        .blend(0f, shifted.compare(VectorOperators.LT, MIN));
+                e.intoArray(a, o + i);
+                sum = sum.add(e);
+            }
+            float total = 0f;
+            for (int lane = 0; lane < F.length(); lane++) {
+                total += sum.lane(lane);
+            }
+            for (; i < n; i++) {
+                a[o + i] = exp(a[o + i] - shift);
+                total += a[o + i];
+            }
+            return total;
+        }
+
+        /** {@link ExpKernel#siluTimes} a vector at a time, the tail with {@link ExpKernel#siluTimesScalar}. */
+        static void siluTimes(float[] g, float[] u, int n) {
+            int i = 0;
+            int bound = F.loopBound(n);
+            for (; i < bound; i += F.length()) {
+                FloatVector gate = FloatVector.fromArray(F, g, i);
+                FloatVector negated = gate.neg();
+                FloatVector x = negated.max(MIN).min(MAX);
+                FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+                p = p.fma(r, FloatVector.broadcast(F, P2));
+                p = p.fma(r, FloatVector.broadcast(F, P3));
+                p = p.fma(r, FloatVector.broadcast(F, P4));
+                p = p.fma(r, FloatVector.broadcast(F, P5));
+                p = p.fma(r.mul(r), r.add(1f));
+                IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                        .lanewise(VectorOperators.LSHL, 23);
+                FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, negated.compare(VectorOperators.LT, MIN));
+                gate.div(e.add(1f)).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
+            }
+            siluTimesScalar(g, u, i, n);
         }
     }
 }

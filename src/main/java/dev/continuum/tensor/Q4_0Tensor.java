@@ -253,10 +253,11 @@ public final class Q4_0Tensor extends WeightTensor {
         /**
          * Float bits of {@code (i & 15) - 8} for the {@code 2 * lanes} entries a two-table lookup can index; the
          * lookup wraps its index, so a whole byte can index its low nibble, and the byte shifted right by 4 its
-         * high nibble.
+         * high nibble. That takes 16 entries, two vectors of 8 or 16 lanes; at 4 lanes {@link #decode} computes
+         * the values instead, and these stay null.
          */
-        private static final IntVector NIBBLES_LOW = nibbleTable(0);
-        private static final IntVector NIBBLES_HIGH = nibbleTable(VectorShapes.LANES);
+        private static final IntVector NIBBLES_LOW = VectorShapes.LANES >= 8 ? nibbleTable(0) : null;
+        private static final IntVector NIBBLES_HIGH = VectorShapes.LANES >= 8 ? nibbleTable(VectorShapes.LANES) : null;
         /** A float16's exponent and mantissa moved to a float's positions (bits 13-27). */
         private static final int HALF_MAGNITUDE = 0x0fffe000;
         private static final int HALF_REBIAS = F16Tensor.Vectorized.REBIAS;
@@ -522,6 +523,10 @@ public final class Q4_0Tensor extends WeightTensor {
             int rows = 4 * lanes;
             F16Tensor.Vectorized.scales(w, base, 2L * lanes, 4, s, 0);
             long q = base + 2L * rows;
+            if (lanes == 4) {
+                decodeArithmetic(w, q, out);
+                return;
+            }
             for (int c = 0; c < 8; c++) {
                 for (int part = 0; part < 4; part++) {
                     int o = part * lanes;
@@ -535,6 +540,31 @@ public final class Q4_0Tensor extends WeightTensor {
                             .intoArray(out, (c + 16) * rows + o);
                     v.lanewise(VectorOperators.LSHR, 12).selectFrom(lowTable, highTable).reinterpretAsFloats()
                             .intoArray(out, (c + 24) * rows + o);
+                }
+            }
+        }
+
+        /**
+         * {@link #decode}'s tile quants at 4 lanes, where two tables of 4 lanes cannot hold the 16 nibble values:
+         * each nibble is masked, offset by 8 and converted, which gives the same floats exactly (small integers).
+         */
+        private static void decodeArithmetic(MemorySegment w, long q, float[] out) {
+            int lanes = VectorShapes.LANES;
+            int rows = 4 * lanes;
+            for (int c = 0; c < 8; c++) {
+                for (int part = 0; part < 4; part++) {
+                    int o = part * lanes;
+                    IntVector v = (IntVector) ShortVector.fromMemorySegment(VectorShapes.SHORT, w,
+                            q + 2L * (c * rows + o), ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.ZERO_EXTEND_S2I, VectorShapes.INT, 0);
+                    ((FloatVector) v.and(0x0f).sub(8).convert(VectorOperators.I2F, 0))
+                            .intoArray(out, c * rows + o);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0x0f).sub(8)
+                            .convert(VectorOperators.I2F, 0)).intoArray(out, (c + 8) * rows + o);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0x0f).sub(8)
+                            .convert(VectorOperators.I2F, 0)).intoArray(out, (c + 16) * rows + o);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 12).sub(8)
+                            .convert(VectorOperators.I2F, 0)).intoArray(out, (c + 24) * rows + o);
                 }
             }
         }

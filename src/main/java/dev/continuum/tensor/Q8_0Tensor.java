@@ -3,6 +3,7 @@ package dev.continuum.tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -127,6 +128,11 @@ public final class Q8_0Tensor extends WeightTensor {
      * The Vector API kernel, kept in a nested class because verifying code that uses vector types loads
      * {@code jdk.incubator.vector}: this way the outer class still links, and runs its scalar kernel, on a JVM
      * started without that module. Only scalars and arrays cross its boundary, so no vector is ever boxed.
+     *
+     * <p>At 4 lanes (128-bit vectors) one float vector's bytes would be a 32-bit vector, which the Vector API lacks:
+     * each kernel then loads 64-bit byte vectors, two float vectors' worth, and widens their upper half after a
+     * rearrange (see {@link VectorShapes#BYTE_PAIR}). {@code lanes} is a constant to the JIT, so a compiled kernel
+     * holds only its own width's branch, and 8 and 16 lanes run the very code they ran before.
      */
     static final class Vectorized {
         private Vectorized() {
@@ -142,6 +148,8 @@ public final class Q8_0Tensor extends WeightTensor {
                            float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             VectorSpecies<Byte> b8 = VectorShapes.BYTE;
+            VectorSpecies<Byte> pair = VectorShapes.BYTE_PAIR;
+            VectorShuffle<Byte> upper = VectorShapes.UPPER_HALF;
             int lanes = VectorShapes.LANES;
             int rows = 4 * lanes;
             long tileBytes = (long) rows * BLOCK_BYTES;
@@ -160,14 +168,25 @@ public final class Q8_0Tensor extends WeightTensor {
                 for (int j = 0; j < TILE; j++) {
                     FloatVector xj = FloatVector.broadcast(f, x[xb + j]);
                     long o = q0 + (long) j * rows;
-                    p0 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
-                    p1 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p1);
-                    p2 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
-                    p3 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p3);
+                    if (lanes == 4) {
+                        ByteVector b01 = ByteVector.fromMemorySegment(pair, w, o, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector b23 = ByteVector.fromMemorySegment(pair, w, o + 2 * lanes, ByteOrder.LITTLE_ENDIAN);
+                        p0 = ((FloatVector) b01.convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
+                        p1 = ((FloatVector) b01.rearrange(upper).convertShape(VectorOperators.B2F, f, 0))
+                                .fma(xj, p1);
+                        p2 = ((FloatVector) b23.convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
+                        p3 = ((FloatVector) b23.rearrange(upper).convertShape(VectorOperators.B2F, f, 0))
+                                .fma(xj, p3);
+                    } else {
+                        p0 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
+                        p1 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p1);
+                        p2 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
+                        p3 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).fma(xj, p3);
+                    }
                 }
                 F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
                 t0 = p0.fma(FloatVector.fromArray(f, scales, 0), t0);
@@ -190,6 +209,8 @@ public final class Q8_0Tensor extends WeightTensor {
                          int os, float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             VectorSpecies<Byte> b8 = VectorShapes.BYTE;
+            VectorSpecies<Byte> pair = VectorShapes.BYTE_PAIR;
+            VectorShuffle<Byte> upper = VectorShapes.UPPER_HALF;
             int lanes = VectorShapes.LANES;
             int rows = 4 * lanes;
             long tileBytes = (long) rows * BLOCK_BYTES;
@@ -207,14 +228,27 @@ public final class Q8_0Tensor extends WeightTensor {
                     FloatVector a = FloatVector.broadcast(f, x[xa + j]);
                     FloatVector c = FloatVector.broadcast(f, x[xb + j]);
                     long o = q0 + (long) j * rows;
-                    FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, f, 0);
-                    FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
-                    FloatVector w2 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
-                    FloatVector w3 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                    FloatVector w0;
+                    FloatVector w1;
+                    FloatVector w2;
+                    FloatVector w3;
+                    if (lanes == 4) {
+                        ByteVector b01 = ByteVector.fromMemorySegment(pair, w, o, ByteOrder.LITTLE_ENDIAN);
+                        ByteVector b23 = ByteVector.fromMemorySegment(pair, w, o + 2 * lanes, ByteOrder.LITTLE_ENDIAN);
+                        w0 = (FloatVector) b01.convertShape(VectorOperators.B2F, f, 0);
+                        w1 = (FloatVector) b01.rearrange(upper).convertShape(VectorOperators.B2F, f, 0);
+                        w2 = (FloatVector) b23.convertShape(VectorOperators.B2F, f, 0);
+                        w3 = (FloatVector) b23.rearrange(upper).convertShape(VectorOperators.B2F, f, 0);
+                    } else {
+                        w0 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2F, f, 0);
+                        w1 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2F, f, 0);
+                        w2 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                        w3 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes,
+                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                    }
                     p00 = w0.fma(a, p00);
                     p10 = w1.fma(a, p10);
                     p20 = w2.fma(a, p20);
@@ -257,6 +291,8 @@ public final class Q8_0Tensor extends WeightTensor {
                         int oo, int os, float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             VectorSpecies<Byte> b8 = VectorShapes.BYTE;
+            VectorSpecies<Byte> pair = VectorShapes.BYTE_PAIR;
+            VectorShuffle<Byte> upper = VectorShapes.UPPER_HALF;
             int lanes = VectorShapes.LANES;
             int rows = 4 * lanes;
             long tileBytes = (long) rows * BLOCK_BYTES;
@@ -273,10 +309,18 @@ public final class Q8_0Tensor extends WeightTensor {
                 FloatVector p10 = zero, p11 = zero, p12 = zero, p13 = zero, p14 = zero, p15 = zero;
                 for (int j = 0; j < TILE; j++) {
                     long o = q0 + (long) j * rows;
-                    FloatVector w0 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2F, f, 0);
-                    FloatVector w1 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0);
+                    FloatVector w0;
+                    FloatVector w1;
+                    if (lanes == 4) {
+                        ByteVector b01 = ByteVector.fromMemorySegment(pair, w, o, ByteOrder.LITTLE_ENDIAN);
+                        w0 = (FloatVector) b01.convertShape(VectorOperators.B2F, f, 0);
+                        w1 = (FloatVector) b01.rearrange(upper).convertShape(VectorOperators.B2F, f, 0);
+                    } else {
+                        w0 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2F, f, 0);
+                        w1 = (FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes, ByteOrder.LITTLE_ENDIAN)
+                                .convertShape(VectorOperators.B2F, f, 0);
+                    }
                     int xj = x0 + j;
                     FloatVector a = FloatVector.broadcast(f, x[xj]);
                     p00 = w0.fma(a, p00);
@@ -334,6 +378,17 @@ public final class Q8_0Tensor extends WeightTensor {
             int rows = 4 * lanes;
             F16Tensor.Vectorized.scales(w, base, 2L * lanes, 4, s, 0);
             long q = base + 2L * rows;
+            if (lanes == 4) {
+                VectorShuffle<Byte> upper = VectorShapes.UPPER_HALF;
+                for (int i = 0; i < TILE * rows; i += 2 * lanes) {
+                    ByteVector b = ByteVector.fromMemorySegment(VectorShapes.BYTE_PAIR, w, q + i,
+                            ByteOrder.LITTLE_ENDIAN);
+                    ((FloatVector) b.convertShape(VectorOperators.B2F, f, 0)).intoArray(out, i);
+                    ((FloatVector) b.rearrange(upper).convertShape(VectorOperators.B2F, f, 0))
+                            .intoArray(out, i + lanes);
+                }
+                return;
+            }
             for (int i = 0; i < TILE * rows; i += lanes) {
                 ((FloatVector) ByteVector.fromMemorySegment(VectorShapes.BYTE, w, q + i, ByteOrder.LITTLE_ENDIAN)
                         .convertShape(VectorOperators.B2F, f, 0)).intoArray(out, i);

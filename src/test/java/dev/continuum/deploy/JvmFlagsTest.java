@@ -64,8 +64,22 @@ class JvmFlagsTest {
     void thePomGivesTheFileToSurefireAndDevMode() throws IOException {
         String pom = Files.readString(Path.of("pom.xml"));
         assertEquals("@${project.basedir}/" + FLAGS, element(pom, "continuum.jvm.options"));
-        assertTrue(element(pom, "argLine").startsWith("${continuum.jvm.options}"), "Surefire's argLine");
+        List<String> argLines = elements(pom, "argLine");
+        assertFalse(argLines.isEmpty(), "Surefire has an argLine");
+        for (String argLine : argLines) {
+            assertTrue(argLine.startsWith("${continuum.jvm.options}"), "Surefire's argLine " + argLine);
+        }
         assertEquals("${continuum.jvm.options}", element(pom, "jvmArgs"), "quarkus:dev's jvmArgs");
+    }
+
+    /** Every value of element {@code name}: the plugin's and each execution's own. */
+    private static List<String> elements(String xml, String name) {
+        Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">([^<]*)</" + Pattern.quote(name) + ">").matcher(xml);
+        List<String> values = new ArrayList<>();
+        while (m.find()) {
+            values.add(m.group(1).trim());
+        }
+        return values;
     }
 
     private static String element(String xml, String name) {

@@ -48,6 +48,11 @@ class WeightTensorKernelTest {
         return cases.build();
     }
 
+    /** The cases whose rows are whole tiles, the only ones the vector kernels interleave. */
+    static Stream<Arguments> wholeTileCases() {
+        return cases().filter(a -> (int) a.get()[1] % WeightTensor.TILE == 0);
+    }
+
     @ParameterizedTest(name = "{0} x {1} cols")
     @MethodSource("cases")
     void dequantizeRowMatchesReferenceDecodingExactlyInBothLayouts(GgmlType type, int cols) {
@@ -94,6 +99,48 @@ class WeightTensorKernelTest {
         for (int r = 0; r < ROWS; r++) {
             assertEquals(Float.floatToRawIntBits(f.tensor.dot(r, f.x, f.xOffset)),
                     Float.floatToRawIntBits(f.interleaved.dot(r, f.x, f.xOffset)), type + " row " + r);
+        }
+    }
+
+    /**
+     * The tiled path's decoding of a set's tiles (to floats, and for Q4_0 to 16-bit integers) gives each element's
+     * stored value and each row's block scale exactly, in the {@code [column][row]} order the tile kernels read;
+     * at 4 lanes this decodes quantized bytes with its own widening.
+     */
+    @ParameterizedTest(name = "{0} x {1} cols")
+    @MethodSource("wholeTileCases")
+    void decodedSetTilesHoldEveryWeightAndScaleExactly(GgmlType type, int cols) {
+        Assumptions.assumeTrue(VectorSupport.ENABLED, "vector kernels off: nothing is interleaved");
+        Fixture f = new Fixture(type, ROWS, cols, 13L * type.id + cols);
+        WeightTensor t = f.interleaved;
+        assertEquals(Interleaving.SET_ROWS, t.interleavedRows(), "one set interleaved");
+        int g = Interleaving.SET_ROWS;
+        float[] w = new float[g * WeightTensor.TILE];
+        short[] shorts = new short[g * WeightTensor.TILE];
+        float[] s = new float[g];
+        for (int tile = 0; tile < cols / WeightTensor.TILE; tile++) {
+            Arrays.fill(s, Float.NaN);
+            t.decodeSetTile(0, tile, w, s);
+            for (int r = 0; r < g; r++) {
+                if (t.scaleBytes() > 0) {
+                    assertEquals(Float.floatToRawIntBits(t.scale(r, tile)), Float.floatToRawIntBits(s[r]),
+                            type + " scale of row " + r + ", tile " + tile);
+                }
+                for (int k = 0; k < WeightTensor.TILE; k++) {
+                    int col = tile * WeightTensor.TILE + k;
+                    assertEquals(Float.floatToRawIntBits(t.weight(r, col)), Float.floatToRawIntBits(w[k * g + r]),
+                            type + " row " + r + ", column " + col);
+                }
+            }
+            if (t.kernels().shortTiles() != null) {
+                t.kernels().shortTiles().decode(0, tile, shorts, s);
+                for (int r = 0; r < g; r++) {
+                    for (int k = 0; k < WeightTensor.TILE; k++) {
+                        assertEquals(t.weight(r, tile * WeightTensor.TILE + k), shorts[k * g + r],
+                                type + " 16-bit row " + r + ", column " + (tile * WeightTensor.TILE + k));
+                    }
+                }
+            }
         }
     }
 
