@@ -50,8 +50,8 @@ final class GreedyGenerationMain {
             prompt[0] = tok.bosId();
             System.arraycopy(body, 0, prompt, 1, body.length);
             List<Integer> got = new ArrayList<>();
-            new SingleStreamGenerator(new CpuModelRunner(m.config(), m.weights(), pool), tok.eosId()).generate(prompt, ref.completionIds().length, SamplingParams.GREEDY,
-                    false, got::add);
+            new SingleStreamGenerator(new CpuModelRunner(m.config(), m.weights(), pool), tok.eosId())
+                    .generate(prompt, ref.completionIds().length, SamplingParams.GREEDY, false, got::add);
             return got.stream().mapToInt(Integer::intValue).toArray();
         }
     }
