@@ -1,5 +1,6 @@
 package dev.continuum.cli;
 
+import dev.continuum.tensor.VectorSupport;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import picocli.CommandLine;
@@ -14,6 +15,7 @@ public final class ContinuumMain {
     }
 
     public static void main(String... args) {
+        settleVectorSupport();
         String first = args.length == 0 ? "serve" : args[0];
         if (first.equals("serve") || first.startsWith("-D")) {
             ServeCommand serve = new ServeCommand();
@@ -35,5 +37,19 @@ public final class ContinuumMain {
             return;
         }
         System.exit(new CommandLine(new RootCommand()).execute(args));
+    }
+
+    /**
+     * Makes the Vector API gate's one decision before anything else, so that a bad {@code continuum.vector.bits}
+     * stops the process with its message: the server loads its model on a background thread, where the error
+     * would only end that thread and leave the server loading forever.
+     */
+    private static void settleVectorSupport() {
+        try {
+            VectorSupport.enabled();
+        } catch (ExceptionInInitializerError e) {
+            System.err.println("error: " + (e.getCause() != null ? e.getCause().getMessage() : e));
+            System.exit(2);
+        }
     }
 }
