@@ -1,5 +1,6 @@
 package dev.continuum.cli;
 
+import dev.continuum.tensor.VectorSupport;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import picocli.CommandLine;
@@ -17,6 +18,7 @@ public final class ContinuumMain {
     }
 
     public static void main(String... args) {
+        settleVectorSupport();
         String[] rest = serveArguments(args);
         if (rest != null) {
             ServeCommand serve = new ServeCommand();
@@ -53,5 +55,19 @@ public final class ContinuumMain {
         }
         boolean rootOption = List.of("-h", "--help", "-V", "--version").contains(args[0]);
         return args[0].startsWith("-") && !rootOption ? args : null;
+    }
+
+    /**
+     * Makes the Vector API gate's one decision before anything else, so that a bad {@code continuum.vector.bits}
+     * stops the process with its message: the server loads its model on a background thread, where the error
+     * would only end that thread and leave the server loading forever.
+     */
+    private static void settleVectorSupport() {
+        try {
+            VectorSupport.enabled();
+        } catch (ExceptionInInitializerError e) {
+            System.err.println("error: " + (e.getCause() != null ? e.getCause().getMessage() : e));
+            System.exit(2);
+        }
     }
 }

@@ -63,6 +63,20 @@ class VectorGateTest {
     }
 
     @Test
+    void theLauncherStopsOnABadWidthWithItsMessageAlone() throws Exception {
+        // The server and every subcommand start in ContinuumMain, which settles the gate first: one line, exit 2.
+        ChildJvm.Result r = ChildJvm.run(List.of(MODULE, "-D" + VectorSupport.BITS_PROPERTY + "=96"),
+                dev.continuum.cli.ContinuumMain.class, List.of("generate", "--model", "dummy:tiny", "--prompt", "x"),
+                60);
+        assertEquals(2, r.exitCode(), r.describe());
+        // The JVM itself warns on stderr that an incubator module is in use; everything else is the one message.
+        assertEquals(List.of("error: " + VectorSupport.BITS_PROPERTY + " must be 128, 256 or 512, got '96'"),
+                r.err().lines().filter(l -> !l.startsWith("WARNING: Using incubator modules")).toList(),
+                r.describe());
+        assertEquals("", r.out(), r.describe());
+    }
+
+    @Test
     void aMalformedForcedWidthStopsTheJvm() throws Exception {
         for (String bad : new String[] {"1024", "fast"}) {
             // Even without the module: a typo must not pass for "no Vector API here".
