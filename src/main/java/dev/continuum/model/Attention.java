@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The vector kernels run only where {@link VectorSupport} says the Vector API kernels run, at its width, and
  * live in {@link Vectorized} so that this class links on a JVM without {@code jdk.incubator.vector}. Their scalar
- * twins add the same products in the same order, so scores and outputs are the same bits on either path (the
- * softmax sum aside, see {@link ExpKernel#expShifted}).
+ * twins add the same products in the same order, so scores, exponentials and value sums are the same bits on
+ * either path; only the softmax denominator is added in another order (see {@link ExpKernel#expShifted}), which
+ * may move the outputs' last bits.
  */
 final class Attention {
     /** The gate's decision and width, read once: fixed for the JVM's life, the same for every kernel. */
