@@ -294,8 +294,7 @@ final class Scheduler {
             int known = rows - out.numDraftTokens(i);
             if (first + known == s.numTokens) {
                 // The last known token's row predicts the next token; each proposal's row the one after it.
-                int logitRows = 1 + out.numDraftTokens(i);
-                out.setLogitRows(i, batch.logitRowCount(), logitRows);
+                out.setFirstLogitRow(i, batch.logitRowCount());
                 for (int r = known - 1; r < rows; r++) {
                     batch.requestLogits(firstRow + r);
                 }
@@ -317,9 +316,8 @@ final class Scheduler {
             if (out.numLogitRows(i) == 0) {
                 continue; // mid-prefill: nothing to sample yet
             }
-            int offset = logits.offset(out.firstLogitRow(i));
             if (s.numTokens == s.numPromptTokens && hasWaitingChildren(s)) {
-                System.arraycopy(logits.logits(), offset, forkRow, 0, vocab);
+                System.arraycopy(logits.logits(), logits.offset(out.firstLogitRow(i)), forkRow, 0, vocab);
                 forkChildren(s, now);
             }
             acceptTokens(s, logits, out.firstLogitRow(i), drafts, now);

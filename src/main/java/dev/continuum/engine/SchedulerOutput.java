@@ -11,7 +11,6 @@ final class SchedulerOutput {
     private final int[] numScheduledTokens;
     private final int[] numDraftTokens;
     private final int[] firstLogitRow;
-    private final int[] numLogitRows;
     private int count;
     private int totalTokens;
     private long step;
@@ -21,7 +20,6 @@ final class SchedulerOutput {
         numScheduledTokens = new int[maxSequences];
         numDraftTokens = new int[maxSequences];
         firstLogitRow = new int[maxSequences];
-        numLogitRows = new int[maxSequences];
     }
 
     void clear(long step) {
@@ -42,16 +40,17 @@ final class SchedulerOutput {
         numScheduledTokens[count] = tokens;
         numDraftTokens[count] = drafts;
         firstLogitRow[count] = -1;
-        numLogitRows[count] = 0;
         count++;
         totalTokens += tokens;
         s.lastScheduledStep = step;
     }
 
-    /** Records where {@code execute} put entry {@code i}'s logits rows in the step output. */
-    void setLogitRows(int i, int first, int rows) {
+    /**
+     * Records where {@code execute} put entry {@code i}'s logits rows in the step output: its last known token's
+     * row, then one per proposal.
+     */
+    void setFirstLogitRow(int i, int first) {
         firstLogitRow[i] = first;
-        numLogitRows[i] = rows;
     }
 
     long step() {
@@ -84,7 +83,8 @@ final class SchedulerOutput {
         return firstLogitRow[i];
     }
 
+    /** Logits rows of entry {@code i}: none mid-prefill, else the last known token's and one per proposal. */
     int numLogitRows(int i) {
-        return numLogitRows[i];
+        return firstLogitRow[i] < 0 ? 0 : 1 + numDraftTokens[i];
     }
 }

@@ -45,10 +45,6 @@ public final class CpuModelRunner implements ModelRunner {
         return shape;
     }
 
-    public LlamaConfig config() {
-        return config;
-    }
-
     @Override
     public void allocateKvCache(int blocks, int blockSize) {
         kv = null; // let the old pool go before the new one is allocated

@@ -33,6 +33,8 @@ final class LlamaModel {
     private float[] hb2;
     private float[] ropeCos;
     private float[] ropeSin;
+    private int[] rowBlocks;
+    private int[] rowOffsets;
 
     LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
         this.config = config;
@@ -84,6 +86,9 @@ final class LlamaModel {
                 throw new IllegalArgumentException("slot " + slots[i] + " has no valid block for position "
                         + positions[i]);
             }
+            // Where each row's keys and values go, the same in every layer: found once per step.
+            rowBlocks[i] = table[entry];
+            rowOffsets[i] = positions[i] % blockSize;
             weights.tokenEmbedding().dequantizeRow(token, x, i * dim);
             rope.angles(positions[i], ropeCos, ropeSin, i * rope.tableSize());
         }
@@ -120,9 +125,7 @@ final class LlamaModel {
         for (int i = 0; i < n; i++) {
             rope.rotate(q, i * qDim, config.heads(), headDim, ropeCos, ropeSin, i * table);
             rope.rotate(k, i * kvDim, config.kvHeads(), headDim, ropeCos, ropeSin, i * table);
-            int blockSize = kv.blockSize();
-            kv.write(l, tables[slots[i]][positions[i] / blockSize], positions[i] % blockSize, k, i * kvDim, v,
-                    i * kvDim);
+            kv.write(l, rowBlocks[i], rowOffsets[i], k, i * kvDim, v, i * kvDim);
         }
 
         attention.run(l, n, positions, slots, tables, kv);
@@ -224,6 +227,8 @@ final class LlamaModel {
         hb2 = new float[c * config.ffnDim()];
         ropeCos = new float[c * rope.tableSize()];
         ropeSin = new float[c * rope.tableSize()];
+        rowBlocks = new int[c];
+        rowOffsets = new int[c];
         capacity = c;
     }
 }
