@@ -45,15 +45,21 @@ final class GreedyGenerationMain {
     static int[] generate(Path model, Path tokenizer, ReferenceCompletions ref, ComputePool pool) throws IOException {
         try (LoadedModel m = ModelLoader.load(model.toString(), tokenizer)) {
             Tokenizer tok = m.tokenizer();
-            int[] body = tok.encode(ref.prompt(), false);
-            int[] prompt = new int[body.length + 1];
-            prompt[0] = tok.bosId();
-            System.arraycopy(body, 0, prompt, 1, body.length);
+            int[] prompt = promptIds(tok, ref.prompt());
             List<Integer> got = new ArrayList<>();
             new SingleStreamGenerator(new CpuModelRunner(m.config(), m.weights(), pool), tok.eosId())
                     .generate(prompt, ref.completionIds().length, SamplingParams.GREEDY, false, got::add);
             return got.stream().mapToInt(Integer::intValue).toArray();
         }
+    }
+
+    /** A reference prompt as the references tokenized it: BOS, then the text without special tokens. */
+    static int[] promptIds(Tokenizer tok, String text) {
+        int[] body = tok.encode(text, false);
+        int[] prompt = new int[body.length + 1];
+        prompt[0] = tok.bosId();
+        System.arraycopy(body, 0, prompt, 1, body.length);
+        return prompt;
     }
 
     static String join(int[] ids) {

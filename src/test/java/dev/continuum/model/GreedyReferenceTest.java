@@ -57,10 +57,7 @@ class GreedyReferenceTest {
             tests.add(DynamicTest.dynamicTest(model.getFileName() + ": '" + ref.prompt() + "'", () -> {
                 try (LoadedModel m = ModelLoader.load(model.toString(), tokenizer)) {
                     Tokenizer tok = m.tokenizer();
-                    int[] body = tok.encode(ref.prompt(), false);
-                    int[] prompt = new int[body.length + 1];
-                    prompt[0] = tok.bosId();
-                    System.arraycopy(body, 0, prompt, 1, body.length);
+                    int[] prompt = GreedyGenerationMain.promptIds(tok, ref.prompt());
                     assertArrayEquals(ref.promptIds(), prompt, "prompt ids");
 
                     List<Integer> got = new ArrayList<>();
