@@ -37,7 +37,10 @@ public final class ApiDocs {
                             @JsonProperty("max_num_seqs") int maxNumSeqs,
                             @JsonProperty("max_n") int maxN,
                             @JsonProperty("vocab_size") int vocabSize,
-                            String description) {
+                            String description,
+                            @Schema(description = "What runs the model: cpu or cuda") String backend,
+                            @Schema(description = "The device in words, e.g. cuda:0 NVIDIA H200 (compute 9.0, 132 SMs)")
+                            String device) {
     }
 
     @Schema(description = "The list of served models")

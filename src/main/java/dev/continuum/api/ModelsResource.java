@@ -30,6 +30,7 @@ public class ModelsResource {
         var engine = host.engine().config();
         return new ApiDocs.ModelList("list", List.of(new ApiDocs.ModelCard(host.servedName(), "model", started,
                 "continuum", engine.maxModelLen(), m.config().contextLength(), engine.maxNumSeqs(),
-                host.config().maxN(), m.config().vocabSize(), m.description())));
+                host.config().maxN(), m.config().vocabSize(), m.description(),
+                host.backend().name(), host.backend().device())));
     }
 }

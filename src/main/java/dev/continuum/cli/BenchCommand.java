@@ -5,12 +5,14 @@ import dev.continuum.bench.HttpBench;
 import dev.continuum.bench.InProcessBench;
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.KvPoolSizing;
-import dev.continuum.model.CpuModelRunner;
+import dev.continuum.backend.Backend;
+import dev.continuum.backend.OpenedRunner;
+import dev.continuum.backend.RunnerFactory;
+import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.ModelShape;
 import dev.continuum.runner.WarmupReport;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
-import dev.continuum.tensor.ComputePool;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -48,6 +50,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--vocab", description = "Vocabulary size for random prompts with --url (default: the model's)")
     Integer vocab;
 
+    @Option(names = "--backend", defaultValue = "auto",
+            description = "In-process backend: auto (the GPU if CUDA answers, else the CPU), cpu or cuda")
+    String backend;
+
     @Option(names = "--threads", description = "Compute threads in-process (default: all cores)")
     Integer threads;
 
@@ -78,9 +84,11 @@ final class BenchCommand implements Callable<Integer> {
             return 0;
         }
         try (LoadedModel m = ModelLoader.load(model, tokenizer);
-             ComputePool pool = threads == null ? ComputePool.ofAvailableCores() : new ComputePool(threads)) {
+             OpenedRunner opened = RunnerFactory.open(m, Backend.parse(backend), threads == null ? 0 : threads,
+                     w -> System.err.println("WARNING: " + w))) {
             System.err.println("loaded " + m.description());
-            CpuModelRunner runner = new CpuModelRunner(m.config(), m.weights(), pool);
+            ModelRunner runner = opened.runner();
+            System.err.println("runner: " + runner.describe());
             ModelShape shape = runner.shape();
             int maxLen = Math.min(shape.contextLength(), promptTokens + genTokens + 1);
             int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;

@@ -3,12 +3,15 @@ package dev.continuum.cli;
 import dev.continuum.engine.GenerationStats;
 import dev.continuum.engine.SingleStreamGenerator;
 import dev.continuum.format.ModelFormatException;
-import dev.continuum.model.CpuModelRunner;
+import dev.continuum.backend.Backend;
+import dev.continuum.backend.OpenedRunner;
+import dev.continuum.backend.RunnerFactory;
+import dev.continuum.cuda.CudaException;
+import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.WarmupReport;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.sampling.SamplingParams;
-import dev.continuum.tensor.ComputePool;
 import dev.continuum.tokenizer.StreamingDecoder;
 import dev.continuum.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
@@ -56,6 +59,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Keep generating past the end-of-generation token")
     boolean ignoreEos;
 
+    @Option(names = "--backend", defaultValue = "auto",
+            description = "auto (the GPU if CUDA answers, else the CPU), cpu or cuda (default auto)")
+    String backend;
+
     @Option(names = "--threads", description = "Compute threads (default: all cores)")
     Integer threads;
 
@@ -80,8 +87,16 @@ final class GenerateCommand implements Callable<Integer> {
             return 2;
         }
         long loadStart = System.nanoTime();
+        Backend choice;
+        try {
+            choice = Backend.parse(backend);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        }
         try (LoadedModel loaded = ModelLoader.load(model, tokenizer);
-             ComputePool pool = threads == null ? ComputePool.ofAvailableCores() : new ComputePool(threads)) {
+             OpenedRunner opened = RunnerFactory.open(loaded, choice, threads == null ? 0 : threads,
+                     w -> err.println("WARNING: " + w))) {
             err.printf(Locale.ROOT, "loaded %s in %.2f s%n", loaded.description(), (System.nanoTime() - loadStart) / 1e9);
             if (model.startsWith("dummy:")) {
                 err.println("WARNING: " + model + " has RANDOM weights: its output is noise, for tests and benchmarks only");
@@ -94,7 +109,8 @@ final class GenerateCommand implements Callable<Integer> {
                 ids[0] = tok.bosId();
                 System.arraycopy(body, 0, ids, 1, body.length);
             }
-            CpuModelRunner runner = new CpuModelRunner(loaded.config(), loaded.weights(), pool);
+            ModelRunner runner = opened.runner();
+            err.println("runner: " + runner.describe());
             if (warmup) {
                 WarmupReport r = runner.warmUp(8);
                 err.printf(Locale.ROOT, "warm-up: %s%n", r.detail());
@@ -110,7 +126,7 @@ final class GenerateCommand implements Callable<Integer> {
                     stats.promptTokens(), stats.generatedTokens(), stats.prefillTokensPerSecond(),
                     stats.decodeTokensPerSecond());
             return 0;
-        } catch (ModelFormatException | IllegalArgumentException e) {
+        } catch (ModelFormatException | IllegalArgumentException | CudaException e) {
             err.println("error: " + e.getMessage());
             return 1;
         }

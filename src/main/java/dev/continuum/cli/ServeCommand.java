@@ -15,6 +15,9 @@ final class ServeCommand implements Runnable {
     @Option(names = "--tokenizer", description = "Tokenizer file for a llama2.c checkpoint")
     String tokenizer;
 
+    @Option(names = "--backend", description = "auto (the GPU if CUDA answers, else the CPU), cpu or cuda (default auto)")
+    String backend;
+
     @Option(names = "--port", description = "HTTP port (default 8080)")
     Integer port;
 
@@ -24,6 +27,7 @@ final class ServeCommand implements Runnable {
     void applyAsSystemProperties() {
         set("continuum.model", model);
         set("continuum.tokenizer", tokenizer);
+        set("continuum.backend", backend);
         set("quarkus.http.port", port == null ? null : port.toString());
         set("quarkus.http.host", host);
     }

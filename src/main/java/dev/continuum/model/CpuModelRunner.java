@@ -2,6 +2,7 @@ package dev.continuum.model;
 
 import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.ModelShape;
+import dev.continuum.runner.RunnerBackend;
 import dev.continuum.runner.StepBatch;
 import dev.continuum.runner.StepOutput;
 import dev.continuum.runner.WarmupReport;
@@ -79,6 +80,11 @@ public final class CpuModelRunner implements ModelRunner {
     @Override
     public WarmupReport warmUp(int decodeSteps) {
         return CpuWarmup.run(config, weights, model, pool, decodeSteps);
+    }
+
+    @Override
+    public RunnerBackend backend() {
+        return new RunnerBackend("cpu", "CPU, " + pool.threads() + " threads");
     }
 
     @Override

@@ -40,6 +40,11 @@ public interface ModelRunner extends AutoCloseable {
      */
     WarmupReport warmUp(int decodeSteps);
 
+    /** Which backend and device run the model; the default names none (test runners). */
+    default RunnerBackend backend() {
+        return new RunnerBackend("unknown", describe());
+    }
+
     /** A one-line description of the backend for logs, e.g. {@code "CPU, 2 threads, Vector API 512-bit"}. */
     String describe();
 

@@ -22,6 +22,13 @@ public interface ContinuumConfig {
     /** The model name clients use; defaults to the model's own name. */
     Optional<String> servedModelName();
 
+    /**
+     * Which backend runs the model: {@code auto} (the GPU when the CUDA driver and a device answer, else the CPU with
+     * one warning), {@code cpu}, or {@code cuda} (the GPU or a failed load naming why).
+     */
+    @WithDefault("auto")
+    String backend();
+
     /** Compute threads for the kernels; 0 means one per available core. */
     @WithDefault("0")
     int threads();

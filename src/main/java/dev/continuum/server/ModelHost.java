@@ -1,15 +1,18 @@
 package dev.continuum.server;
 
+import dev.continuum.backend.Backend;
+import dev.continuum.backend.OpenedRunner;
+import dev.continuum.backend.RunnerFactory;
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.KvPoolSizing;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
-import dev.continuum.model.CpuModelRunner;
 import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.ModelShape;
 import dev.continuum.runner.WarmupReport;
-import dev.continuum.tensor.ComputePool;
+import dev.continuum.runner.RunnerBackend;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -36,9 +39,9 @@ public class ModelHost {
     private volatile State state = State.LOADING;
     private volatile String failure;
     private volatile LoadedModel model;
-    private volatile ComputePool pool;
+    private volatile OpenedRunner opened;
     private volatile InferenceEngine engine;
-    private volatile ModelRunner runner;
+    private volatile RunnerBackend backend;
     private volatile String servedName;
 
     public ModelHost(ContinuumConfig config, MeterRegistry registry) {
@@ -56,11 +59,8 @@ public class ModelHost {
         if (engine != null) {
             engine.close();
         }
-        if (runner != null) {
-            runner.close();
-        }
-        if (pool != null) {
-            pool.close();
+        if (opened != null) {
+            opened.close();
         }
         if (model != null) {
             model.close();
@@ -69,7 +69,9 @@ public class ModelHost {
 
     private void load() {
         long start = System.nanoTime();
+        OpenedRunner o = null;
         try {
+            Backend choice = Backend.parse(config.backend());
             String spec = config.model();
             LoadedModel m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null));
             LOG.infof("Loaded %s in %.2f s", m.description(), (System.nanoTime() - start) / 1e9);
@@ -77,22 +79,32 @@ public class ModelHost {
                 LOG.warnf("*** The served model %s has RANDOM WEIGHTS: its output is noise. Set CONTINUUM_MODEL to a"
                         + " GGUF file to serve a real model. ***", spec);
             }
-            ComputePool p = config.threads() > 0 ? new ComputePool(config.threads()) : ComputePool.ofAvailableCores();
-            ModelRunner runner = new CpuModelRunner(m.config(), m.weights(), p);
-            LOG.infof("Runner: %s", runner.describe());
+            o = RunnerFactory.open(m, choice, config.threads(), LOG::warn);
+            ModelRunner runner = o.runner();
+            LOG.infof("Runner (backend %s, asked %s): %s", runner.backend().name(), choice.text(), runner.describe());
             warmUp(runner);
             EngineConfig ec = engineConfig(runner.shape());
             LOG.infof("Engine: %s (%.0f MiB of KV cache)", ec,
                     ec.kvBlocks() * (double) runner.shape().kvBytesPerBlock(ec.blockSize()) / (1 << 20));
             InferenceEngine e = new InferenceEngine(runner, m.tokenizer(), ec, registry);
             servedName = config.servedModelName().orElse(m.name());
-            pool = p;
             model = m;
-            this.runner = runner;
+            opened = o;
+            backend = runner.backend();
+            Gauge.builder("continuum.backend.info", () -> 1).tag("backend", backend.name())
+                    .tag("device", backend.device()).description("The backend and device serving the model (always 1)")
+                    .strongReference(true).register(registry);
             engine = e;
             state = State.READY;
             LOG.infof("Ready after %.2f s, serving '%s'", (System.nanoTime() - start) / 1e9, servedName);
         } catch (RuntimeException | OutOfMemoryError e) {
+            if (o != null) {
+                try {
+                    o.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
             failure = e.getMessage() != null ? e.getMessage() : e.toString();
             state = State.FAILED;
             LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
@@ -130,6 +142,11 @@ public class ModelHost {
 
     public InferenceEngine engine() {
         return engine;
+    }
+
+    /** The backend and device serving the model; only valid once {@link #state()} is READY. */
+    public RunnerBackend backend() {
+        return backend;
     }
 
     public String servedName() {

@@ -1,0 +1,30 @@
+package dev.continuum.cuda;
+
+import dev.continuum.tensor.GgmlType;
+
+/**
+ * A weight matrix in device memory exactly as the file stores it (row-major ggml blocks), which is what the
+ * kernels read: {@code rows} outputs of {@code cols} inputs each.
+ */
+record DeviceMatrix(GgmlType type, int rows, int cols, DeviceBuffer data) {
+    /** The kernel-name suffix of the format ({@code gemv_<suffix>_t8}, {@code gemm_<suffix>}, {@code embed_<suffix>}). */
+    String suffix() {
+        return suffix(type);
+    }
+
+    static String suffix(GgmlType type) {
+        return switch (type) {
+            case F32 -> "f32";
+            case F16 -> "f16";
+            case BF16 -> "bf16";
+            case Q8_0 -> "q8_0";
+            case Q4_0 -> "q4_0";
+            default -> throw new IllegalArgumentException("the CUDA kernels do not read " + type + " weights");
+        };
+    }
+
+    /** Whether the decode GEMV multiplies 8-bit activations (Q4_0, as on the CPU) rather than floats. */
+    boolean quantizedActivations() {
+        return type == GgmlType.Q4_0;
+    }
+}
