@@ -56,6 +56,12 @@ public final class ChildJvm {
      */
     public static Result run(List<String> jvmOptions, Class<?> main, List<String> args, long timeoutSeconds)
             throws IOException, InterruptedException {
+        return run(jvmOptions, java.util.Map.of(), main, args, timeoutSeconds);
+    }
+
+    /** As {@link #run(List, Class, List, long)}, with {@code environment} added to the child's environment. */
+    public static Result run(List<String> jvmOptions, java.util.Map<String, String> environment, Class<?> main,
+                             List<String> args, long timeoutSeconds) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
@@ -71,6 +77,7 @@ public final class ChildJvm {
             // Options the test JVM's environment would otherwise hand down (e.g. --add-modules) are not the child's.
             builder.environment().remove("JDK_JAVA_OPTIONS");
             builder.environment().remove("JAVA_TOOL_OPTIONS");
+            builder.environment().putAll(environment);
             Process process = builder.start();
             if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
