@@ -20,15 +20,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The CUDA runner, through JCuda and the emulated device, against the CPU runner on real model files: greedy
  * completions token for token. The two add in different orders (and the GEMM rounds activations to float16), so
  * logits differ in their last bits; a completion may part from the CPU's only where the CPU's two best logits are
- * within {@value #NEAR_TIE} of each other, and the logits must agree within {@value #LOGIT_TOLERANCE} everywhere
+ * within {@link #NEAR_TIE} of each other, and the logits must agree within {@link #LOGIT_TOLERANCE} everywhere
  * the two sequences still agree.
  */
 @IntegrationTest
 class GreedyOnEmulatedCudaTest {
-    /** Largest gap between the CPU's best two logits at which the GPU may pick the other one. */
-    static final float NEAR_TIE = 2e-3f;
-    /** Largest absolute logit difference on the GEMV path (float32 activations on both sides). */
-    static final float LOGIT_TOLERANCE = 2e-3f;
+    /**
+     * Largest absolute logit difference on the GEMV path. Float32 activations on both sides, but float16 keys and
+     * values round where the two runners' inputs differ in their last bits, and a Q4_0 model's 8-bit activations
+     * move by a step where a value sits at a rounding boundary (measured: up to 2.6e-3 on stories260K, 6.5e-3 on
+     * the dummy 15M Q4_0, with logits of order 1-10).
+     */
+    static final float LOGIT_TOLERANCE = 1e-2f;
+    /**
+     * Largest gap between the CPU's best two logits at which the GPU may pick the other one: two logits each off by
+     * at most the tolerance can swap only if they were within twice of it.
+     */
+    static final float NEAR_TIE = 2 * LOGIT_TOLERANCE;
     /** The same through the tensor-core GEMM (activations rounded to float16 for a prompt of more than 8 tokens). */
     static final float GEMM_LOGIT_TOLERANCE = 5e-2f;
     static final int STEPS = 32;
