@@ -3,25 +3,31 @@ package dev.continuum.deploy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -129,13 +135,92 @@ class KubernetesManifestsTest {
         assertEquals("continuum_requests_waiting", metric.getPods().getMetric().getName());
     }
 
+    private static final String GPU_PATCH = "overlays/gpu/deployment-gpu-patch.yaml";
+
+    private static Container gpuServer(Deployment patch) {
+        List<Container> containers = patch.getSpec().getTemplate().getSpec().getContainers();
+        assertEquals(1, containers.size(), "the patch touches the server container only");
+        Container container = containers.getFirst();
+        assertEquals(DeploymentContractTest.SERVER_CONTAINER, container.getName(), "merges into the server by name");
+        return container;
+    }
+
+    private static Map<String, String> env(Container container) {
+        Map<String, String> env = new LinkedHashMap<>();
+        container.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+        return env;
+    }
+
     @Test
     void gpuOverlayAsksForOneGpu() throws IOException {
-        Deployment patch = load("overlays/gpu/deployment-gpu-patch.yaml", Deployment.class);
-        var container = patch.getSpec().getTemplate().getSpec().getContainers().getFirst();
-        assertEquals(DeploymentContractTest.SERVER_CONTAINER, container.getName());
+        Deployment patch = load(GPU_PATCH, Deployment.class);
+        var container = gpuServer(patch);
         assertEquals(new Quantity("1"), container.getResources().getLimits().get("nvidia.com/gpu"));
-        assertTrue(StrictYaml.tree(K8S.resolve("overlays/gpu/kustomization.yaml")).path("images").path(0)
-                .path("newTag").asText().contains("cuda"), "the GPU overlay uses the CUDA image");
+        JsonNode image = StrictYaml.tree(K8S.resolve("overlays/gpu/kustomization.yaml")).path("images").path(0);
+        assertEquals("continuum", image.path("name").asText(), "retags the base's image");
+        assertTrue(image.path("newTag").asText().contains("cuda"), "the GPU overlay uses the CUDA image");
+    }
+
+    @Test
+    void gpuOverlaySelectsTheCudaBackendOnGpuNodes() throws IOException {
+        Deployment patch = load(GPU_PATCH, Deployment.class);
+        PodSpec pod = patch.getSpec().getTemplate().getSpec();
+        // The label GPU Feature Discovery sets; the taint GPU node pools commonly carry.
+        assertEquals(Map.of("nvidia.com/gpu.present", "true"), pod.getNodeSelector());
+        assertTrue(pod.getTolerations().stream().anyMatch(t -> t.getKey().equals("nvidia.com/gpu")
+                && t.getOperator().equals("Exists") && t.getEffect().equals("NoSchedule")), "tolerates the GPU taint");
+
+        Map<String, String> env = env(gpuServer(patch));
+        assertEquals("cuda", env.get("CONTINUUM_BACKEND"), "cuda, not auto: a broken GPU fails /health, no CPU fallback");
+        for (String name : env.keySet()) {
+            // CONTINUUM_JAVA_OPTS is the images' entrypoint variable (flags after the flags file), no server setting.
+            if (!name.equals("CONTINUUM_JAVA_OPTS") && !name.equals("CONTINUUM_BACKEND")) {
+                assertTrue(ServerContract.continuumProperty(name).isPresent(), name + " is no ContinuumConfig property");
+            }
+        }
+        String entrypoint = Files.readString(Path.of(DockerfileTest.CUDA)).lines()
+                .filter(l -> l.startsWith("ENTRYPOINT ")).findFirst().orElseThrow();
+        assertTrue(entrypoint.contains("${CONTINUUM_JAVA_OPTS:-}"), "the CUDA image reads CONTINUUM_JAVA_OPTS");
+    }
+
+    /** CONTINUUM_BACKEND sets a real property once the server has one (skipped, visibly, until then). */
+    @Test
+    void gpuOverlayBackendIsAServerProperty() {
+        Assumptions.assumeTrue(ServerContract.continuumProperty("CONTINUUM_BACKEND").isPresent(),
+                "ContinuumConfig has no backend() yet");
+        assertEquals(Optional.of("continuum.backend"), ServerContract.continuumProperty("CONTINUUM_BACKEND"));
+    }
+
+    /**
+     * The patch changes resources and env only, so the base's readiness on /health (503 naming the reason after a
+     * failed CUDA load), read-only root and /tmp emptyDir apply unchanged; host memory is sized for a model on the
+     * device, below the CPU pod's, with the heap capped to leave native memory for the staging ring and driver.
+     */
+    @Test
+    void gpuOverlayKeepsTheBaseProbesAndLockdownAndLowersHostMemory() throws IOException {
+        Container patch = gpuServer(load(GPU_PATCH, Deployment.class));
+        assertNull(patch.getReadinessProbe(), "readiness from the base");
+        assertNull(patch.getStartupProbe(), "startup probe from the base");
+        assertNull(patch.getLivenessProbe(), "liveness from the base");
+        assertNull(patch.getSecurityContext(), "security context from the base");
+        assertTrue(patch.getVolumeMounts() == null || patch.getVolumeMounts().isEmpty(), "mounts from the base");
+        assertNull(patch.getImage(), "the image comes from the kustomization's images");
+        Deployment overlayPatch = load(GPU_PATCH, Deployment.class);
+        assertNull(overlayPatch.getSpec().getTemplate().getSpec().getSecurityContext(), "pod security from the base");
+        var volumes = overlayPatch.getSpec().getTemplate().getSpec().getVolumes();
+        assertTrue(volumes == null || volumes.isEmpty(), "volumes from the base");
+
+        Container base = load("base/deployment.yaml", Deployment.class).getSpec().getTemplate().getSpec()
+                .getContainers().stream().filter(c -> c.getName().equals(DeploymentContractTest.SERVER_CONTAINER))
+                .findFirst().orElseThrow();
+        assertEquals(ServerContract.healthPath(), base.getReadinessProbe().getHttpGet().getPath());
+        assertTrue(base.getSecurityContext().getReadOnlyRootFilesystem());
+
+        Quantity gpuMemory = patch.getResources().getRequests().get("memory");
+        assertEquals(gpuMemory, patch.getResources().getLimits().get("memory"), "memory limit = request, as in the base");
+        assertTrue(gpuMemory.getNumericalAmount().compareTo(
+                base.getResources().getRequests().get("memory").getNumericalAmount()) < 0,
+                "weights and KV live on the GPU: less host memory than the CPU pod");
+        assertEquals("-XX:MaxRAMPercentage=50", env(patch).get("CONTINUUM_JAVA_OPTS"), "heap capped at half the limit");
     }
 }
