@@ -67,7 +67,8 @@ class EmulatedDriverTest {
     void projectKernelsRunThroughTheDriver() throws Exception {
         Path lib = EmulatedCuda.library();
         Path source = Path.of(System.getProperty(EmulatedCuda.SOURCE_PROPERTY, "src/main/cuda/continuum.cu"));
-        Path shipped = Path.of("src/main/resources/dev/continuum/cuda/continuum.fatbin");
+        // The fatbin the tree ships beside the source (src/main/cuda -> src/main/resources), else one built by nvcc.
+        Path shipped = source.toAbsolutePath().getParent().resolveSibling("resources/dev/continuum/cuda/continuum.fatbin");
         Path image = Files.isRegularFile(shipped) ? shipped : images(source, lib.resolve("continuum"), false)[0];
         EmulatedCuda.Result result = EmulatedCuda.runJava(lib, Map.of(), EmulatedDriverProbe.class,
                 List.of("kernels", image.toString()), TIMEOUT);
