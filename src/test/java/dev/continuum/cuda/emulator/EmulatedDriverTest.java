@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * The emulated CUDA driver under the real JCuda: child JVMs run {@link EmulatedDriverProbe} with the emulator's
  * {@code libcuda.so.1} on {@code LD_LIBRARY_PATH}. The driver's own behaviour (contexts, memory, modules, streams,
  * events, error codes) is checked with the fixture kernels, so it needs no src/main/cuda; the project's kernels,
- * when present, get a GEMV check and a throughput smoke.
+ * when present, get a GEMV check and a throughput smoke, and their unit tests (kernel_tests.cpp) are run once more
+ * under the fiber executor the emulator uses.
  */
 @IntegrationTest
 class EmulatedDriverTest {
@@ -74,6 +75,32 @@ class EmulatedDriverTest {
                 List.of("kernels", image.toString()), TIMEOUT);
         assertPassed(result);
         result.out().lines().filter(line -> line.startsWith("FIGURE")).forEach(System.out::println);
+    }
+
+    @Test
+    void kernelUnitTestsPassUnderTheFiberExecutor() throws Exception {
+        EmulatedCuda.library(); // the same prerequisites (kernel source, shim, g++)
+        Path source = Path.of(System.getProperty(EmulatedCuda.SOURCE_PROPERTY, "src/main/cuda/continuum.cu"))
+                .toAbsolutePath();
+        Path shim = Path.of(System.getProperty(EmulatedCuda.SHIM_PROPERTY, "src/test/cuda/shim")).toAbsolutePath();
+        Path tests = source.getParent().getParent().getParent().resolve("test/cuda/kernels/kernel_tests.cpp");
+        if (!Files.isRegularFile(tests)) {
+            EmulatedCuda.unavailable("the kernel unit tests " + tests + " are absent");
+        }
+        Path binary = Path.of("target/emulated-cuda/kernel_tests_fibers").toAbsolutePath();
+        Files.createDirectories(binary.getParent());
+        Process compile = new ProcessBuilder("g++", "-std=c++20", "-O1", "-pthread", "-fcf-protection=none",
+                "-DCONTINUUM_CPU_SHIM", "-DCONTINUUM_SHIM_FIBERS", "-I" + shim,
+                "-I" + EmulatedCuda.OWN_SHIM_DIR.toAbsolutePath(), "-I" + source.getParent(),
+                "-I" + System.getenv().getOrDefault("CUDA_INCLUDE", "/usr/local/cuda/include"), tests.toString(),
+                "-o", binary.toString()).redirectErrorStream(true).start();
+        String compiled = new String(compile.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(compile.waitFor(10, TimeUnit.MINUTES) && compile.exitValue() == 0, "g++ failed:\n" + compiled);
+        Process run = new ProcessBuilder(binary.toString()).redirectErrorStream(true).start();
+        String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(run.waitFor(5, TimeUnit.MINUTES), output);
+        assertEquals(0, run.exitValue(), output);
+        assertTrue(output.contains("ALL PASSED"), output);
     }
 
     private static void assertPassed(EmulatedCuda.Result result) {
