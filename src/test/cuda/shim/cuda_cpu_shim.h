@@ -7,7 +7,8 @@
 //     dim3& thread_idx(); dim3& block_idx(); dim3& block_dim(); dim3& grid_dim();  // of the calling CUDA thread
 //     void block_barrier();   // __syncthreads: threads that have returned no longer count
 //     void warp_barrier();    // __syncwarp of the caller's warp (threads that have returned no longer count)
-//     uint64_t* warp_slots(); // 32 exchange slots of the caller's warp, for shuffles
+//     uint64_t* warp_slots(); // 64 exchange slots of the caller's warp, for shuffles (two sets of 32)
+//     unsigned& lane_phase(); // the calling CUDA thread's shuffle count in this block, 0 at its start
 //     template <class F> void launch(dim3 grid, dim3 block, F&& body);  // body() once per CUDA thread
 //   }
 //   SHIM_SHARED             // what __shared__ expands to: storage private to the running block
@@ -55,7 +56,7 @@ namespace shim {
 struct Warp {
     explicit Warp(std::ptrdiff_t n) : bar(n) {}
     std::barrier<> bar;
-    uint64_t slot[32] = {};
+    uint64_t slot[64] = {};
 };
 struct Block {
     std::unique_ptr<std::barrier<>> bar;
@@ -65,6 +66,7 @@ namespace detail {
 inline thread_local dim3 t_idx;
 inline thread_local Block* t_block = nullptr;
 inline thread_local dim3 t_bidx, t_bdim, t_gdim;
+inline thread_local unsigned t_phase = 0;
 inline unsigned linear_tid() {
     return t_idx.x + t_idx.y * t_bdim.x + t_idx.z * t_bdim.x * t_bdim.y;
 }
@@ -77,6 +79,7 @@ inline dim3& grid_dim() { return detail::t_gdim; }
 inline void block_barrier() { detail::t_block->bar->arrive_and_wait(); }
 inline void warp_barrier() { detail::warp().bar.arrive_and_wait(); }
 inline uint64_t* warp_slots() { return detail::warp().slot; }
+inline unsigned& lane_phase() { return detail::t_phase; }
 
 // Blocks run one after another (so a function-static is private to the running block); a block's threads all run
 // at once. A thread that returns drops out of its block's and its warp's barriers, as an exited GPU thread does.
@@ -110,6 +113,7 @@ template <class F> void launch(dim3 grid, dim3 block, F&& body) {
             while (current < total) {   // read after the launch barrier: every thread sees the same value
                 const unsigned long b = current;
                 detail::t_bidx = dim3(b % grid.x, (b / grid.x) % grid.y, b / ((unsigned long) grid.x * grid.y));
+                detail::t_phase = 0;
                 body();
                 blk.bar->arrive_and_drop();
                 blk.warps[t >> 5]->bar.arrive_and_drop();
@@ -137,18 +141,21 @@ inline unsigned shim_lane() {
 inline void __syncthreads() { shim::block_barrier(); }
 inline void __syncwarp(unsigned = 0xffffffffu) { shim::warp_barrier(); }
 
-// Shuffles: every lane publishes its value, a barrier, every lane reads its partner's, a barrier (so no slot is
-// overwritten by the next shuffle before everyone has read it). Full-warp masks only, as the kernels use.
+// Shuffles: every lane publishes its value, a barrier, every lane reads its partner's. Shuffle k of a block uses
+// slot set k % 2, so no second barrier is needed before the next shuffle may write: a lane writes set k % 2 again
+// only at shuffle k + 2, after the barrier of shuffle k + 1, which every lane reaches only once it has read at
+// shuffle k. (One barrier per shuffle instead of two: shuffles are most of the emulated device's time.) Full-warp
+// masks only, as the kernels use; every lane of a warp runs the same shuffles, so their counts agree.
 template <class T> T __shfl_xor_sync(unsigned, T v, int mask) {
     static_assert(sizeof(T) <= 8 && std::is_trivially_copyable_v<T>, "shuffle of at most 8 bytes");
-    uint64_t* slots = shim::warp_slots();
+    unsigned& phase = shim::lane_phase();
+    uint64_t* slots = shim::warp_slots() + 32 * (phase++ & 1u);
     const unsigned lane = shim_lane();
     uint64_t bits = 0;
     std::memcpy(&bits, &v, sizeof(T));
     slots[lane] = bits;
     shim::warp_barrier();
     const uint64_t got = slots[lane ^ (unsigned) mask];
-    shim::warp_barrier();
     T r;
     std::memcpy(&r, &got, sizeof(T));
     return r;

@@ -114,6 +114,7 @@ struct Fiber {
     uint32_t state;
     Barrier* wait;      // when kWaiting: the barrier and the phase waited for
     uint32_t wait_gen;
+    uint32_t phase;     // shuffles done in this block (the shim alternates slot sets by it)
     Worker* worker;
 };
 static_assert(sizeof(Fiber) <= 128);
@@ -121,7 +122,7 @@ static_assert(sizeof(Fiber) <= 128);
 struct alignas(64) Warp {
     Barrier bar;
     uint32_t first, end;  // fiber indices of the warp
-    alignas(64) uint64_t slot[32];
+    alignas(64) uint64_t slot[64];
 };
 
 struct Worker {
@@ -257,6 +258,7 @@ inline bool run_block(Worker* w, dim3 bidx) {
         f->index = i;
         f->state = kReady;
         f->wait = nullptr;
+        f->phase = 0;
         f->worker = w;
         // Initial frame, popped by continuum_fiber_switch: csr, r15, r14, r13 = entry, r12 = arg, rbx, rbp, return
         // address = continuum_fiber_start. The return slot is 8 mod 16 so that the stub's call is 16-aligned.
@@ -391,6 +393,8 @@ inline uint64_t* warp_slots() {
     fiber::Fiber* f = fiber::self();
     return f->worker->warps[f->index >> 5].slot;
 }
+
+inline unsigned& lane_phase() { return fiber::self()->phase; }
 
 // Runs body() once per CUDA thread of the grid; returns when all are done. Returns false (rather than hanging) if a
 // block deadlocked at a barrier, or the block is larger than 1024 threads, or fiber stacks could not be mapped.
