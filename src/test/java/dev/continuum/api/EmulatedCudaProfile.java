@@ -1,6 +1,7 @@
 package dev.continuum.api;
 
 import dev.continuum.SharedTestData;
+import dev.continuum.cuda.EmulatedCudaDevice;
 import io.quarkus.test.junit.QuarkusTestProfile;
 
 import java.util.Map;
@@ -9,6 +10,8 @@ import java.util.Map;
 public class EmulatedCudaProfile implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
+        // Read before the application starts, so the device is in the JVM before the model host probes for it.
+        EmulatedCudaDevice.install();
         return Map.of("continuum.backend", "cuda",
                 "continuum.model", SharedTestData.require("models/stories260K.gguf").toString(),
                 "continuum.warmup-tokens", "4");

@@ -12,17 +12,24 @@ import java.nio.file.Path;
  * one JVM per class, so the rest of the suite never sees a device.
  */
 public final class EmulatedCudaDevice {
-    private static boolean installed;
+    /**
+     * Set once the library is in the process: a JVM-wide mark, since a Quarkus test loads this class again in the
+     * application's class loader, and the JVM refuses to load one native library from two class loaders. (Not
+     * under {@code continuum.}: Quarkus refuses system properties there that map to no configuration.)
+     */
+    private static final String LOADED = "test.emulated-cuda.loaded";
 
     private EmulatedCudaDevice() {
     }
 
     /** Builds (if needed) and loads the emulated driver; skips or fails (under CI) as {@link EmulatedCuda} does. */
-    public static synchronized void install() {
-        if (!installed) {
-            Path dir = EmulatedCuda.library();
-            System.load(dir.resolve("libcuda.so.1").toAbsolutePath().toString());
-            installed = true;
+    public static void install() {
+        synchronized (System.class) {
+            if (System.getProperty(LOADED) == null) {
+                Path dir = EmulatedCuda.library();
+                System.load(dir.resolve("libcuda.so.1").toAbsolutePath().toString());
+                System.setProperty(LOADED, dir.toString());
+            }
         }
     }
 }

@@ -43,6 +43,18 @@ class EngineOnEmulatedCudaTest extends EngineScenarios {
         return model;
     }
 
+    /** Shorter completions than on the CPU (8 to 38 tokens): enough for batches of 16 to form and drain. */
+    @Override
+    protected int batchTokens(int i) {
+        return 8 + 2 * i;
+    }
+
+    /** 48 tokens: six sequences need 24 blocks, the pool has 16. */
+    @Override
+    protected int preemptionTokens() {
+        return 48;
+    }
+
     @Override
     protected ModelRunner runner() {
         ModelRunner r = new CudaModelRunner(model.config(), model.weights());

@@ -26,6 +26,25 @@ public abstract class EngineScenarios {
     /** A fresh runner over {@link #model()}; each engine owns (and closes) its own. */
     protected abstract ModelRunner runner();
 
+    /**
+     * Tokens generated per request in the batching scenario for prompt {@code i} (16 prompts), and in the
+     * preemption scenario ({@link #preemptionTokens}): long on the CPU, shorter where a runner is slow (the emulated
+     * GPU), as long as they still prove the point (batches form, blocks run out).
+     */
+    protected int batchTokens(int i) {
+        return 20 + 7 * i;
+    }
+
+    /** Tokens per request in the preemption scenario; the KV pool is sized from it to hold two thirds of the six. */
+    protected int preemptionTokens() {
+        return 150;
+    }
+
+    private int preemptionBlocks() {
+        int perSequence = (8 + preemptionTokens() + 15) / 16; // a prompt of up to 8 tokens, then the completion
+        return Math.max(perSequence + 1, 6 * perSequence * 2 / 3);
+    }
+
     protected InferenceEngine engine(int maxSeqs, int budget, int blocks) {
         return new InferenceEngine(runner(), model().tokenizer(), new EngineConfig(maxSeqs, budget, 64, 16, blocks, 512),
                 new SimpleMeterRegistry());
@@ -58,14 +77,14 @@ public abstract class EngineScenarios {
         List<List<Integer>> solo = new ArrayList<>();
         try (InferenceEngine e = engine(1, 64, 256)) {
             for (int i = 0; i < PROMPTS.length; i++) {
-                solo.add(run(e, greedy("solo" + i, prompt(PROMPTS[i]), 20 + 7 * i, 1, List.of())).tokens.get(0));
+                solo.add(run(e, greedy("solo" + i, prompt(PROMPTS[i]), batchTokens(i), 1, List.of())).tokens.get(0));
             }
         }
         try (InferenceEngine e = engine(16, 64, 256)) {
             List<CollectingSink> sinks = new ArrayList<>();
             for (int i = 0; i < PROMPTS.length; i++) {
                 CollectingSink s = new CollectingSink(1);
-                e.submit(greedy("b" + i, prompt(PROMPTS[i]), 20 + 7 * i, 1, List.of()), s);
+                e.submit(greedy("b" + i, prompt(PROMPTS[i]), batchTokens(i), 1, List.of()), s);
                 sinks.add(s);
             }
             for (int i = 0; i < PROMPTS.length; i++) {
@@ -81,16 +100,17 @@ public abstract class EngineScenarios {
         List<List<Integer>> solo = new ArrayList<>();
         try (InferenceEngine e = engine(1, 64, 64)) {
             for (int i = 0; i < 6; i++) {
-                solo.add(run(e, greedy("s" + i, prompt(PROMPTS[i]), 150, 1, List.of())).tokens.get(0));
+                solo.add(run(e, greedy("s" + i, prompt(PROMPTS[i]), preemptionTokens(), 1, List.of())).tokens.get(0));
             }
         }
-        // 40 blocks x 16 tokens = 640 tokens for 6 sequences of ~155: someone must be preempted.
+        // Two thirds of the blocks six whole sequences need (40 blocks x 16 tokens = 640 tokens for 6 sequences of
+        // ~155 at 150 tokens): someone must be preempted.
         var registry = new SimpleMeterRegistry();
-        try (InferenceEngine e = new InferenceEngine(runner(), model().tokenizer(), new EngineConfig(8, 64, 64, 16, 40, 512), registry)) {
+        try (InferenceEngine e = new InferenceEngine(runner(), model().tokenizer(), new EngineConfig(8, 64, 64, 16, preemptionBlocks(), 512), registry)) {
             List<CollectingSink> sinks = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 CollectingSink s = new CollectingSink(1);
-                e.submit(greedy("p" + i, prompt(PROMPTS[i]), 150, 1, List.of()), s);
+                e.submit(greedy("p" + i, prompt(PROMPTS[i]), preemptionTokens(), 1, List.of()), s);
                 sinks.add(s);
             }
             for (int i = 0; i < 6; i++) {
