@@ -106,7 +106,8 @@ public abstract class EngineScenarios {
         // Two thirds of the blocks six whole sequences need (40 blocks x 16 tokens = 640 tokens for 6 sequences of
         // ~155 at 150 tokens): someone must be preempted.
         var registry = new SimpleMeterRegistry();
-        try (InferenceEngine e = new InferenceEngine(runner(), model().tokenizer(), new EngineConfig(8, 64, 64, 16, preemptionBlocks(), 512), registry)) {
+        try (InferenceEngine e = new InferenceEngine(runner(), model().tokenizer(), new EngineConfig(8, 64, 64, 16, preemptionBlocks(),
+                Math.min(512, 16 * preemptionBlocks())), registry)) {
             List<CollectingSink> sinks = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 CollectingSink s = new CollectingSink(1);
