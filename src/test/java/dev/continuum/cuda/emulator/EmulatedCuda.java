@@ -133,7 +133,7 @@ public final class EmulatedCuda {
         Files.createDirectories(tmp);
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add(dev.continuum.ChildJvm.SERVER_OPTIONS); // the flags file: native access for JCuda among them
         command.add("-Djava.io.tmpdir=" + tmp); // where JCuda unpacks its JNI library
         command.add("-cp");
         command.add(String.join(File.pathSeparator, classPath));

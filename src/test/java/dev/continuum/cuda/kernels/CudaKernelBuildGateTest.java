@@ -1,5 +1,7 @@
 package dev.continuum.cuda.kernels;
 
+import dev.continuum.IntegrationTest;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * sm_80 (what the driver JIT makes of the shipped compute_80 PTX); the CPU shim's kernel list equals the PTX's
  * entry points; and the committed fatbin and PTX equal a rebuild.
  */
+@IntegrationTest
 class CudaKernelBuildGateTest {
     /** A kernel family's launch bounds (threads, min blocks per SM) and the register budget they imply. */
     record Budget(int threads, int minBlocks, int registers) {

@@ -1,5 +1,7 @@
 package dev.continuum.cuda.kernels;
 
+import dev.continuum.IntegrationTest;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * compiles the same tests with nvcc for a real GPU (compile only: this machine need not have one) so that variant
  * cannot rot. Binaries are cached in target/ under a hash of their sources and flags.
  */
+@IntegrationTest
 class CudaKernelShimTest {
     private static final List<String> SHIM_FLAGS = List.of("-std=c++20", "-O1", "-g", "-ffp-contract=off",
             "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer",
