@@ -9,9 +9,11 @@ import dev.continuum.runner.RunnerBackend;
 import dev.continuum.runner.StepBatch;
 import dev.continuum.runner.StepOutput;
 import dev.continuum.runner.WarmupReport;
+import dev.continuum.tensor.GgmlType;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUstream;
 
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -42,6 +44,8 @@ public final class CudaModelRunner implements ModelRunner {
     private final ModelShape shape;
     private final RunnerBackend backend;
     private final Map<String, KernelCall> calls = new HashMap<>();
+    /** The multiplication kernels of each weight format the model has. */
+    private final Map<GgmlType, MatrixKernels> matrixKernels = new EnumMap<>(GgmlType.class);
     private final KernelCall embed;
     private final KernelCall rmsnorm;
     private final KernelCall addBias;
@@ -84,13 +88,14 @@ public final class CudaModelRunner implements ModelRunner {
             this.quantize = call("quantize_q8", "pppi");
             this.rope = call("rope_kv_write", "pppppppiiiifii");
             this.attention = attentionKernel(config.headDim());
-            for (var type : stored.matrixTypes()) {
+            for (GgmlType type : stored.matrixTypes()) {
                 String suffix = DeviceMatrix.suffix(type);
-                String vector = type == dev.continuum.tensor.GgmlType.Q4_0 ? "ppppiiii" : "pppiiii";
-                for (int t : GEMV_TOKENS) {
-                    call("gemv_" + suffix + "_t" + t, vector);
+                String vector = type == GgmlType.Q4_0 ? "ppppiiii" : "pppiiii";
+                KernelCall[] gemv = new KernelCall[GEMV_TOKENS.length];
+                for (int i = 0; i < GEMV_TOKENS.length; i++) {
+                    gemv[i] = call("gemv_" + suffix + "_t" + GEMV_TOKENS[i], vector);
                 }
-                call("gemm_" + suffix, "pppiiii");
+                matrixKernels.put(type, new MatrixKernels(gemv, call("gemm_" + suffix, "pppiiii")));
             }
             w = new DeviceWeights(driver, stored, s);
             this.weights = w;
@@ -273,14 +278,14 @@ public final class CudaModelRunner implements ModelRunner {
         int rows = w.rows();
         int cols = w.cols();
         int acc = accumulate ? 1 : 0;
-        String suffix = w.suffix();
+        MatrixKernels kernels = matrixKernels.get(w.type());
         for (int s = 0; s < segments.size(); s++) {
             int start = segments.start(s);
             int count = segments.count(s);
             long x = in + (long) start * cols * Float.BYTES;
             long y = out + (long) start * rows * Float.BYTES;
             if (segments.gemm(s)) {
-                calls.get("gemm_" + suffix).pointer(0, x).pointer(1, w.data().address()).pointer(2, y)
+                kernels.gemm().pointer(0, x).pointer(1, w.data().address()).pointer(2, y)
                         .integer(3, count).integer(4, rows).integer(5, cols).integer(6, acc)
                         .launch(driver, ceil(rows, 64), ceil(count, 64), 128, stream);
                 continue;
@@ -293,7 +298,7 @@ public final class CudaModelRunner implements ModelRunner {
             }
             for (int g = 0; g < count; g += RowSegments.GEMV_MAX_TOKENS) {
                 int tokens = Math.min(RowSegments.GEMV_MAX_TOKENS, count - g);
-                KernelCall gemv = calls.get(gemvName(suffix, tokens));
+                KernelCall gemv = kernels.gemv(tokens);
                 long yg = y + (long) g * rows * Float.BYTES;
                 if (q8) {
                     gemv.pointer(0, w.data().address()).pointer(1, b.xq.address() + (long) g * cols)
@@ -306,29 +311,6 @@ public final class CudaModelRunner implements ModelRunner {
                 gemv.launch(driver, ceil(rows, 4), 1, 128, stream);
             }
         }
-    }
-
-    /** The GEMV instance for {@code tokens} tokens: the smallest of 1, 2, 4, 8 that holds them (names interned once). */
-    private static final String[][] GEMV_NAMES = new String[8][];
-
-    private static String gemvName(String suffix, int tokens) {
-        int width = tokens <= 1 ? 1 : tokens <= 2 ? 2 : tokens <= 4 ? 4 : 8;
-        int slot = switch (suffix) {
-            case "f32" -> 0;
-            case "f16" -> 1;
-            case "bf16" -> 2;
-            case "q8_0" -> 3;
-            default -> 4;
-        };
-        String[] names = GEMV_NAMES[slot];
-        if (names == null) {
-            names = new String[9];
-            for (int t : GEMV_TOKENS) {
-                names[t] = ("gemv_" + suffix + "_t" + t).intern();
-            }
-            GEMV_NAMES[slot] = names;
-        }
-        return names[width];
     }
 
     private static int ceil(int a, int b) {
