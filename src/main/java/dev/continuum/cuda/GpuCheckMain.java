@@ -267,6 +267,7 @@ public final class GpuCheckMain {
     }
 
     private void row(String check, String model, String result, String value, String detail) {
+        model = Path.of(model).getFileName().toString(); // a file's name; a dummy spec as it is
         table.add(new String[] {check, model, result, value, detail});
         out.printf(Locale.ROOT, "%s %s: %s %s %s%n", check, model, result, value, detail);
     }
