@@ -29,7 +29,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate a completion for a prompt.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
+    @Option(names = "--model", required = true, description = "embedded:stories260K, dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
     String model;
 
     @Option(names = "--tokenizer", description = "Tokenizer file for a llama2.c checkpoint")

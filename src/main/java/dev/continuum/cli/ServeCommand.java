@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Start the HTTP server (the default).")
 final class ServeCommand implements Runnable {
-    @Option(names = "--model", description = "Model spec: dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
+    @Option(names = "--model", description = "Model spec: embedded:stories260K (the default), dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
     String model;
 
     @Option(names = "--tokenizer", description = "Tokenizer file for a llama2.c checkpoint")

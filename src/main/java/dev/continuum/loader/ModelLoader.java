@@ -6,8 +6,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Turns a model spec into a loaded model: {@code dummy:NAME[:TYPE]}, a {@code .gguf} file, or a llama2.c
- * {@code .bin} checkpoint (which needs a tokenizer file).
+ * Turns a model spec into a loaded model: {@code embedded:NAME} (a real model shipped in the jar, the default),
+ * {@code dummy:NAME[:TYPE]}, a {@code .gguf} file, or a llama2.c {@code .bin} checkpoint (which needs a tokenizer
+ * file).
  */
 public final class ModelLoader {
     private ModelLoader() {
@@ -20,6 +21,9 @@ public final class ModelLoader {
     public static LoadedModel load(String spec, Path tokenizer) {
         if (spec == null || spec.isBlank()) {
             throw new ModelFormatException("no model given");
+        }
+        if (spec.startsWith(EmbeddedModelLoader.PREFIX)) {
+            return EmbeddedModelLoader.load(spec.substring(EmbeddedModelLoader.PREFIX.length()));
         }
         if (spec.startsWith("dummy:")) {
             return DummyModelFactory.create(spec.substring("dummy:".length()));

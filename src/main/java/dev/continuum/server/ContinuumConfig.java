@@ -12,8 +12,11 @@ import java.util.Optional;
  */
 @ConfigMapping(prefix = "continuum")
 public interface ContinuumConfig {
-    /** Model spec: {@code dummy:NAME[:TYPE]}, a GGUF file, or a llama2.c checkpoint. */
-    @WithDefault("dummy:15m")
+    /**
+     * Model spec: {@code embedded:NAME} (the default, stories260K, ships in the jar), {@code dummy:NAME[:TYPE]}, a
+     * GGUF file, or a llama2.c checkpoint.
+     */
+    @WithDefault("embedded:stories260K")
     String model();
 
     /** Tokenizer file for a llama2.c checkpoint. */
