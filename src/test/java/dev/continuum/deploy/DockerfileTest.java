@@ -56,7 +56,8 @@ class DockerfileTest {
         assertEquals("USER 10001", line(text, "USER"), "runs as a non-root user");
         assertEquals("VOLUME /models", line(text, "VOLUME"));
         assertTrue(ServerContract.continuumProperty("CONTINUUM_MODEL").isPresent());
-        assertTrue(text.contains("CONTINUUM_MODEL=embedded:stories260K"), "defaults to the embedded model");
+        assertEquals(DefaultModelDeploymentsTest.serverDefault(), env(text).get("CONTINUUM_MODEL"),
+                "the image serves the server's default model, the one embedded in the jar");
 
         List<String> ignored = Files.readAllLines(Path.of(".dockerignore"));
         Matcher copy = Pattern.compile("(?m)^COPY (?!--from)(.+) \\S+$").matcher(text);
