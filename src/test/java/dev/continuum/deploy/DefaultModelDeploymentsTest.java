@@ -7,8 +7,13 @@ import io.smallrye.config.WithDefault;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.PathMatcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -30,6 +35,24 @@ class DefaultModelDeploymentsTest {
         String spec = serverDefault();
         assertTrue(spec.startsWith(EmbeddedModelLoader.PREFIX)
                 && EmbeddedModelLoader.NAMES.contains(spec.substring(EmbeddedModelLoader.PREFIX.length())), spec);
+    }
+
+    /** The images build from the context: a .dockerignore pattern matching the resource would build a jar without it. */
+    @Test
+    void theBuildContextKeepsTheEmbeddedModel() throws IOException {
+        Path resource = Path.of("src/main/resources").resolve(EmbeddedModelLoader.resource(EmbeddedModelLoader.NAMES.get(0)));
+        assertTrue(Files.isRegularFile(resource), resource.toString());
+        for (String line : Files.readAllLines(Path.of(".dockerignore"))) {
+            String pattern = line.strip();
+            if (pattern.isEmpty() || pattern.startsWith("#") || pattern.startsWith("!")) {
+                continue;
+            }
+            // Docker matches each pattern (Go filepath.Match: '*' stops at '/') against the path and its parents.
+            PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + pattern.replaceAll("/+$", ""));
+            for (Path p = resource; p != null; p = p.getParent()) {
+                assertFalse(m.matches(p), ".dockerignore's " + pattern + " drops " + p);
+            }
+        }
     }
 
     @Test
