@@ -79,7 +79,11 @@ public final class GgufMetadata {
         if (v instanceof long[] a) {
             int[] r = new int[a.length];
             for (int i = 0; i < a.length; i++) {
-                r[i] = Math.toIntExact(a[i]);
+                if (a[i] != (int) a[i]) {
+                    throw new ModelFormatException("metadata '" + key + "' element " + i + " = " + a[i]
+                            + " is not a 32-bit integer");
+                }
+                r[i] = (int) a[i];
             }
             return r;
         }

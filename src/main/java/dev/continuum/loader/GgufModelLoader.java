@@ -41,32 +41,12 @@ public final class GgufModelLoader {
         RopeType ropeType = ARCHITECTURES.get(arch);
         if (ropeType == null) {
             throw new ModelFormatException(src + ": architecture '" + arch + "' is not supported (supported: "
-                    + String.join(", ", ARCHITECTURES.keySet()) + ")");
+                    + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES.keySet())) + ")");
         }
-        int dim = md.getInt(arch + ".embedding_length");
-        int heads = md.getInt(arch + ".attention.head_count");
-        if (dim <= 0 || heads <= 0) {
-            throw new ModelFormatException(src + ": embedding_length " + dim + " / head_count " + heads + " are invalid");
-        }
-        int headDim = md.getInt(arch + ".attention.key_length", dim / heads);
+        // Every hyper-parameter is checked against the tensor table before anything is sized from it.
+        LlamaConfig config = LlamaConfigReader.read(file, arch, ropeType);
+        int dim = config.dim();
         WeightTensor embedding = tensor(file, "token_embd.weight");
-        LlamaConfig config;
-        try {
-            config = new LlamaConfig(arch, dim,
-                    md.getInt(arch + ".block_count"),
-                    heads,
-                    md.getInt(arch + ".attention.head_count_kv", heads),
-                    headDim,
-                    md.getInt(arch + ".feed_forward_length"),
-                    embedding.rows(),
-                    md.getInt(arch + ".context_length"),
-                    md.getFloat(arch + ".attention.layer_norm_rms_epsilon", 1e-5f),
-                    md.getFloat(arch + ".rope.freq_base", 10000f),
-                    md.getInt(arch + ".rope.dimension_count", headDim),
-                    ropeType);
-        } catch (IllegalArgumentException e) {
-            throw new ModelFormatException(src + ": " + e.getMessage(), e);
-        }
         WeightShapes.expect(embedding, "token_embd.weight", config.vocabSize(), dim);
         LayerWeights[] layers = new LayerWeights[config.layers()];
         for (int l = 0; l < layers.length; l++) {

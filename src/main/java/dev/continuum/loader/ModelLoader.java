@@ -19,6 +19,22 @@ public final class ModelLoader {
      * its kernels read.
      */
     public static LoadedModel load(String spec, Path tokenizer) {
+        try {
+            return loadUnchecked(spec, tokenizer);
+        } catch (ModelFormatException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // The loaders report every problem they foresee as a ModelFormatException; anything else is a bug
+            // that a hostile file reached, and its bare message ("-133268040") would tell an operator nothing.
+            throw new ModelFormatException(spec + ": cannot load the model: " + e, e);
+        } catch (OutOfMemoryError e) {
+            throw new ModelFormatException(spec + ": ran out of memory while loading the model (" + e.getMessage()
+                    + "; heap limit " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): the file claims"
+                    + " sizes this JVM cannot hold", e);
+        }
+    }
+
+    private static LoadedModel loadUnchecked(String spec, Path tokenizer) {
         if (spec == null || spec.isBlank()) {
             throw new ModelFormatException("no model given");
         }

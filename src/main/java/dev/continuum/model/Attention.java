@@ -26,18 +26,60 @@ final class Attention {
     private Attention() {
     }
 
-    /** Per-thread scratch: one head's part of a block as floats, and each query head's scores. */
+    /**
+     * Per-thread scratch: one head's part of a block as floats, and each query head's scores. The scores are sized
+     * by need, not by the model's context length: a file may claim millions of positions, and a score row per
+     * query head for all of them would take gigabytes before the first request. They grow (doubling, up to the
+     * context length) only when a sequence gets longer than any this thread has seen, so once the longest
+     * sequence's length has been met a step allocates nothing.
+     */
     static final class Scratch {
+        /** Positions the scores hold at first: every sequence of a small model, without growing. */
+        static final int INITIAL_POSITIONS = 1024;
+
         final float[] block;
-        final float[] scores;
         final float[] sums;
-        final int stride;
+        private final int blockSize;
+        private final int maxPositions;
+        private final int queries;
+        float[] scores;
+        int stride;
 
         Scratch(int blockSize, int headDim, int maxPositions, int queries) {
+            if (blockSize < 1 || headDim < 1 || maxPositions < 1 || queries < 1
+                    || (long) blockSize * headDim > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("attention scratch for blocks of " + blockSize + " positions, head"
+                        + " dimension " + headDim + ", " + maxPositions + " positions and " + queries
+                        + " query heads is not possible");
+            }
             this.block = new float[blockSize * headDim];
-            this.stride = maxPositions + blockSize;
-            this.scores = new float[queries * stride];
             this.sums = new float[queries];
+            this.blockSize = blockSize;
+            this.maxPositions = maxPositions;
+            this.queries = queries;
+            resize(Math.min(maxPositions, INITIAL_POSITIONS));
+        }
+
+        /** Room for the scores of {@code n} positions per query head (and the last block's unused slots). */
+        void ensurePositions(int n) {
+            if (n > stride - blockSize) {
+                resize(Math.max(n, (int) Math.min(maxPositions, 2L * (stride - blockSize))));
+            }
+        }
+
+        /** Positions the scores hold now, per query head. */
+        int positions() {
+            return stride - blockSize;
+        }
+
+        private void resize(int positions) {
+            long size = (long) queries * ((long) positions + blockSize);
+            if (positions < 1 || size > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("attention scores for " + queries + " query heads x " + positions
+                        + " positions do not fit one array");
+            }
+            this.stride = positions + blockSize;
+            this.scores = new float[(int) size];
         }
     }
 
@@ -56,6 +98,7 @@ final class Attention {
         int headRun = blockSize * headDim;
         int blockRun = kv.kvHeads() * headRun;
         float[] floats = scratch.block;
+        scratch.ensurePositions(n);
         float[] scores = scratch.scores;
         int stride = scratch.stride;
         boolean vectorBlocks = VECTOR && blockSize % LANES == 0;

@@ -20,9 +20,24 @@ public record LlamaConfig(
         int ropeDims,
         RopeType ropeType) {
 
+    /** The longest context a model may claim: 16M positions, far past any real model, and safe for int sizes. */
+    public static final int MAX_CONTEXT_LENGTH = 1 << 24;
+    /**
+     * The most elements one sequence's per-layer buffers may need (attention scores of every query head, keys of
+     * every KV dimension, over the whole context), so that none of their sizes can overflow an int.
+     */
+    public static final long MAX_SEQUENCE_ELEMENTS = 1L << 30;
+
     public LlamaConfig {
         require(dim > 0 && layers > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffnDim > 0 && vocabSize > 0
                 && contextLength > 0, "dimensions must be positive");
+        require(contextLength <= MAX_CONTEXT_LENGTH, "context length " + contextLength + " exceeds "
+                + MAX_CONTEXT_LENGTH);
+        require((long) heads * headDim <= Integer.MAX_VALUE && (long) kvHeads * headDim <= Integer.MAX_VALUE
+               , "head count x head dimension overflows");
+        require((long) heads * contextLength <= MAX_SEQUENCE_ELEMENTS
+                        && (long) kvHeads * headDim * contextLength <= MAX_SEQUENCE_ELEMENTS,
+                "context length " + contextLength + " x heads exceeds " + MAX_SEQUENCE_ELEMENTS + " per sequence");
         require(heads % kvHeads == 0, "head count " + heads + " is not a multiple of KV head count " + kvHeads);
         require(ropeDims > 0 && ropeDims <= headDim && ropeDims % 2 == 0, "rope dimension " + ropeDims + " is invalid");
         require(rmsEps > 0 && ropeTheta > 0, "rms epsilon and rope base must be positive");

@@ -105,7 +105,16 @@ public class ModelHost {
                     e.addSuppressed(suppressed);
                 }
             }
-            failure = e.getMessage() != null ? e.getMessage() : e.toString();
+            // /health reports this: the loader's ModelFormatException messages name the file and the problem;
+            // anything else gets its type and the model, so no bare "-133268040" or "Java heap space" stands alone.
+            if (e instanceof dev.continuum.format.ModelFormatException && e.getMessage() != null) {
+                failure = e.getMessage();
+            } else if (e instanceof OutOfMemoryError) {
+                failure = "ran out of memory starting model '" + config.model() + "' (" + e.getMessage()
+                        + ", heap limit " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)";
+            } else {
+                failure = "failed to start model '" + config.model() + "': " + e;
+            }
             state = State.FAILED;
             LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
         }

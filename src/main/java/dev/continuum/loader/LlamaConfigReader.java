@@ -1,0 +1,191 @@
+package dev.continuum.loader;
+
+import dev.continuum.format.ModelFormatException;
+import dev.continuum.model.LlamaConfig;
+import dev.continuum.model.RopeType;
+
+import java.util.BitSet;
+
+/**
+ * Reads a Llama-family model's hyper-parameters from GGUF metadata and checks each against the tensor table and
+ * sane bounds before anything is sized from it: a hostile or corrupt file must be refused with the key, its
+ * value and what it must be, not take the server down with an out-of-memory error (a layer array sized by a
+ * billion-layer {@code block_count}) or fail at the first request (scratch sized by a context length that
+ * overflows {@code int}).
+ */
+final class LlamaConfigReader {
+    private final GgufFile file;
+    private final GgufMetadata md;
+    private final String src;
+    private final String arch;
+
+    private LlamaConfigReader(GgufFile file, String arch) {
+        this.file = file;
+        this.md = file.metadata();
+        this.src = file.path().getFileName().toString();
+        this.arch = arch;
+    }
+
+    static LlamaConfig read(GgufFile file, String arch, RopeType ropeType) {
+        return new LlamaConfigReader(file, arch).read(ropeType);
+    }
+
+    private LlamaConfig read(RopeType ropeType) {
+        GgufTensorInfo embedding = file.tensor("token_embd.weight");
+        int dim = positive("embedding_length");
+        mustEqual("embedding_length", dim, embedding.columns(), "the width of tensor 'token_embd.weight'");
+
+        int layers = positive("block_count");
+        int present = layersPresent();
+        if (layers != present) {
+            throw invalid("block_count", layers, "equal the number of layers in the tensor table (" + present
+                    + (present > 0 ? ": blk.0 to blk." + (present - 1) : "") + ")");
+        }
+
+        int heads = positive("attention.head_count");
+        int headDim;
+        if (md.has(key("attention.key_length"))) {
+            headDim = positive("attention.key_length");
+        } else if (dim % heads != 0) {
+            throw invalid("attention.head_count", heads, "divide embedding_length " + dim
+                    + " (or the file must give " + key("attention.key_length") + ")");
+        } else {
+            headDim = dim / heads;
+        }
+        int kvHeads = md.has(key("attention.head_count_kv")) ? positive("attention.head_count_kv") : heads;
+        if (heads % kvHeads != 0) {
+            throw invalid("attention.head_count_kv", kvHeads, "divide attention.head_count " + heads);
+        }
+        // The products are compared as longs: in int, a hostile head count could wrap onto the right value.
+        headsMatch("attention.head_count", heads, headDim, "blk.0.attn_q.weight");
+        headsMatch("attention.head_count_kv", kvHeads, headDim, "blk.0.attn_k.weight");
+
+        int ffnDim = positive("feed_forward_length");
+        mustEqual("feed_forward_length", ffnDim, rows("blk.0.ffn_gate.weight"),
+                "the rows of tensor 'blk.0.ffn_gate.weight'");
+
+        int context = positive("context_length");
+        if (context > LlamaConfig.MAX_CONTEXT_LENGTH) {
+            throw invalid("context_length", context, "be at most " + LlamaConfig.MAX_CONTEXT_LENGTH);
+        }
+        // Per-sequence buffers: a score per position per query head, a KV entry per position per KV dimension.
+        long scores = (long) heads * context;
+        if (scores > LlamaConfig.MAX_SEQUENCE_ELEMENTS) {
+            throw invalid("context_length", context, "keep context_length x head_count (" + scores + ") at most "
+                    + LlamaConfig.MAX_SEQUENCE_ELEMENTS);
+        }
+        long kvPerLayer = (long) kvHeads * headDim * context;
+        if (kvPerLayer > LlamaConfig.MAX_SEQUENCE_ELEMENTS) {
+            throw invalid("context_length", context, "keep context_length x KV dimension (" + kvPerLayer
+                    + ") at most " + LlamaConfig.MAX_SEQUENCE_ELEMENTS);
+        }
+
+        long vocab = embedding.rows();
+        if (vocab > Integer.MAX_VALUE - 8) {
+            throw new ModelFormatException(src + ": tensor 'token_embd.weight' has " + vocab + " rows: a vocabulary"
+                    + " must have fewer than 2^31 tokens");
+        }
+        String[] tokens = md.getStringArray("tokenizer.ggml.tokens");
+        if (tokens != null && tokens.length != vocab) {
+            throw new ModelFormatException(src + ": metadata 'tokenizer.ggml.tokens' has " + tokens.length
+                    + " tokens, but tensor 'token_embd.weight' has " + vocab + " rows: they must be equal");
+        }
+        if (md.has(key("vocab_size"))) {
+            mustEqual("vocab_size", md.getInt(key("vocab_size")), vocab, "the rows of tensor 'token_embd.weight'");
+        }
+
+        int ropeDims = md.has(key("rope.dimension_count")) ? positive("rope.dimension_count") : headDim;
+        if (ropeDims % 2 != 0 || ropeDims > headDim) {
+            throw invalid("rope.dimension_count", ropeDims, "be even and at most the head dimension " + headDim);
+        }
+        float eps = md.getFloat(key("attention.layer_norm_rms_epsilon"), 1e-5f);
+        if (!(eps > 0) || !Float.isFinite(eps)) {
+            throw invalid("attention.layer_norm_rms_epsilon", eps, "be a positive finite number");
+        }
+        float theta = md.getFloat(key("rope.freq_base"), 10000f);
+        if (!(theta > 0) || !Float.isFinite(theta)) {
+            throw invalid("rope.freq_base", theta, "be a positive finite number");
+        }
+        try {
+            return new LlamaConfig(arch, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
+                    theta, ropeDims, ropeType);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(src + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * How many layers the tensor table holds: the {@code blk.N.} prefixes must run from 0 without a gap, as a
+     * model's layers do.
+     */
+    private int layersPresent() {
+        BitSet seen = new BitSet();
+        for (String name : file.tensors().keySet()) {
+            if (!name.startsWith("blk.")) {
+                continue;
+            }
+            int dot = name.indexOf('.', 4);
+            int index = dot < 0 ? -1 : parseIndex(name.substring(4, dot));
+            if (index < 0 || index >= file.tensors().size()) {
+                throw new ModelFormatException(src + ": tensor '" + name + "' does not name a layer this file can"
+                        + " hold (blk.N. with N below the tensor count " + file.tensors().size() + ")");
+            }
+            seen.set(index);
+        }
+        int count = seen.cardinality();
+        if (count != seen.length()) {
+            throw new ModelFormatException(src + ": the tensor table has layers up to blk." + (seen.length() - 1)
+                    + " but lacks blk." + seen.nextClearBit(0));
+        }
+        return count;
+    }
+
+    private static int parseIndex(String digits) {
+        if (digits.isEmpty() || digits.length() > 9 || !digits.chars().allMatch(Character::isDigit)
+                || (digits.length() > 1 && digits.charAt(0) == '0')) {
+            return -1;
+        }
+        return Integer.parseInt(digits);
+    }
+
+    private String key(String suffix) {
+        return arch + "." + suffix;
+    }
+
+    private int positive(String suffix) {
+        String key = key(suffix);
+        int v;
+        try {
+            v = md.getInt(key);
+        } catch (ModelFormatException e) {
+            throw new ModelFormatException(src + ": " + e.getMessage(), e);
+        }
+        if (v <= 0) {
+            throw invalid(suffix, v, "be positive");
+        }
+        return v;
+    }
+
+    private long rows(String tensor) {
+        return file.tensor(tensor).rows();
+    }
+
+    private void headsMatch(String suffix, int heads, int headDim, String tensor) {
+        long rows = rows(tensor);
+        if ((long) heads * headDim != rows) {
+            throw invalid(suffix, heads, "be the rows of tensor '" + tensor + "' (" + rows + ") divided by the head"
+                    + " dimension " + headDim);
+        }
+    }
+
+    private void mustEqual(String suffix, long value, long expected, String what) {
+        if (value != expected) {
+            throw invalid(suffix, value, "equal " + what + " (" + expected + ")");
+        }
+    }
+
+    private ModelFormatException invalid(String suffix, Object value, String must) {
+        return new ModelFormatException(src + ": metadata '" + key(suffix) + "' = " + value + " is invalid: it must "
+                + must);
+    }
+}
