@@ -24,12 +24,17 @@ final class ServeCommand implements Runnable {
     @Option(names = "--host", description = "Address to listen on (default 0.0.0.0)")
     String host;
 
+    @Option(names = "--api-key", description = "API key(s), comma-separated, clients must send as 'Authorization: Bearer"
+            + " <key>' (visible in ps: prefer CONTINUUM_API_KEY or continuum.api-key-file)")
+    String apiKey;
+
     void applyAsSystemProperties() {
         set("continuum.model", model);
         set("continuum.tokenizer", tokenizer);
         set("continuum.backend", backend);
         set("quarkus.http.port", port == null ? null : port.toString());
         set("quarkus.http.host", host);
+        set("continuum.api-key", apiKey);
     }
 
     private static void set(String key, String value) {

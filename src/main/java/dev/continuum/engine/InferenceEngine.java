@@ -28,6 +28,9 @@ public final class InferenceEngine implements AutoCloseable {
     private final AtomicInteger waitingGauge = new AtomicInteger();
     private final AtomicInteger runningGauge = new AtomicInteger();
     private volatile boolean stopping;
+    private final EngineProgress progress = new EngineProgress();
+    /** Set by {@link #abortAll}: the engine thread fails everything in flight with it at its next iteration. */
+    private volatile String abortMessage;
 
     /** An engine decoding without proposals; the runner's KV storage is allocated here, as the config sizes it. */
     public InferenceEngine(ModelRunner runner, Tokenizer tokenizer, EngineConfig config, MeterRegistry registry) {
@@ -77,6 +80,21 @@ public final class InferenceEngine implements AutoCloseable {
         return handle;
     }
 
+    /** The loop's heartbeat, for readiness: a stuck step shows as a growing silence. */
+    public EngineProgress progress() {
+        return progress;
+    }
+
+    /** True while the engine thread runs. */
+    public boolean isAlive() {
+        return thread.isAlive();
+    }
+
+    /** Fails every request queued or running with {@code message} (a shutdown whose grace ran out). */
+    public void abortAll(String message) {
+        abortMessage = message;
+    }
+
     /** Fraction of KV blocks in use. */
     public double kvUsage() {
         return scheduler.kvUsage();
@@ -98,6 +116,11 @@ public final class InferenceEngine implements AutoCloseable {
                     scheduler.add(r);
                     r = queue.poll();
                 }
+                String abort = abortMessage;
+                if (abort != null) {
+                    abortMessage = null;
+                    scheduler.failAll(abort);
+                }
                 runStep();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -115,6 +138,7 @@ public final class InferenceEngine implements AutoCloseable {
         }
         runningGauge.set(scheduler.runningCount());
         metrics.kvUsage(scheduler.kvUsage());
+        progress.stepFinished();
     }
 
     @Override

@@ -4,6 +4,8 @@ import dev.continuum.engine.EngineConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -69,4 +71,28 @@ public interface ContinuumConfig {
 
     /** KV-cache pool size in blocks, overriding kv-cache-bytes. */
     Optional<Integer> kvCacheBlocks();
+
+    /**
+     * On SIGTERM: how long requests in flight may run on while new ones get 503; those still running then end
+     * with an error event (streams: and {@code [DONE]}). Keep it below the pod's terminationGracePeriodSeconds.
+     */
+    @WithDefault("30s")
+    Duration shutdownGrace();
+
+    /** Readiness turns false (and {@code continuum_engine_stalled} 1) when no engine step finished for this long. */
+    @WithDefault("30s")
+    Duration engineStallTimeout();
+
+    /** API keys (comma-separated); when set (or api-key-file), every route but the health probes needs one. */
+    Optional<List<String>> apiKey();
+
+    /** A file of API keys, one per line (blank lines and {@code #} comments skipped), added to api-key. */
+    Optional<String> apiKeyFile();
+
+    /** Whether {@code /metrics} needs an API key too (when keys are set). */
+    @WithDefault("false")
+    boolean metricsRequireKey();
+
+    /** Origins a browser may call the API from (CORS), comma-separated, or {@code *}; none by default. */
+    Optional<List<String>> corsOrigins();
 }

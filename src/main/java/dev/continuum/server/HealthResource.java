@@ -8,22 +8,64 @@ import jakarta.ws.rs.core.Response;
 
 import java.util.Map;
 
-/** {@code GET /health}: 200 once the model is loaded and warmed up, 503 before (or if loading failed). */
-@Path("/health")
+/**
+ * The probes. {@code /health} and {@code /health/ready}: 200 only while the model is loaded, the server is not
+ * draining and the engine makes progress; 503 naming why otherwise. {@code /health/live}: 200 while the engine
+ * thread runs (a failed load too: restarting would not fix it, and the pod stays unready with the reason).
+ * {@code /health/started}: 200 once loading has finished, well or not, so a startup probe holds liveness off only
+ * while the model loads. See the README's "Health and shutdown".
+ */
+@Path(HealthResource.PATH)
+@Produces(MediaType.APPLICATION_JSON)
 public class HealthResource {
-    private final ModelHost host;
+    public static final String PATH = "/health";
 
-    public HealthResource(ModelHost host) {
+    private final ModelHost host;
+    private final DrainCoordinator drain;
+
+    public HealthResource(ModelHost host, DrainCoordinator drain) {
         this.host = host;
+        this.drain = drain;
     }
 
     @GET
-    @Produces(MediaType.APPLICATION_JSON)
     public Response health() {
+        return ready();
+    }
+
+    @GET
+    @Path("ready")
+    public Response ready() {
         return switch (host.state()) {
-            case READY -> Response.ok(Map.of("status", "ok", "model", host.servedName())).build();
             case LOADING -> Response.status(503).entity(Map.of("status", "loading")).build();
             case FAILED -> Response.status(503).entity(Map.of("status", "failed", "error", host.failure())).build();
+            case READY -> {
+                if (drain.draining()) {
+                    yield Response.status(503).entity(Map.of("status", "draining")).build();
+                }
+                if (host.engineStalled()) {
+                    yield Response.status(503).entity(Map.of("status", "stalled", "error", "no engine step finished"
+                            + " within " + host.config().engineStallTimeout().toSeconds() + " s")).build();
+                }
+                yield Response.ok(Map.of("status", "ok", "model", host.servedName())).build();
+            }
+        };
+    }
+
+    @GET
+    @Path("live")
+    public Response live() {
+        return host.engineAlive() ? Response.ok(Map.of("status", "alive")).build()
+                : Response.status(503).entity(Map.of("status", "dead", "error", "the engine thread has died")).build();
+    }
+
+    @GET
+    @Path("started")
+    public Response started() {
+        return switch (host.state()) {
+            case LOADING -> Response.status(503).entity(Map.of("status", "loading")).build();
+            case READY -> Response.ok(Map.of("status", "started")).build();
+            case FAILED -> Response.ok(Map.of("status", "failed", "error", host.failure())).build();
         };
     }
 }

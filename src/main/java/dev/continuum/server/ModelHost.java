@@ -94,6 +94,7 @@ public class ModelHost {
             Gauge.builder("continuum.backend.info", () -> 1).tag("backend", backend.name())
                     .tag("device", backend.device()).description("The backend and device serving the model (always 1)")
                     .strongReference(true).register(registry);
+            registerEngineHealth(e);
             engine = e;
             state = State.READY;
             LOG.infof("Ready after %.2f s, serving '%s'", (System.nanoTime() - start) / 1e9, servedName);
@@ -118,6 +119,17 @@ public class ModelHost {
             state = State.FAILED;
             LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
         }
+    }
+
+    /** The heartbeat as metrics, so a hung engine shows on a dashboard as well as in readiness. */
+    private void registerEngineHealth(InferenceEngine e) {
+        long bound = config.engineStallTimeout().toNanos();
+        Gauge.builder("continuum.engine.stalled", () -> e.progress().stalled(bound) ? 1 : 0)
+                .description("1 while no engine step finished within continuum.engine-stall-timeout (readiness is"
+                        + " then false)").strongReference(true).register(registry);
+        Gauge.builder("continuum.engine.since.last.step", () -> e.progress().nanosSinceLastStep() / 1e9)
+                .baseUnit("seconds").description("Time since the engine loop last finished a step (it steps about"
+                        + " every 100 ms when idle)").strongReference(true).register(registry);
     }
 
     private EngineConfig engineConfig(ModelShape shape) {
@@ -147,6 +159,18 @@ public class ModelHost {
     /** The loaded model; only valid once {@link #state()} is READY. */
     public LoadedModel model() {
         return model;
+    }
+
+    /** True when the engine runs but no step finished within {@code continuum.engine-stall-timeout}. */
+    public boolean engineStalled() {
+        InferenceEngine e = engine;
+        return e != null && e.progress().stalled(config.engineStallTimeout().toNanos());
+    }
+
+    /** False only when the engine thread has died; true while loading (or after a failed load: no engine). */
+    public boolean engineAlive() {
+        InferenceEngine e = engine;
+        return e == null || e.isAlive();
     }
 
     public InferenceEngine engine() {

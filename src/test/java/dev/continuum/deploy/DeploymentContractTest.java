@@ -36,12 +36,13 @@ class DeploymentContractTest {
     }
 
     @Test
-    void probesHitTheServersHealthEndpoint() throws IOException {
+    void probesHitTheServersHealthEndpoints() throws IOException {
         assertEquals("/health", ServerContract.healthPath());
         assertEquals(8080, ServerContract.httpPort());
+        assertEquals(ServerContract.healthPath() + "/started", server.getStartupProbe().getHttpGet().getPath());
+        assertEquals(ServerContract.healthPath() + "/ready", server.getReadinessProbe().getHttpGet().getPath());
+        assertEquals(ServerContract.healthPath() + "/live", server.getLivenessProbe().getHttpGet().getPath());
         for (Probe probe : List.of(server.getStartupProbe(), server.getReadinessProbe(), server.getLivenessProbe())) {
-            assertNotNull(probe.getHttpGet(), "probes are HTTP GETs");
-            assertEquals(ServerContract.healthPath(), probe.getHttpGet().getPath());
             assertEquals(ServerContract.httpPort(), containerPort(probe.getHttpGet().getPort()));
         }
     }

@@ -213,7 +213,7 @@ class KubernetesManifestsTest {
         Container base = load("base/deployment.yaml", Deployment.class).getSpec().getTemplate().getSpec()
                 .getContainers().stream().filter(c -> c.getName().equals(DeploymentContractTest.SERVER_CONTAINER))
                 .findFirst().orElseThrow();
-        assertEquals(ServerContract.healthPath(), base.getReadinessProbe().getHttpGet().getPath());
+        assertEquals(ServerContract.healthPath() + "/ready", base.getReadinessProbe().getHttpGet().getPath());
         assertTrue(base.getSecurityContext().getReadOnlyRootFilesystem());
 
         Quantity gpuMemory = patch.getResources().getRequests().get("memory");
@@ -222,5 +222,41 @@ class KubernetesManifestsTest {
                 base.getResources().getRequests().get("memory").getNumericalAmount()) < 0,
                 "weights and KV live on the GPU: less host memory than the CPU pod");
         assertEquals("-XX:MaxRAMPercentage=50", env(patch).get("CONTINUUM_JAVA_OPTS"), "heap capped at half the limit");
+    }
+
+    /**
+     * The stop fits the pod's grace: preStop sleep + the server's shutdown grace (from the ConfigMap) + time to exit
+     * stays within terminationGracePeriodSeconds, or the kubelet's SIGKILL cuts the streams the drain lets finish.
+     */
+    @Test
+    void terminationGraceCoversThePreStopAndTheShutdownGrace() throws IOException {
+        PodSpec pod = load("base/deployment.yaml", Deployment.class).getSpec().getTemplate().getSpec();
+        Container server = pod.getContainers().stream()
+                .filter(c -> c.getName().equals(DeploymentContractTest.SERVER_CONTAINER)).findFirst().orElseThrow();
+        List<String> preStop = server.getLifecycle().getPreStop().getExec().getCommand();
+        assertEquals("sleep", preStop.getFirst());
+        long sleep = Long.parseLong(preStop.get(1));
+        String grace = load("base/configmap.yaml", ConfigMap.class).getData().get("CONTINUUM_SHUTDOWN_GRACE");
+        assertEquals(Optional.of("continuum.shutdown-grace"), ServerContract.continuumProperty("CONTINUUM_SHUTDOWN_GRACE"));
+        assertTrue(grace != null && grace.matches("\\d+s"), "CONTINUUM_SHUTDOWN_GRACE in seconds: " + grace);
+        long shutdown = Long.parseLong(grace.substring(0, grace.length() - 1));
+        long total = pod.getTerminationGracePeriodSeconds();
+        assertTrue(sleep + shutdown + 5 <= total, "preStop " + sleep + " s + grace " + shutdown
+                + " s + 5 s to exit within terminationGracePeriodSeconds " + total);
+    }
+
+    /** The API key comes from a Secret, optional so the base deploys without one. */
+    @Test
+    void apiKeyComesFromAnOptionalSecret() throws IOException {
+        Container server = load("base/deployment.yaml", Deployment.class).getSpec().getTemplate().getSpec()
+                .getContainers().stream().filter(c -> c.getName().equals(DeploymentContractTest.SERVER_CONTAINER))
+                .findFirst().orElseThrow();
+        var env = server.getEnv().stream().filter(e -> e.getName().equals("CONTINUUM_API_KEY")).findFirst()
+                .orElseThrow(() -> new AssertionError("CONTINUUM_API_KEY not set"));
+        assertEquals(Optional.of("continuum.api-key"), ServerContract.continuumProperty(env.getName()));
+        var ref = env.getValueFrom().getSecretKeyRef();
+        assertEquals("continuum-api-key", ref.getName());
+        assertEquals("api-key", ref.getKey());
+        assertTrue(ref.getOptional(), "optional: the server runs open without the Secret");
     }
 }
