@@ -31,12 +31,16 @@ public class RequestLimits {
     }
 
     /**
-     * Before every other route (ours and the JAX-RS ones, whose own limit, {@code quarkus.http.limits.max-body-size},
-     * is set to the same value): a declared Content-Length over the limit is refused at once, before any of the
-     * body is read. A chunked body is counted by the body handler of our routes ({@link #bodyHandler()}).
+     * Before every other route: a declared Content-Length over the limit is refused at once, before any of the body
+     * is read. A chunked body is counted by a body handler on each route that takes one ({@link #bodyHandler()});
+     * Quarkus' own limit ({@code quarkus.http.limits.max-body-size}) is set to the same value behind them.
      */
     void register(@Observes Router router) {
         router.route().order(-20).handler(this::checkContentLength);
+        // The JAX-RS routes read what this body handler has read; it counts a chunked body as ours do.
+        for (String path : new String[] {"/tokenize", "/detokenize"}) {
+            router.post(path).order(-10).handler(bodyHandler()).failureHandler(this::onFailure);
+        }
     }
 
     private void checkContentLength(RoutingContext rc) {

@@ -84,7 +84,7 @@ class BodyLimitTest {
     void aChunkedBodyOverTheLimitGets413InOpenAiShape() throws Exception {
         byte[] big = body("{\"prompt\": \"Once\"", LIMIT + (1 << 20));
         // No Content-Length: the body handler has to count it.
-        for (String route : List.of("/v1/completions", "/v1/chat/completions")) {
+        for (String route : ROUTES) {
             assertTooLarge(route, post(route,
                     HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
         }
