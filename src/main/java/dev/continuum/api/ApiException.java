@@ -6,13 +6,20 @@ public final class ApiException extends RuntimeException {
     private final String type;
     private final String param;
     private final String code;
+    private final int retryAfterSeconds;
 
     public ApiException(int status, String type, String param, String code, String message) {
+        this(status, type, param, code, message, status == 429 || status == 503 ? 1 : 0);
+    }
+
+    /** @param retryAfterSeconds the Retry-After header's value, or 0 for none */
+    public ApiException(int status, String type, String param, String code, String message, int retryAfterSeconds) {
         super(message);
         this.status = status;
         this.type = type;
         this.param = param;
         this.code = code;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     /** 400 invalid_request_error about {@code param}. */
@@ -35,8 +42,20 @@ public final class ApiException extends RuntimeException {
                 "The model is still loading; retry shortly");
     }
 
+    /** 413: the body is larger than {@code continuum.max-request-bytes}, the limit on every route. */
+    public static ApiException bodyTooLarge(String size, long limit) {
+        return new ApiException(413, "invalid_request_error", null, "request_too_large",
+                "the request body" + size + " is larger than the limit of " + limit
+                        + " bytes (continuum.max-request-bytes)");
+    }
+
     public int status() {
         return status;
+    }
+
+    /** Seconds for the Retry-After header, or 0 when the response carries none. */
+    public int retryAfterSeconds() {
+        return retryAfterSeconds;
     }
 
     public ErrorBody body() {

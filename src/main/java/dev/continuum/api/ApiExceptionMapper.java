@@ -10,8 +10,8 @@ public class ApiExceptionMapper {
     @ServerExceptionMapper
     public Response apiError(ApiException e) {
         Response.ResponseBuilder b = Response.status(e.status()).type(MediaType.APPLICATION_JSON).entity(e.body());
-        if (e.status() == 503 || e.status() == 429) {
-            b.header("Retry-After", "1");
+        if (e.retryAfterSeconds() > 0) {
+            b.header("Retry-After", Integer.toString(e.retryAfterSeconds()));
         }
         return b.build();
     }

@@ -40,6 +40,7 @@ final class GenerationCall {
     private final long created;
     private final String model;
     private final List<Prompt> prompts;
+    private final RequestLimits.Deadline deadline;
     private final Choice[] choices;
     private final List<RequestHandle> handles = new ArrayList<>();
     private int openChoices;
@@ -56,7 +57,8 @@ final class GenerationCall {
     }
 
     GenerationCall(ObjectMapper json, Context context, HttpServerResponse response, ResponseFormat format,
-                   GenerationParams params, Tokenizer tokenizer, String id, String model, List<Prompt> prompts) {
+                   GenerationParams params, Tokenizer tokenizer, String id, String model, List<Prompt> prompts,
+                   RequestLimits.Deadline deadline) {
         this.json = json;
         this.context = context;
         this.response = response;
@@ -67,6 +69,7 @@ final class GenerationCall {
         this.created = System.currentTimeMillis() / 1000;
         this.model = model;
         this.prompts = prompts;
+        this.deadline = deadline;
         this.choices = new Choice[prompts.size() * params.n()];
         for (int i = 0; i < choices.length; i++) {
             choices[i] = new Choice();
@@ -106,11 +109,12 @@ final class GenerationCall {
                 }
                 GenerationRequest request = new GenerationRequest(id + "-" + p, prompt.tokens(), maxTokens,
                         params.sampling(), params.stop(), params.ignoreEos(), params.n(), params.logprobs());
-                handles.add(engine.submit(request, new Sink(base)));
+                handles.add(engine.submit(request, new Sink(base), deadline.nanos()));
             }
         } catch (QueueFullException e) {
             cancelAll();
-            throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage());
+            throw new ApiException(429, "rate_limit_exceeded", null, "rate_limit_exceeded", e.getMessage(),
+                    e.retryAfterSeconds());
         }
     }
 
@@ -140,7 +144,8 @@ final class GenerationCall {
 
         @Override
         public void onError(String message) {
-            context.runOnContext(v -> fail(message));
+            context.runOnContext(v -> fail(new ErrorBody(new ErrorBody.Detail(message, "server_error", null, null)),
+                    500));
         }
     }
 
@@ -166,6 +171,13 @@ final class GenerationCall {
 
     private void finishChoice(int index, FinishReason reason, String tail, int completion) {
         if (ended) {
+            return;
+        }
+        if (reason == FinishReason.TIMEOUT) {
+            // Not a finish_reason: OpenAI has none for "cut off by a deadline", and "length" would claim max_tokens.
+            fail(new ErrorBody(new ErrorBody.Detail("the request ran past its timeout of "
+                    + RequestLimits.format(deadline.seconds()) + " s ('timeout', at most continuum.request-timeout)"
+                    + " and was stopped", "timeout", "timeout", "request_timeout")), 408);
             return;
         }
         Choice c = choices[index];
@@ -228,18 +240,21 @@ final class GenerationCall {
         return u;
     }
 
-    private void fail(String message) {
+    /** Ends the call with {@code error}: a final error event in a stream, else the error body with {@code status}. */
+    private void fail(ErrorBody error, int status) {
         if (ended) {
             return;
         }
         ended = true;
         cancelAll();
-        ErrorBody error = new ErrorBody(new ErrorBody.Detail(message, "server_error", null, null));
+        if (response.closed() || response.ended()) {
+            return;
+        }
         if (params.stream()) {
             response.write("data: " + serialize(error) + "\n\n");
             response.end("data: [DONE]\n\n");
         } else {
-            response.setStatusCode(500).putHeader("Content-Type", "application/json").end(serialize(error));
+            response.setStatusCode(status).putHeader("Content-Type", "application/json").end(serialize(error));
         }
     }
 

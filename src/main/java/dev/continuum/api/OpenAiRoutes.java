@@ -9,12 +9,15 @@ import dev.continuum.loader.LoadedModel;
 import dev.continuum.server.ModelHost;
 import dev.continuum.tokenizer.Tokenizer;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
 
 import java.util.List;
 import java.util.UUID;
@@ -22,16 +25,23 @@ import java.util.UUID;
 /**
  * {@code POST /v1/completions} and {@code POST /v1/chat/completions} on the Vert.x router, so one path can answer
  * either a JSON body or an SSE stream depending on {@code stream}; plus {@code GET /metrics} for Prometheus.
- * Requests are parsed and validated here completely: nothing of a bad request reaches the engine.
+ * Requests are parsed and validated here completely: nothing of a bad request reaches the engine. That work
+ * (parsing, templating, tokenizing) runs on {@link BlockingWork}'s pool, never on the event loop: a prompt of
+ * megabytes takes seconds to tokenize, and the loop serves every other connection meanwhile.
  */
 @ApplicationScoped
 public class OpenAiRoutes {
-    private static final long MAX_BODY_BYTES = 16L << 20;
+    private static final Logger LOG = Logger.getLogger(OpenAiRoutes.class);
 
     private final ModelHost host;
     private final ObjectMapper json;
     private final PrometheusMeterRegistry prometheus;
     private volatile ChatTemplate chatTemplate;
+    private volatile PromptBound promptBound;
+    @Inject
+    RequestLimits limits;
+    @Inject
+    BlockingWork blockingWork;
 
     public OpenAiRoutes(ModelHost host, ObjectMapper json, PrometheusMeterRegistry prometheus) {
         this.host = host;
@@ -40,55 +50,99 @@ public class OpenAiRoutes {
     }
 
     void register(@Observes Router router) {
-        BodyHandler body = BodyHandler.create().setBodyLimit(MAX_BODY_BYTES);
-        router.post("/v1/completions").order(-10).handler(body).handler(rc -> handle(rc, ResponseFormat.COMPLETION));
-        router.post("/v1/chat/completions").order(-10).handler(body).handler(rc -> handle(rc, ResponseFormat.CHAT));
+        BodyHandler body = limits.bodyHandler();
+        router.post("/v1/completions").order(-10).handler(body).handler(rc -> handle(rc, ResponseFormat.COMPLETION))
+                .failureHandler(limits::onFailure);
+        router.post("/v1/chat/completions").order(-10).handler(body).handler(rc -> handle(rc, ResponseFormat.CHAT))
+                .failureHandler(limits::onFailure);
         router.get("/metrics").order(-10).handler(rc -> rc.response()
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(prometheus.scrape()));
     }
 
+    /** A validated call, ready to submit from the request's context. */
+    private record Prepared(GenerationCall call, InferenceEngine engine, int maxModelLen) {
+    }
+
+    /** On the event loop: the request's preparation goes to the blocking pool; its start comes back here. */
     private void handle(RoutingContext rc, ResponseFormat format) {
+        long arrivalNanos = System.nanoTime();
+        Context context = Vertx.currentContext();
+        blockingWork.run(context, () -> prepare(rc, format, context, arrivalNanos), p -> start(rc, p),
+                failure -> failed(rc, failure));
+    }
+
+    private void start(RoutingContext rc, Prepared p) {
+        if (rc.response().closed()) {
+            return; // the client left while its prompt was being prepared
+        }
         try {
-            if (host.state() != ModelHost.State.READY) {
-                throw ApiException.notReady(host);
-            }
-            LoadedModel model = host.model();
-            InferenceEngine engine = host.engine();
-            Tokenizer tok = model.tokenizer();
-            JsonFields fields = new JsonFields(parse(rc));
-            GenerationParams params = GenerationParams.parse(fields, host.config().maxN(), format == ResponseFormat.CHAT);
-            if (params.model() != null && !params.model().equals(host.servedName())) {
-                throw ApiException.modelNotFound(params.model(), host.servedName());
-            }
-            List<GenerationCall.Prompt> prompts = format == ResponseFormat.COMPLETION
-                    ? PromptParser.completion(fields, tok, params.echo())
-                    : List.of(PromptParser.chat(fields, tok, chatTemplate(model)));
-            int maxModelLen = engine.config().maxModelLen();
-            int choices = prompts.size() * params.n();
-            if (choices > host.config().maxN()) {
-                throw ApiException.invalid("n", "prompts x n = " + choices + " choices; at most " + host.config().maxN());
-            }
-            for (GenerationCall.Prompt p : prompts) {
-                int room = maxModelLen - p.tokens().length;
-                String param = format == ResponseFormat.CHAT ? "messages" : "prompt";
-                if (room < 1) {
-                    throw ApiException.invalid(param, "the prompt has " + p.tokens().length
-                            + " tokens; the maximum context length is " + maxModelLen);
-                }
-                if (params.maxTokens() != null && params.maxTokens() > room) {
-                    throw ApiException.invalid("max_tokens", "the prompt (" + p.tokens().length + " tokens) plus "
-                            + "max_tokens (" + params.maxTokens() + ") exceeds the maximum context length "
-                            + maxModelLen);
-                }
-            }
-            String id = (format == ResponseFormat.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
-            GenerationCall call = new GenerationCall(json, Vertx.currentContext(), rc.response(), format, params, tok, id,
-                    host.servedName(), prompts);
-            call.start(engine, maxModelLen);
+            p.call().start(p.engine(), p.maxModelLen());
         } catch (ApiException e) {
             writeError(rc, e);
         }
+    }
+
+    private void failed(RoutingContext rc, Throwable failure) {
+        if (failure instanceof ApiException e) {
+            writeError(rc, e);
+            return;
+        }
+        LOG.error("preparing a request failed", failure);
+        writeError(rc, new ApiException(500, "server_error", null, null, "internal error: " + failure));
+    }
+
+    /** On a worker thread: everything up to the engine submission, throwing ApiException for a bad request. */
+    private Prepared prepare(RoutingContext rc, ResponseFormat format, Context context, long arrivalNanos) {
+        if (host.state() != ModelHost.State.READY) {
+            throw ApiException.notReady(host);
+        }
+        LoadedModel model = host.model();
+        InferenceEngine engine = host.engine();
+        Tokenizer tok = model.tokenizer();
+        JsonFields fields = new JsonFields(parse(rc));
+        GenerationParams params = GenerationParams.parse(fields, host.config().maxN(), format == ResponseFormat.CHAT);
+        RequestLimits.Deadline deadline = limits.deadline(fields, arrivalNanos);
+        if (params.model() != null && !params.model().equals(host.servedName())) {
+            throw ApiException.modelNotFound(params.model(), host.servedName());
+        }
+        if (format == ResponseFormat.COMPLETION) {
+            promptBound(tok).checkCompletion(fields, engine.config().maxModelLen());
+        }
+        List<GenerationCall.Prompt> prompts = format == ResponseFormat.COMPLETION
+                ? PromptParser.completion(fields, tok, params.echo())
+                : List.of(PromptParser.chat(fields, tok, chatTemplate(model)));
+        int maxModelLen = engine.config().maxModelLen();
+        int choices = prompts.size() * params.n();
+        if (choices > host.config().maxN()) {
+            throw ApiException.invalid("n", "prompts x n = " + choices + " choices; at most " + host.config().maxN());
+        }
+        for (GenerationCall.Prompt p : prompts) {
+            int room = maxModelLen - p.tokens().length;
+            String param = format == ResponseFormat.CHAT ? "messages" : "prompt";
+            if (room < 1) {
+                throw ApiException.invalid(param, "the prompt has " + p.tokens().length
+                        + " tokens; the maximum context length is " + maxModelLen);
+            }
+            if (params.maxTokens() != null && params.maxTokens() > room) {
+                throw ApiException.invalid("max_tokens", "the prompt (" + p.tokens().length + " tokens) plus "
+                        + "max_tokens (" + params.maxTokens() + ") exceeds the maximum context length "
+                        + maxModelLen);
+            }
+        }
+        String id = (format == ResponseFormat.CHAT ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+        GenerationCall call = new GenerationCall(json, context, rc.response(), format, params, tok, id,
+                host.servedName(), prompts, deadline);
+        return new Prepared(call, engine, maxModelLen);
+    }
+
+    private PromptBound promptBound(Tokenizer tok) {
+        PromptBound b = promptBound;
+        if (b == null || b.tokenizer() != tok) {
+            b = new PromptBound(tok);
+            promptBound = b;
+        }
+        return b;
     }
 
     private JsonNode parse(RoutingContext rc) {
@@ -115,14 +169,6 @@ public class OpenAiRoutes {
     }
 
     private void writeError(RoutingContext rc, ApiException e) {
-        var response = rc.response().setStatusCode(e.status()).putHeader("Content-Type", "application/json");
-        if (e.status() == 429 || e.status() == 503) {
-            response.putHeader("Retry-After", "1");
-        }
-        try {
-            response.end(json.writeValueAsString(e.body()));
-        } catch (JacksonException ex) {
-            response.end("{\"error\":{\"message\":\"internal error\",\"type\":\"server_error\"}}");
-        }
+        ErrorResponses.write(rc.response(), e, json);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.continuum.server.ModelHost;
 import dev.continuum.tokenizer.Tokenizer;
+import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
@@ -15,8 +16,13 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
-/** {@code POST /tokenize} and {@code POST /detokenize} with the served model's tokenizer. */
+/**
+ * {@code POST /tokenize} and {@code POST /detokenize} with the served model's tokenizer. Blocking: a prompt of
+ * megabytes takes seconds to tokenize, on a worker thread, never the event loop. The body limit is
+ * {@code continuum.max-request-bytes}, as on every route ({@link RequestLimits}).
+ */
 @Path("/")
+@Blocking
 public class TokenizeResource {
     private final ModelHost host;
     private final ObjectMapper json;

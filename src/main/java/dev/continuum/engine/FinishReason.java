@@ -11,7 +11,9 @@ public enum FinishReason {
     /** The client went away or cancelled; nothing more is sent. */
     CANCELLED,
     /** The engine failed on this request. */
-    ERROR;
+    ERROR,
+    /** The request ran past its deadline ({@code timeout}, at most {@code continuum.request-timeout}). */
+    TIMEOUT;
 
     public String openAiName() {
         return name().toLowerCase(Locale.ROOT);

@@ -24,8 +24,9 @@ public final class InferenceEngine implements AutoCloseable {
     private final Scheduler scheduler;
     private final EngineMetrics metrics;
     private final Thread thread;
-    /** Requests submitted but not yet scheduled: what max-waiting bounds. */
-    private final AtomicInteger waitingGauge = new AtomicInteger();
+    /** Requests submitted but not yet scheduled, and their tokens: what max-waiting and max-waiting-tokens bound. */
+    private final WaitingWork waiting = new WaitingWork();
+    private final Throughput throughput = new Throughput();
     private final AtomicInteger runningGauge = new AtomicInteger();
     private volatile boolean stopping;
     private final EngineProgress progress = new EngineProgress();
@@ -46,8 +47,8 @@ public final class InferenceEngine implements AutoCloseable {
         }
         this.config = config;
         this.queue = new ArrayBlockingQueue<>(config.maxWaiting());
-        this.metrics = new EngineMetrics(registry, runningGauge::get, waitingGauge::get);
-        this.scheduler = new Scheduler(runner, config, tokenizer, metrics, waitingGauge, proposer);
+        this.metrics = new EngineMetrics(registry, runningGauge::get, waiting::requests);
+        this.scheduler = new Scheduler(runner, config, tokenizer, metrics, waiting, proposer);
         this.thread = new Thread(this::loop, "continuum-engine");
         this.thread.setDaemon(true);
         this.thread.start();
@@ -62,20 +63,39 @@ public final class InferenceEngine implements AutoCloseable {
     }
 
     /**
-     * Queues a request; its output goes to {@code sink} from the engine thread.
+     * Queues a request with the configured {@code request-timeout} as its deadline; its output goes to {@code sink}
+     * from the engine thread.
      *
-     * @throws QueueFullException when {@code max-waiting} requests are already queued
+     * @throws QueueFullException when {@code max-waiting} requests, or {@code max-waiting-tokens} of work, already wait
      */
     public RequestHandle submit(GenerationRequest request, TokenSink sink) {
+        return submit(request, sink, System.nanoTime() + config.requestTimeout().toNanos());
+    }
+
+    /**
+     * Queues a request that ends with {@link FinishReason#TIMEOUT}, freeing its KV blocks, once
+     * {@link System#nanoTime()} passes {@code deadlineNanos} (or the configured request-timeout, if sooner).
+     *
+     * @throws QueueFullException when {@code max-waiting} requests, or {@code max-waiting-tokens} of work, already wait
+     */
+    public RequestHandle submit(GenerationRequest request, TokenSink sink, long deadlineNanos) {
         if (request.prompt().length + 1 > config.maxModelLen()) {
             throw new IllegalArgumentException("the prompt has " + request.prompt().length
                     + " tokens; max-model-len is " + config.maxModelLen());
         }
+        long now = System.nanoTime();
+        long longest = now + config.requestTimeout().toNanos();
         RequestHandle handle = new RequestHandle();
-        ActiveRequest r = new ActiveRequest(request, sink, handle, System.nanoTime());
-        if (stopping || waitingGauge.incrementAndGet() > config.maxWaiting() || !queue.offer(r)) {
-            waitingGauge.decrementAndGet();
-            throw new QueueFullException(config.maxWaiting());
+        ActiveRequest r = new ActiveRequest(request, sink, handle, now,
+                deadlineNanos - longest < 0 ? deadlineNanos : longest);
+        QueueFullException.Limit refused = stopping ? QueueFullException.Limit.REQUESTS
+                : waiting.tryAdd(r, config.maxWaiting(), config.maxWaitingTokens());
+        if (refused == null && !queue.offer(r)) {
+            waiting.admitted(r);
+            refused = QueueFullException.Limit.REQUESTS;
+        }
+        if (refused != null) {
+            throw queueFull(refused);
         }
         return handle;
     }
@@ -95,6 +115,27 @@ public final class InferenceEngine implements AutoCloseable {
         abortMessage = message;
     }
 
+    private QueueFullException queueFull(QueueFullException.Limit limit) {
+        long queued = waiting.tokens();
+        int retry = Throughput.retryAfterSeconds(queued, throughput.tokensPerSecond());
+        String what = limit == QueueFullException.Limit.TOKENS
+                ? queued + " tokens of work (prompt + max_tokens) are already waiting, the limit (max-waiting-tokens) is "
+                        + config.maxWaitingTokens()
+                : waiting.requests() + " requests are already waiting, the limit (max-waiting) is " + config.maxWaiting();
+        return new QueueFullException(limit, "the server is at capacity: " + what + "; retry after " + retry + " s",
+                retry);
+    }
+
+    /** Tokens of work (prompt + n x max_tokens) submitted and not yet scheduled. */
+    public long waitingTokens() {
+        return waiting.tokens();
+    }
+
+    /** Tokens per second of step time over the recent steps; 0 before the first. */
+    public double tokensPerSecond() {
+        return throughput.tokensPerSecond();
+    }
+
     /** Fraction of KV blocks in use. */
     public double kvUsage() {
         return scheduler.kvUsage();
@@ -105,7 +146,7 @@ public final class InferenceEngine implements AutoCloseable {
     }
 
     public int waitingRequests() {
-        return waitingGauge.get();
+        return waiting.requests();
     }
 
     private void loop() {
@@ -131,7 +172,10 @@ public final class InferenceEngine implements AutoCloseable {
 
     private void runStep() {
         try {
-            scheduler.step();
+            long start = System.nanoTime();
+            if (scheduler.step()) {
+                throughput.record(scheduler.lastStepTokens(), System.nanoTime() - start);
+            }
         } catch (RuntimeException | Error e) {
             LOG.error("engine step failed; failing the requests in flight", e);
             scheduler.failAll("internal error in the inference engine: " + e);

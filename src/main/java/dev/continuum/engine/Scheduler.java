@@ -11,7 +11,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The continuous-batching loop body, run by the engine thread only. Each {@link #step()} has three phases:
@@ -35,8 +34,8 @@ final class Scheduler {
     private final EngineMetrics metrics;
     private final TokenProposer proposer;
     private final int vocab;
-    /** Requests submitted and not yet admitted (or ended); the engine refuses new ones beyond max-waiting. */
-    private final AtomicInteger unadmitted;
+    /** Requests submitted and not yet admitted (or ended); the engine refuses new ones beyond its limits. */
+    private final WaitingWork unadmitted;
 
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     /** Running sequences in admission order: the newest, preempted first, are at the end. */
@@ -54,7 +53,7 @@ final class Scheduler {
     private final float[] childRow;
 
     Scheduler(ModelRunner runner, EngineConfig config, Tokenizer tokenizer, EngineMetrics metrics,
-              AtomicInteger unadmitted, TokenProposer proposer) {
+              WaitingWork unadmitted, TokenProposer proposer) {
         this.runner = runner;
         this.config = config;
         this.tokenizer = tokenizer;
@@ -121,6 +120,7 @@ final class Scheduler {
     /** Runs one scheduling step; returns false when there was nothing to do. */
     boolean step() {
         retireCancelled();
+        retireExpired(System.nanoTime());
         if (idle()) {
             return false;
         }
@@ -257,7 +257,7 @@ final class Scheduler {
         if (r.firstScheduledNanos == 0) {
             r.firstScheduledNanos = System.nanoTime();
             metrics.queueTime(r.firstScheduledNanos - r.arrivalNanos);
-            unadmitted.decrementAndGet();
+            unadmitted.admitted(r);
         }
     }
 
@@ -431,7 +431,7 @@ final class Scheduler {
         r.choicesLeft--;
         if (r.choicesLeft == 0 && r.firstScheduledNanos == 0) {
             r.firstScheduledNanos = System.nanoTime();
-            unadmitted.decrementAndGet(); // ended (cancelled) before it was ever scheduled
+            unadmitted.admitted(r); // ended (cancelled) before it was ever scheduled
         }
         metrics.finished(r, reason, r.choicesLeft == 0);
         r.sink.onFinish(s.choice, reason, tail, r.request.prompt().length, s.generated());
@@ -455,6 +455,35 @@ final class Scheduler {
                 finish(s, FinishReason.CANCELLED);
             }
         }
+    }
+
+    /**
+     * Ends, with {@link FinishReason#TIMEOUT}, every sequence whose request is past its deadline, running (its
+     * blocks go back to the pool) or waiting. Checked once per step, so a deadline is honoured within one step.
+     */
+    private void retireExpired(long now) {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Sequence s = running.get(i);
+            if (now - s.owner.deadlineNanos >= 0) {
+                finish(s, FinishReason.TIMEOUT);
+            }
+        }
+        List<Sequence> expired = null;
+        for (Sequence s : waiting) {
+            if (now - s.owner.deadlineNanos >= 0) {
+                (expired == null ? expired = new ArrayList<>() : expired).add(s);
+            }
+        }
+        if (expired != null) {
+            for (Sequence s : expired) {
+                finish(s, FinishReason.TIMEOUT);
+            }
+        }
+    }
+
+    /** Tokens the last step computed (0 when it had nothing to run), for the engine's throughput estimate. */
+    int lastStepTokens() {
+        return scheduled.totalTokens();
     }
 
     /** Fails every sequence (after an unexpected error in the forward pass) so no client waits forever. */

@@ -54,6 +54,21 @@ public interface ContinuumConfig {
     @WithDefault("256")
     int maxWaiting();
 
+    /**
+     * Work queued, in tokens (prompt + n x max_tokens of each request not yet scheduled), before new requests get
+     * 429 with a Retry-After estimated from that work and the engine's throughput.
+     */
+    @WithDefault(EngineConfig.DEFAULT_MAX_WAITING_TOKENS_TEXT)
+    long maxWaitingTokens();
+
+    /** The longest a request may run, and the largest {@code timeout} a request may ask for. */
+    @WithDefault(EngineConfig.DEFAULT_REQUEST_TIMEOUT_TEXT)
+    Duration requestTimeout();
+
+    /** Largest request body, the same on every route; a larger one gets 413 in OpenAI's error shape. */
+    @WithDefault("16777216")
+    long maxRequestBytes();
+
     /** Longest prompt + completion; defaults to the model's context length. */
     Optional<Integer> maxModelLen();
 

@@ -137,7 +137,7 @@ public class ModelHost {
         int blocks = KvPoolSizing.blocks(shape, config.kvBlockSize(), maxModelLen, config.maxNumSeqs(),
                 config.kvCacheBytes(), config.kvCacheBlocks().map(OptionalInt::of).orElse(OptionalInt.empty()));
         return new EngineConfig(config.maxNumSeqs(), config.maxNumBatchedTokens(), config.maxWaiting(),
-                config.kvBlockSize(), blocks, maxModelLen);
+                config.kvBlockSize(), blocks, maxModelLen, config.maxWaitingTokens(), config.requestTimeout());
     }
 
     private void warmUp(ModelRunner runner) {

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /** Test sink: collects each choice's tokens and text, completes when every choice has finished. */
-final class CollectingSink implements TokenSink {
+class CollectingSink implements TokenSink {
     final List<List<Integer>> tokens = new ArrayList<>();
     final List<StringBuilder> text = new ArrayList<>();
     final List<FinishReason> reasons = new ArrayList<>();

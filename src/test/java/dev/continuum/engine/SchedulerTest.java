@@ -8,11 +8,11 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,7 +29,7 @@ class SchedulerTest {
         final FakeRunner runner;
         final Scheduler scheduler;
         final EngineMetrics metrics;
-        final AtomicInteger unadmitted = new AtomicInteger();
+        final WaitingWork unadmitted = new WaitingWork();
 
         Harness(EngineConfig config, boolean avoidEos, TokenProposer proposer) {
             runner = new FakeRunner(CONTEXT, avoidEos);
@@ -43,10 +43,15 @@ class SchedulerTest {
         }
 
         Submitted submit(GenerationRequest request) {
+            return submit(request, System.nanoTime() + java.time.Duration.ofHours(1).toNanos());
+        }
+
+        Submitted submit(GenerationRequest request, long deadlineNanos) {
             CollectingSink sink = new CollectingSink(request.n());
             RequestHandle handle = new RequestHandle();
-            unadmitted.incrementAndGet();
-            scheduler.add(new ActiveRequest(request, sink, handle, System.nanoTime()));
+            ActiveRequest r = new ActiveRequest(request, sink, handle, System.nanoTime(), deadlineNanos);
+            assertNull(unadmitted.tryAdd(r, Integer.MAX_VALUE, Long.MAX_VALUE));
+            scheduler.add(r);
             return new Submitted(sink, handle);
         }
 
@@ -105,7 +110,7 @@ class SchedulerTest {
         assertArrayEquals(FakeRunner.greedy(p, 20, true), r.tokens(0));
         assertEquals(FinishReason.LENGTH, r.reason(0));
         assertEquals(0, h.blocksHeld());
-        assertEquals(0, h.unadmitted.get());
+        assertEquals(0, h.unadmitted.requests());
         // One prefill pass of the whole prompt, then one row per decode step; the last token is never run.
         assertEquals(10, h.runner.steps.get(0).rows());
         assertEquals(20, h.runner.steps.size());
@@ -254,7 +259,7 @@ class SchedulerTest {
         assertEquals(0, queued.tokens(0).length);
         assertEquals(FinishReason.LENGTH, running.reason(0));
         assertEquals(0, h.blocksHeld());
-        assertEquals(0, h.unadmitted.get(), "the cancelled request no longer counts as waiting");
+        assertEquals(0, h.unadmitted.requests(), "the cancelled request no longer counts as waiting");
     }
 
     @Test
