@@ -49,6 +49,19 @@ final class FieldPolicy {
         }
     }
 
+    /**
+     * A chat message: {@code role} and {@code content} are what the template renders; {@code name},
+     * {@code tool_calls}, {@code tool_call_id} and anything else would be dropped on the way, so they are refused.
+     */
+    static void checkMessage(JsonFields message, int index) {
+        for (String name : message.names()) {
+            if (!name.equals("role") && !name.equals("content") && message.has(name)) {
+                throw ApiException.invalid("messages", "'messages[" + index + "]." + name + "' is not supported;"
+                        + " messages carry only 'role' and 'content' here");
+            }
+        }
+    }
+
     /** {@code stream_options}: only {@code include_usage} is honoured. */
     static void checkStreamOptions(JsonFields options) {
         for (String name : options.names()) {

@@ -69,6 +69,10 @@ class FieldPolicyApiTest {
                     "stream_options", "stream_options.x");
         }
         refused(CHAT, "\"echo\": true", "echo", "/v1/completions");
+        given().contentType(ContentType.JSON).body("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"},"
+                        + " {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"c1\"}]}]}")
+                .post(CHAT).then().statusCode(400).body("error.param", equalTo("messages"))
+                .body("error.message", containsString("messages[1].tool_calls"));
         refused(COMPLETIONS, "\"top_logprobs\": 2", "top_logprobs", "/v1/chat/completions");
     }
 
