@@ -108,7 +108,8 @@ final class GenerationCall {
                     continue;
                 }
                 GenerationRequest request = new GenerationRequest(id + "-" + p, prompt.tokens(), maxTokens,
-                        params.sampling(), params.stop(), params.ignoreEos(), params.n(), params.logprobs());
+                        params.sampling(), params.stop(), params.ignoreEos(), params.n(), params.logprobs(),
+                        Math.min(params.minTokens(), maxTokens), params.stopTokenIds());
                 handles.add(engine.submit(request, new Sink(base), deadline.nanos()));
             }
         } catch (QueueFullException e) {

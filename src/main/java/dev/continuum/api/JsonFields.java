@@ -21,6 +21,11 @@ final class JsonFields {
         return n == null || n.isNull() ? null : n;
     }
 
+    /** Every field name of the body, null-valued ones included. */
+    Iterable<String> names() {
+        return body::fieldNames;
+    }
+
     boolean has(String name) {
         return raw(name) != null;
     }

@@ -55,6 +55,8 @@ public class OpenAiRoutes {
                 .failureHandler(limits::onFailure);
         router.post("/v1/chat/completions").order(-10).handler(body).handler(rc -> handle(rc, ResponseFormat.CHAT))
                 .failureHandler(limits::onFailure);
+        router.route("/v1/completions").order(-9).handler(this::methodNotAllowed);
+        router.route("/v1/chat/completions").order(-9).handler(this::methodNotAllowed);
         router.get("/metrics").order(-10).handler(rc -> rc.response()
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
                 .end(prometheus.scrape()));
@@ -101,7 +103,8 @@ public class OpenAiRoutes {
         InferenceEngine engine = host.engine();
         Tokenizer tok = model.tokenizer();
         JsonFields fields = new JsonFields(parse(rc));
-        GenerationParams params = GenerationParams.parse(fields, host.config().maxN(), format == ResponseFormat.CHAT);
+        GenerationParams params = GenerationParams.parse(fields, host.config().maxN(), format == ResponseFormat.CHAT,
+                tok.vocabSize());
         RequestLimits.Deadline deadline = limits.deadline(fields, arrivalNanos);
         if (params.model() != null && !params.model().equals(host.servedName())) {
             throw ApiException.modelNotFound(params.model(), host.servedName());
@@ -145,16 +148,18 @@ public class OpenAiRoutes {
         return b;
     }
 
+    /** The body as JSON text, strictly (see {@link JsonBody}); the media type is checked first (415). */
     private JsonNode parse(RoutingContext rc) {
-        String text = rc.body() == null ? null : rc.body().asString();
-        if (text == null || text.isBlank()) {
-            throw ApiException.invalid(null, "the request body is empty; expected a JSON object");
-        }
-        try {
-            return json.readTree(text);
-        } catch (JacksonException e) {
-            throw ApiException.invalid(null, "malformed JSON in the request body: " + e.getOriginalMessage());
-        }
+        JsonBody.checkContentType(rc.request().getHeader("Content-Type"));
+        return JsonBody.parse(rc.body() == null || rc.body().buffer() == null ? null : rc.body().buffer().getBytes(),
+                json);
+    }
+
+    /** Any other method on a POST route: 405 with Allow, in OpenAI's error shape (not the router's 404). */
+    private void methodNotAllowed(RoutingContext rc) {
+        rc.response().putHeader("Allow", "POST");
+        writeError(rc, new ApiException(405, "invalid_request_error", null, "method_not_allowed",
+                rc.request().method() + " is not allowed on " + rc.normalizedPath() + "; use POST"));
     }
 
     private ChatTemplate chatTemplate(LoadedModel model) {

@@ -56,8 +56,9 @@ final class PromptParser {
             throw ApiException.invalid("messages", "'messages' must be a non-empty array");
         }
         List<ChatMessage> list = new ArrayList<>();
-        for (JsonNode m : messages) {
-            JsonFields mf = new JsonFields(m);
+        for (int i = 0; i < messages.size(); i++) {
+            JsonFields mf = new JsonFields(messages.get(i));
+            FieldPolicy.checkMessage(mf, i);
             String role = mf.string("role", null);
             if (role == null || !(role.equals("system") || role.equals("user") || role.equals("assistant")
                     || role.equals("developer") || role.equals("tool"))) {

@@ -40,8 +40,9 @@ public final class EngineMetrics {
 
     public EngineMetrics(MeterRegistry registry, Supplier<Number> running, Supplier<Number> waiting) {
         // Strong references: Micrometer holds gauge state weakly, and these suppliers are referenced nowhere else.
-        Gauge.builder(PREFIX + "requests.running", running, s -> s.get().doubleValue()).strongReference(true)
-                .description("Sequences in the running batch").register(registry);
+        // Sequences, not requests: a request with n choices runs as n sequences, and the batch is what fills up.
+        Gauge.builder(PREFIX + "sequences.running", running, s -> s.get().doubleValue()).strongReference(true)
+                .description("Sequences (choices) in the running batch").register(registry);
         Gauge.builder(PREFIX + "requests.waiting", waiting, s -> s.get().doubleValue()).strongReference(true)
                 .description("Requests waiting to be scheduled").register(registry);
         Gauge.builder(PREFIX + "kv.cache.usage.ratio", this, m -> m.kvUsage).strongReference(true)

@@ -7,19 +7,40 @@ import java.util.List;
 /**
  * One validated generation request as the engine sees it: token ids and limits, nothing of HTTP.
  *
- * @param n          parallel choices sampled from the same prompt (choice i uses seed + i)
- * @param logprobs   how many top alternatives to report per token, or -1 for no log-probabilities
- * @param stop       strings that end a choice when they appear in its text (not included in it)
+ * @param n            parallel choices sampled from the same prompt (choice i uses seed + i)
+ * @param logprobs     how many top alternatives to report per token, or -1 for no log-probabilities
+ * @param stop         strings that end a choice when they appear in its text (not included in it)
+ * @param minTokens    tokens each choice generates before EOS, a stop token or a stop string may end it
+ * @param stopTokenIds tokens that end a choice (finish reason stop) without being part of its text
  */
 public record GenerationRequest(String id, int[] prompt, int maxTokens, SamplingParams sampling, List<String> stop,
-                                boolean ignoreEos, int n, int logprobs) {
+                                boolean ignoreEos, int n, int logprobs, int minTokens, int[] stopTokenIds) {
+    private static final int[] NO_TOKENS = new int[0];
+
+    /** Without min_tokens or stop tokens. */
+    public GenerationRequest(String id, int[] prompt, int maxTokens, SamplingParams sampling, List<String> stop,
+                             boolean ignoreEos, int n, int logprobs) {
+        this(id, prompt, maxTokens, sampling, stop, ignoreEos, n, logprobs, 0, NO_TOKENS);
+    }
+
     public GenerationRequest {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens");
         }
-        if (maxTokens < 0 || n < 1 || logprobs < -1) {
+        if (maxTokens < 0 || n < 1 || logprobs < -1 || minTokens < 0) {
             throw new IllegalArgumentException("invalid request limits");
         }
         stop = List.copyOf(stop);
+        stopTokenIds = stopTokenIds == null ? NO_TOKENS : stopTokenIds.clone();
+    }
+
+    /** Whether {@code token} is one of {@link #stopTokenIds}; a short list, scanned without allocating. */
+    public boolean isStopToken(int token) {
+        for (int t : stopTokenIds) {
+            if (t == token) {
+                return true;
+            }
+        }
+        return false;
     }
 }

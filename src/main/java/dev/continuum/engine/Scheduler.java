@@ -351,7 +351,8 @@ final class Scheduler {
     private boolean emit(Sequence s, TokenEvent sampled, long now) {
         ActiveRequest r = s.owner;
         int token = sampled.token();
-        if (token == tokenizer.eosId() && !r.request.ignoreEos()) {
+        // Below min_tokens the sampler never draws these (Sequence.sample bans them); a stop token is not text.
+        if ((token == tokenizer.eosId() && !r.request.ignoreEos()) || r.request.isStopToken(token)) {
             finish(s, FinishReason.STOP);
             return false;
         }

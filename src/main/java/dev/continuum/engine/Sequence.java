@@ -41,6 +41,8 @@ final class Sequence {
     private final int[] topIds;
     private final float[] topValues;
     private final float[] rawLogits;
+    /** The end-of-generation token that ends this choice, -1 when ignore_eos lets it through as text. */
+    private final int eosId;
 
     Sequence(ActiveRequest owner, int choice, int maxLength, Tokenizer tokenizer, int vocab, int maxDraftTokens) {
         GenerationRequest r = owner.request;
@@ -52,8 +54,7 @@ final class Sequence {
         this.numTokens = numPromptTokens;
         this.draftTokens = new int[maxDraftTokens];
         SamplingParams p = r.sampling();
-        SamplingParams mine = choice == 0 ? p : new SamplingParams(p.temperature(), p.topK(), p.topP(), p.minP(),
-                p.presencePenalty(), p.frequencyPenalty(), p.repetitionPenalty(), p.seed() + choice);
+        SamplingParams mine = choice == 0 ? p : p.withSeed(p.seed() + choice);
         this.sampler = new Sampler(mine, vocab);
         for (int i = 0; i < numPromptTokens; i++) {
             sampler.accept(tokens[i]);
@@ -62,7 +63,8 @@ final class Sequence {
         this.stops = new StopMatcher(r.stop());
         this.topIds = r.logprobs() > 0 ? new int[r.logprobs()] : null;
         this.topValues = r.logprobs() > 0 ? new float[r.logprobs()] : null;
-        this.rawLogits = r.logprobs() >= 0 && p.hasPenalties() ? new float[vocab] : null;
+        this.rawLogits = r.logprobs() >= 0 && p.modifiesLogits() ? new float[vocab] : null;
+        this.eosId = r.ignoreEos() ? -1 : tokenizer.eosId();
     }
 
     int generated() {
@@ -101,6 +103,9 @@ final class Sequence {
                 so = 0;
             }
         }
+        if (generated() < owner.request.minTokens()) {
+            banEndings(logits, o, vocab);
+        }
         int token = sampler.sample(logits, o);
         float logprob = wanted >= 0 ? source[so + token] - lse : 0f;
         int[] ids = null;
@@ -115,11 +120,24 @@ final class Sequence {
         return new TokenEvent(choice, token, "", logprob, ids, lps);
     }
 
+    /** Below min_tokens nothing may end the choice: EOS and the stop tokens get no chance to be drawn. */
+    private void banEndings(float[] logits, int o, int vocab) {
+        if (eosId >= 0 && eosId < vocab) {
+            logits[o + eosId] = Float.NEGATIVE_INFINITY;
+        }
+        for (int t : owner.request.stopTokenIds()) {
+            if (t >= 0 && t < vocab) {
+                logits[o + t] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
     /** Appends a sampled token that is part of the output and returns the text it releases. */
     String append(int token) {
         tokens[numTokens++] = token;
         sampler.accept(token);
-        return stops.push(decoder.push(token));
+        // Stop strings count from min_tokens on: text before that is released as it comes.
+        return stops.push(decoder.push(token), generated() >= owner.request.minTokens());
     }
 
     boolean hitStopString() {
@@ -128,6 +146,6 @@ final class Sequence {
 
     /** Text held back until the end (an incomplete character, a partial stop string). */
     String flushText() {
-        return stops.push(decoder.flush()) + stops.flush();
+        return stops.push(decoder.flush(), generated() >= owner.request.minTokens()) + stops.flush();
     }
 }

@@ -22,11 +22,27 @@ final class StopMatcher {
 
     /** Adds text; returns what can be released now. After a stop string is seen, {@link #stopped()} is true. */
     String push(String text) {
+        return push(text, true);
+    }
+
+    /**
+     * As {@link #push(String)}; while not {@code armed} (the choice is below min_tokens) nothing is matched and
+     * the text, with anything held back before, is released as is.
+     */
+    String push(String text, boolean armed) {
         if (stopped) {
             return "";
         }
         if (stops.isEmpty()) {
             return text;
+        }
+        if (!armed) {
+            if (pending.isEmpty()) {
+                return text;
+            }
+            String out = pending + text;
+            pending.setLength(0);
+            return out;
         }
         pending.append(text);
         int first = -1;

@@ -3,7 +3,7 @@ package dev.continuum.sampling;
 import java.util.SplittableRandom;
 
 /**
- * Picks tokens from logits for one sequence: penalties, then greedy or temperature + top-k + top-p + min-p
+ * Picks tokens from logits for one sequence: logit bias and penalties, then greedy or temperature + top-k + top-p + min-p
  * sampling from its own seeded generator, so its choices depend only on its own logits and seed, never on what
  * else shares the batch. Reuses its buffers: no allocation per token.
  */
@@ -33,6 +33,9 @@ public final class Sampler {
 
     /** Picks the next token from {@code logits[offset .. offset+vocab)}; the logits may be modified. */
     public int sample(float[] logits, int offset) {
+        if (!params.logitBias().isEmpty()) {
+            params.logitBias().apply(logits, offset);
+        }
         if (counts != null) {
             applyPenalties(logits, offset);
         }

@@ -2,7 +2,8 @@ package dev.continuum.sampling;
 
 /**
  * How to pick each next token. {@code temperature == 0} is greedy. {@code topK <= 0} and {@code topP >= 1} and
- * {@code minP <= 0} disable those filters; penalties of 0 (presence/frequency) and 1 (repetition) are neutral.
+ * {@code minP <= 0} disable those filters; penalties of 0 (presence/frequency) and 1 (repetition) are neutral;
+ * {@code logitBias} is added to the logits first, for greedy too.
  */
 public record SamplingParams(
         float temperature,
@@ -12,11 +13,22 @@ public record SamplingParams(
         float presencePenalty,
         float frequencyPenalty,
         float repetitionPenalty,
-        long seed) {
+        long seed,
+        LogitBias logitBias) {
 
     public static final SamplingParams GREEDY = new SamplingParams(0f, 0, 1f, 0f, 0f, 0f, 1f, 0L);
 
+    /** Without a logit bias. */
+    public SamplingParams(float temperature, int topK, float topP, float minP, float presencePenalty,
+                          float frequencyPenalty, float repetitionPenalty, long seed) {
+        this(temperature, topK, topP, minP, presencePenalty, frequencyPenalty, repetitionPenalty, seed,
+                LogitBias.NONE);
+    }
+
     public SamplingParams {
+        if (logitBias == null) {
+            logitBias = LogitBias.NONE;
+        }
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
             throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
         }
@@ -40,5 +52,16 @@ public record SamplingParams(
 
     public boolean hasPenalties() {
         return presencePenalty != 0f || frequencyPenalty != 0f || repetitionPenalty != 1f;
+    }
+
+    /** Whether sampling changes the logits before choosing (penalties or a bias): log-probabilities need a copy. */
+    public boolean modifiesLogits() {
+        return hasPenalties() || !logitBias.isEmpty();
+    }
+
+    /** The same parameters with another seed (choice i of n samples with seed + i). */
+    public SamplingParams withSeed(long newSeed) {
+        return new SamplingParams(temperature, topK, topP, minP, presencePenalty, frequencyPenalty,
+                repetitionPenalty, newSeed, logitBias);
     }
 }

@@ -136,7 +136,7 @@ class ConcurrentClientsTest {
             assertEquals(cancelledBefore + 8,
                     metric(s, "continuum_requests_finished_total{finish_reason=\"cancelled\"}"), "cancelled choices");
             assertEquals(0.0, metric(s, "continuum_kv_cache_usage_ratio"), "KV usage");
-            assertEquals(0.0, metric(s, "continuum_requests_running"), "running");
+            assertEquals(0.0, metric(s, "continuum_sequences_running"), "running");
         });
     }
 }

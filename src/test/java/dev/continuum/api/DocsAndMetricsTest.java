@@ -58,7 +58,7 @@ class DocsAndMetricsTest {
                 .then().statusCode(200);
         for (String path : new String[]{"/metrics", "/q/metrics"}) {
             given().get(path).then().statusCode(200)
-                    .body(containsString("continuum_requests_running"))
+                    .body(containsString("continuum_sequences_running"))
                     .body(containsString("continuum_requests_waiting"))
                     .body(containsString("continuum_kv_cache_usage_ratio"))
                     .body(containsString("continuum_time_to_first_token_seconds_bucket"))

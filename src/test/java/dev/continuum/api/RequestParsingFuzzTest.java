@@ -1,6 +1,5 @@
 package dev.continuum.api;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.continuum.chat.ChatTemplate;
@@ -18,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Seeded random and mutated request bodies through the request parsers as the routes call them (JSON, then
  * {@link JsonFields}, {@link GenerationParams#parse}, {@link PromptParser}), in process: every body gives a parsed
- * request or an {@link ApiException} (malformed JSON is Jackson's to refuse, and the routes turn that into a 400);
+ * request or an {@link ApiException} (malformed JSON included, read strictly as the routes read it by {@link JsonBody});
  * never another exception, which would reach the client as a 500.
  */
 class RequestParsingFuzzTest {
@@ -79,14 +78,10 @@ class RequestParsingFuzzTest {
 
     /** What the routes do with a body before anything is queued. */
     private static String parse(String body, boolean chat) {
-        JsonNode node;
-        try {
-            node = JSON.readTree(body);
-        } catch (JacksonException e) {
-            return "malformed JSON";
-        }
+        // As the routes read a body: strictly (invalid UTF-8, trailing data, duplicate keys are ApiExceptions too).
+        JsonNode node = JsonBody.parse(body.getBytes(java.nio.charset.StandardCharsets.UTF_8), JSON);
         JsonFields fields = new JsonFields(node);
-        GenerationParams params = GenerationParams.parse(fields, 8, chat);
+        GenerationParams params = GenerationParams.parse(fields, 8, chat, TOKENIZER.vocabSize());
         if (chat) {
             PromptParser.chat(fields, TOKENIZER, TEMPLATE);
         } else {
