@@ -114,7 +114,8 @@ public class OpenAiRoutes {
         }
         List<GenerationCall.Prompt> prompts = format == ResponseFormat.COMPLETION
                 ? PromptParser.completion(fields, tok, params.echo())
-                : List.of(PromptParser.chat(fields, tok, chatTemplate(model)));
+                : List.of(PromptParser.chat(fields, tok, chatTemplate(model), promptBound(tok),
+                        engine.config().maxModelLen()));
         int maxModelLen = engine.config().maxModelLen();
         int choices = prompts.size() * params.n();
         if (choices > host.config().maxN()) {

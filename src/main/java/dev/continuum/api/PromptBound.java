@@ -58,11 +58,20 @@ final class PromptBound {
         }
     }
 
+    /** Checks a chat request's prompt as the template rendered it, before it is tokenized. */
+    void checkChat(String rendered, int maxModelLen) {
+        check(rendered, maxModelLen, "messages", "the rendered chat prompt");
+    }
+
     private void check(String text, int maxModelLen) {
+        check(text, maxModelLen, "prompt", "the prompt");
+    }
+
+    private void check(String text, int maxModelLen, String param, String what) {
         long min = minTokens(text);
         if (min >= maxModelLen) {
-            throw new ApiException(400, "invalid_request_error", "prompt", "context_length_exceeded",
-                    "the prompt is " + utf8Length(text) + " bytes, so at least " + min + " tokens (no token of this"
+            throw new ApiException(400, "invalid_request_error", param, "context_length_exceeded",
+                    what + " is " + utf8Length(text) + " bytes, so at least " + min + " tokens (no token of this"
                             + " model is longer than " + maxBytesPerToken + " bytes); the maximum context length"
                             + " (max-model-len) is " + maxModelLen + " tokens");
         }

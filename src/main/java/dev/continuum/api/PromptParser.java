@@ -51,6 +51,15 @@ final class PromptParser {
 
     /** {@code messages}: rendered through the chat template, then tokenized with special tokens recognised. */
     static GenerationCall.Prompt chat(JsonFields f, Tokenizer tok, ChatTemplate template) {
+        return chat(f, tok, template, null, 0);
+    }
+
+    /**
+     * As {@link #chat(JsonFields, Tokenizer, ChatTemplate)}, refusing a rendered prompt that cannot fit
+     * {@code maxModelLen} tokens by its length alone ({@code bound}), before spending the time to tokenize it.
+     */
+    static GenerationCall.Prompt chat(JsonFields f, Tokenizer tok, ChatTemplate template, PromptBound bound,
+                                      int maxModelLen) {
         JsonNode messages = f.raw("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
             throw ApiException.invalid("messages", "'messages' must be a non-empty array");
@@ -71,6 +80,9 @@ final class PromptParser {
             rendered = template.render(list, true);
         } catch (RuntimeException e) {
             throw ApiException.invalid("messages", "the chat template rejected the messages: " + e.getMessage());
+        }
+        if (bound != null) {
+            bound.checkChat(rendered, maxModelLen);
         }
         int[] body = tok.encode(rendered, true);
         boolean needsBos = tok.addBos() && tok.bosId() >= 0 && (body.length == 0 || body[0] != tok.bosId());

@@ -110,6 +110,19 @@ class LargePromptTest {
     }
 
     @Test
+    void aChatPromptThatCannotFitIsRefusedByItsRenderedBytesWithoutTokenizing() throws Exception {
+        HttpResponse<String> r = postAsync("/v1/chat/completions", JSON.writeValueAsString(java.util.Map.of(
+                "messages", java.util.List.of(java.util.Map.of("role", "user", "content", text(HUGE))),
+                "max_tokens", 4))).get(300, TimeUnit.SECONDS);
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode error = JSON.readTree(r.body()).get("error");
+        assertEquals("messages", error.get("param").asText());
+        assertEquals("context_length_exceeded", error.get("code").asText());
+        assertTrue(error.get("message").asText().contains("the rendered chat prompt is 100000"), r.body());
+        assertTrue(error.get("message").asText().contains("(max-model-len) is 512 tokens"), r.body());
+    }
+
+    @Test
     void smallRequestsAreServedPromptlyWhileHugePromptsAreInFlight() throws Exception {
         try (BlockedWarnings blocked = new BlockedWarnings()) {
             // A 10 MB completion (refused by its length) and a 500 kB /tokenize (tokenized for seconds: it has no
