@@ -1,12 +1,12 @@
 package dev.continuum.api;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.continuum.server.ModelHost;
 import dev.continuum.tokenizer.Tokenizer;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -16,6 +16,9 @@ import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 /**
  * {@code POST /tokenize} and {@code POST /detokenize} with the served model's tokenizer. Blocking: a prompt of
  * megabytes takes seconds to tokenize, on a worker thread, never the event loop. The body limit is
@@ -24,6 +27,9 @@ import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 @Path("/")
 @Blocking
 public class TokenizeResource {
+    private static final Set<String> TOKENIZE_FIELDS = new TreeSet<>(List.of("model", "prompt", "add_special_tokens"));
+    private static final Set<String> DETOKENIZE_FIELDS = new TreeSet<>(List.of("model", "tokens"));
+
     private final ModelHost host;
     private final ObjectMapper json;
 
@@ -38,8 +44,8 @@ public class TokenizeResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Tokenize text")
     @RequestBody(content = @Content(schema = @Schema(implementation = ApiDocs.TokenizeRequest.class)))
-    public ApiDocs.TokenizeResponse tokenize(String body) {
-        JsonFields f = fields(body);
+    public ApiDocs.TokenizeResponse tokenize(@HeaderParam("Content-Type") String contentType, byte[] body) {
+        JsonFields f = fields(contentType, body, TOKENIZE_FIELDS);
         Tokenizer tok = host.model().tokenizer();
         String prompt = f.string("prompt", null);
         if (prompt == null) {
@@ -62,8 +68,8 @@ public class TokenizeResource {
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "Turn token ids back into text")
     @RequestBody(content = @Content(schema = @Schema(implementation = ApiDocs.DetokenizeRequest.class)))
-    public ApiDocs.DetokenizeResponse detokenize(String body) {
-        JsonFields f = fields(body);
+    public ApiDocs.DetokenizeResponse detokenize(@HeaderParam("Content-Type") String contentType, byte[] body) {
+        JsonFields f = fields(contentType, body, DETOKENIZE_FIELDS);
         Tokenizer tok = host.model().tokenizer();
         JsonNode tokens = f.raw("tokens");
         if (tokens == null || !tokens.isArray()) {
@@ -80,18 +86,20 @@ public class TokenizeResource {
         return new ApiDocs.DetokenizeResponse(tok.decode(ids));
     }
 
-    private JsonFields fields(String body) {
+    /**
+     * The body read as the generation routes read theirs: JSON text strictly ({@link JsonBody}: the media type,
+     * UTF-8, one value, no duplicate keys) and only the fields this route honours, any other refused by name.
+     */
+    private JsonFields fields(String contentType, byte[] body, Set<String> honoured) {
         if (host.state() != ModelHost.State.READY) {
             throw ApiException.notReady(host);
         }
-        if (body == null || body.isBlank()) {
-            throw ApiException.invalid(null, "the request body is empty; expected a JSON object");
-        }
-        JsonFields f;
-        try {
-            f = new JsonFields(json.readTree(body));
-        } catch (JacksonException e) {
-            throw ApiException.invalid(null, "malformed JSON in the request body: " + e.getOriginalMessage());
+        JsonBody.checkContentType(contentType);
+        JsonFields f = new JsonFields(JsonBody.parse(body, json));
+        for (String name : f.names()) {
+            if (!honoured.contains(name)) {
+                throw ApiException.invalid(name, "unknown field '" + name + "'; this route takes " + honoured);
+            }
         }
         String model = f.string("model", null);
         if (model != null && !model.equals(host.servedName())) {

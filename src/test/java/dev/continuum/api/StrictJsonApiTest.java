@@ -86,6 +86,25 @@ class StrictJsonApiTest {
         }
     }
 
+    /** The tokenizer routes read bodies the same way, and refuse fields they do not take. */
+    @Test
+    void tokenizeAndDetokenizeAreJustAsStrict() {
+        for (String[] route : new String[][] {{"/tokenize", "{\"prompt\": \"Once\"}"},
+                {"/detokenize", "{\"tokens\": [403, 407]}"}}) {
+            String path = route[0];
+            String ok = route[1];
+            given().contentType("application/json").body(ok).post(path).then().statusCode(200);
+            given().contentType("text/plain").body(ok).post(path).then().statusCode(415)
+                    .body("error.code", equalTo("unsupported_media_type"));
+            bad(path, (ok + " garbage").getBytes(StandardCharsets.UTF_8), "malformed JSON");
+            bad(path, ok.replace("{", "{\"model\": \"\\ud800\", ").getBytes(StandardCharsets.UTF_8), "surrogate");
+            given().contentType("application/json").body(ok.replace("{", "{\"temperature\": 1, ")).post(path)
+                    .then().statusCode(400)
+                    .body("error.param", equalTo("temperature"))
+                    .body("error.message", containsString("unknown field 'temperature'"));
+        }
+    }
+
     @Test
     void otherMethodsAre405WithAllow() {
         for (String path : PATHS) {
