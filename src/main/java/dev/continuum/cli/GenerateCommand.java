@@ -8,7 +8,6 @@ import dev.continuum.backend.OpenedRunner;
 import dev.continuum.backend.RunnerFactory;
 import dev.continuum.cuda.CudaException;
 import dev.continuum.runner.ModelRunner;
-import dev.continuum.runner.WarmupReport;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.sampling.SamplingParams;
@@ -112,8 +111,7 @@ final class GenerateCommand implements Callable<Integer> {
             ModelRunner runner = opened.runner();
             err.println("runner: " + runner.describe());
             if (warmup) {
-                WarmupReport r = runner.warmUp(8);
-                err.printf(Locale.ROOT, "warm-up: %s%n", r.detail());
+                err.printf(Locale.ROOT, "warm-up: %s%n", SettledWarmup.run(runner));
             }
             StreamingDecoder decoder = new StreamingDecoder(tok);
             SingleStreamGenerator generator = new SingleStreamGenerator(runner, tok.eosId());
