@@ -34,7 +34,10 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code vectorInt}: Vector API, bytes widened to shorts, 16-bit multiplies, ints per block;</li>
  *   <li>{@code pairs}: plain Java over short[] in C2's MulAddS2I shape (weights widened to shorts at load); vectorized
  *   only with {@code -jvmArgsAppend -XX:CompileCommand=dontinline,dev.continuum.tensor.Int8DotKernels::pairChunk};</li>
- *   <li>{@code reduction}: the literal {@code sum += a[i]*b[i] + a[i+1]*b[i+1]} per block, row-major shorts.</li>
+ *   <li>{@code reduction}: the literal {@code sum += a[i]*b[i] + a[i+1]*b[i+1]} per block, row-major shorts;</li>
+ *   <li>{@code vnni}: native C with AVX512-VNNI {@code vpdpbusd} on the GGUF row-major Q8_0 bytes, through FFM
+ *   ({@link NativeVnniKernel}), all rows in one downcall; fails its trial with the reason if gcc or avx512_vnni
+ *   is missing.</li>
  * </ul>
  * The integer kernels quantize the token's activations inside each call (part of their cost). The setup checks
  * every kernel's result against a scalar reference, bit for bit, and fails the trial if it differs.
@@ -50,7 +53,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class Int8DotBenchmark {
-    @Param({"float", "vectorInt", "pairs", "reduction"})
+    @Param({"float", "vectorInt", "pairs", "reduction", "vnni"})
     public String kernel;
 
     @Param({"2048x2048", "5632x2048"})
@@ -75,6 +78,14 @@ public class Int8DotBenchmark {
     private float[][] scales;
     private short[] xx;
     private int[] acc;
+    private NativeVnniKernel vnni;
+    private MemorySegment[] segments;
+    private short[] boundXq;
+    private float[] boundDx;
+    private MemorySegment xqSegment;
+    private MemorySegment dxSegment;
+    private MemorySegment sumSegment;
+    private MemorySegment outSegment;
     long macsPerCall;
     long bytesPerCall;
 
@@ -158,6 +169,18 @@ public class Int8DotBenchmark {
                 scales = copiesOf(Int8DotKernels.rowMajorScales(dw));
                 bytesPerCall = 2L * rows * cols + 4L * scales[0].length;
             }
+            case "vnni" -> {
+                kind = 4;
+                arena = Arena.ofShared();
+                vnni = NativeVnniKernel.load(arena);
+                MemorySegment rowMajor = rowMajorQ8(q, d16);
+                segments = new MemorySegment[copies];
+                for (int i = 0; i < copies; i++) {
+                    segments[i] = arena.allocate(q8Bytes, 64).copyFrom(rowMajor);
+                }
+                outSegment = MemorySegment.ofArray(out);
+                bytesPerCall = q8Bytes;
+            }
             default -> throw new IllegalArgumentException("unknown kernel " + kernel);
         }
         if (kind != 0) {
@@ -233,6 +256,18 @@ public class Int8DotBenchmark {
         activations.quantize(x, cols);
         short[] xq = activations.values();
         float[] dx = activations.scales();
+        if (kind == 4) {
+            if (xq != boundXq || dx != boundDx) {
+                // The quantizer reuses its buffers: these heap segments are made once, not per call.
+                boundXq = xq;
+                boundDx = dx;
+                xqSegment = MemorySegment.ofArray(xq);
+                dxSegment = MemorySegment.ofArray(dx);
+                sumSegment = MemorySegment.ofArray(activations.sums());
+            }
+            vnni.multiply(segments[copy], rows, cols, xqSegment, dxSegment, sumSegment, outSegment);
+            return;
+        }
         switch (kind) {
             case 1 -> Int8DotKernels.vectorInt(bytes[copy], scales[copy], rows, cols, xq, dx, out);
             case 2 -> Int8DotKernels.pairs(shorts[copy], scales[copy], rows, cols, xq, dx, xx, acc, out);

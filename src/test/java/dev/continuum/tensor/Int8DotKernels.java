@@ -42,6 +42,11 @@ public final class Int8DotKernels {
         public float[] scales() {
             return qa.scales;
         }
+
+        /** Per-block sums of the quantized values (the native VNNI kernel's offset correction). */
+        public int[] sums() {
+            return qa.sums;
+        }
     }
 
     /** The scalar reference of every integer kernel (see the class comment), row by row. */
