@@ -37,7 +37,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code reduction}: the literal {@code sum += a[i]*b[i] + a[i+1]*b[i+1]} per block, row-major shorts;</li>
  *   <li>{@code vnni}: native C with AVX512-VNNI {@code vpdpbusd} on the GGUF row-major Q8_0 bytes, through FFM
  *   ({@link NativeVnniKernel}), all rows in one downcall; fails its trial with the reason if gcc or avx512_vnni
- *   is missing.</li>
+ *   is missing;</li>
+ *   <li>{@code vnniLanes}: the same in llama.cpp's order (per block eight int lanes folded into eight float lanes,
+ *   added at the end of the row), checked against the reference within a tolerance instead of bit for bit.</li>
  * </ul>
  * The integer kernels quantize the token's activations inside each call (part of their cost). The setup checks
  * every kernel's result against a scalar reference, bit for bit, and fails the trial if it differs.
@@ -53,7 +55,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class Int8DotBenchmark {
-    @Param({"float", "vectorInt", "pairs", "reduction", "vnni"})
+    @Param({"float", "vectorInt", "pairs", "reduction", "vnni", "vnniLanes"})
     public String kernel;
 
     @Param({"2048x2048", "5632x2048"})
@@ -169,10 +171,10 @@ public class Int8DotBenchmark {
                 scales = copiesOf(Int8DotKernels.rowMajorScales(dw));
                 bytesPerCall = 2L * rows * cols + 4L * scales[0].length;
             }
-            case "vnni" -> {
-                kind = 4;
+            case "vnni", "vnniLanes" -> {
+                kind = kernel.equals("vnni") ? 4 : 5;
                 arena = Arena.ofShared();
-                vnni = NativeVnniKernel.load(arena);
+                vnni = NativeVnniKernel.load(arena, kind == 5);
                 MemorySegment rowMajor = rowMajorQ8(q, d16);
                 segments = new MemorySegment[copies];
                 for (int i = 0; i < copies; i++) {
@@ -187,12 +189,20 @@ public class Int8DotBenchmark {
             activations.quantize(x, cols);
             Int8DotKernels.reference(q, dw, activations.values(), activations.scales(), expected);
         }
+        // vnniLanes adds in another order: within a tolerance of the largest row (a wrong kernel is off by O(1)).
+        float tolerance = 0f;
+        if (kind == 5) {
+            for (float e : expected) {
+                tolerance = Math.max(tolerance, 1e-4f * Math.abs(e));
+            }
+        }
         // Checked twice: the second call's rows were computed by a warm (possibly already compiled) kernel.
         for (int round = 0; round < 2; round++) {
             java.util.Arrays.fill(out, Float.NaN);
             run(0);
             for (int r = 0; r < rows; r++) {
-                if (Float.floatToRawIntBits(out[r]) != Float.floatToRawIntBits(expected[r])) {
+                if (kind == 5 ? !(Math.abs(out[r] - expected[r]) <= tolerance)
+                        : Float.floatToRawIntBits(out[r]) != Float.floatToRawIntBits(expected[r])) {
                     throw new AssertionError(kernel + " " + shape + ": row " + r + " is " + out[r] + ", the scalar"
                             + " reference gives " + expected[r]);
                 }
@@ -256,7 +266,7 @@ public class Int8DotBenchmark {
         activations.quantize(x, cols);
         short[] xq = activations.values();
         float[] dx = activations.scales();
-        if (kind == 4) {
+        if (kind >= 4) {
             if (xq != boundXq || dx != boundDx) {
                 // The quantizer reuses its buffers: these heap segments are made once, not per call.
                 boundXq = xq;

@@ -15,7 +15,8 @@ import java.util.List;
 /**
  * The native route of {@link Int8DotBenchmark} (issue 18, measurements only): {@code src/test/native/int8dot/
  * q8_0_vnni.c}, compiled on demand with the machine's gcc into {@code target/int8dot/} and bound through FFM. One
- * downcall computes every row of the matrix for one token. It is a critical downcall with heap access, so the
+ * downcall computes every row of the matrix for one token, in the reference's order ({@code q8_0_vnni_rows}) or
+ * in llama.cpp's ({@code q8_0_vnni_rows_lanes}, float lanes per block, not bit-identical). It is a critical downcall with heap access, so the
  * activations and the output stay in their Java arrays (no copies per call); the weights are an off-heap segment.
  */
 final class NativeVnniKernel {
@@ -32,7 +33,7 @@ final class NativeVnniKernel {
      * Builds (when the library is missing or older than its source) and binds the kernel; throws with the reason
      * the native case cannot run here (no gcc, no AVX512-VNNI), which JMH reports as that trial's failure.
      */
-    static NativeVnniKernel load(Arena arena) {
+    static NativeVnniKernel load(Arena arena, boolean llamaOrder) {
         String flags = cpuFlags();
         if (!(" " + flags + " ").contains(" avx512_vnni ")) {
             throw new UnsupportedOperationException("vnni skipped: this CPU has no avx512_vnni (/proc/cpuinfo)");
@@ -51,7 +52,7 @@ final class NativeVnniKernel {
         } catch (Throwable e) {
             throw new IllegalStateException(e);
         }
-        MethodHandle rows = linker.downcallHandle(lib.findOrThrow("q8_0_vnni_rows"),
+        MethodHandle rows = linker.downcallHandle(lib.findOrThrow(llamaOrder ? "q8_0_vnni_rows_lanes" : "q8_0_vnni_rows"),
                 FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                         ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
                 Linker.Option.critical(true));
