@@ -185,7 +185,7 @@ public final class CudaModelRunner implements ModelRunner {
         int n = batch.rows();
         int logitCount = batch.logitRowCount();
         b.stage(batch, kv, config);
-        b.uploadStep(driver, stream, n, logitCount);
+        b.uploadStep(driver, stream);
         b.uploadTables(driver, stream, batch, !tablesFresh);
         tablesFresh = true;
         if (n > 0) {

@@ -43,7 +43,7 @@ final class CudaWarmup {
             batch.requestLogits(promptLength - 1);
             StepOutput out = runner.forward(batch);
             for (int p = promptLength; p < total; p++) {
-                int next = argmax(out.logits(), vocab);
+                int next = Logits.argmax(out.logits(), 0, vocab);
                 batch.clear();
                 batch.addRow(next, p, 0);
                 batch.requestLogits(0);
@@ -57,15 +57,5 @@ final class CudaWarmup {
         double seconds = (System.nanoTime() - start) / 1e9;
         return new WarmupReport(seconds, String.format("model %.2f s (%d-token prompt, %d decode steps)", seconds,
                 promptLength, steps));
-    }
-
-    private static int argmax(float[] logits, int vocab) {
-        int best = 0;
-        for (int i = 1; i < vocab; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 }

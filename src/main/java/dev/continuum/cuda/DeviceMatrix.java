@@ -7,11 +7,7 @@ import dev.continuum.tensor.GgmlType;
  * kernels read: {@code rows} outputs of {@code cols} inputs each.
  */
 record DeviceMatrix(GgmlType type, int rows, int cols, DeviceBuffer data) {
-    /** The kernel-name suffix of the format ({@code gemv_<suffix>_t8}, {@code gemm_<suffix>}, {@code embed_<suffix>}). */
-    String suffix() {
-        return suffix(type);
-    }
-
+    /** The kernel-name suffix of a format ({@code gemv_<suffix>_t8}, {@code gemm_<suffix>}, {@code embed_<suffix>}). */
     static String suffix(GgmlType type) {
         return switch (type) {
             case F32 -> "f32";

@@ -152,12 +152,7 @@ public final class GpuCheckMain {
         int[] tokens = new int[steps];
         for (int s = 0; s < steps; s++) {
             float[] l = o.logits();
-            int best = 0;
-            for (int i = 1; i < vocab; i++) {
-                if (l[i] > l[best]) {
-                    best = i;
-                }
-            }
+            int best = Logits.argmax(l, 0, vocab);
             float second = Float.NEGATIVE_INFINITY;
             for (int i = 0; i < vocab; i++) {
                 if (i != best && l[i] > second) {
@@ -224,7 +219,7 @@ public final class GpuCheckMain {
         for (int step = 0; step < steps; step++) {
             batch.clear();
             for (int s = 0; s < sequences; s++) {
-                batch.addRow(argmax(o.logits(), o.offset(s), vocab), promptLength + step, s);
+                batch.addRow(Logits.argmax(o.logits(), o.offset(s), vocab), promptLength + step, s);
                 batch.requestLogits(s);
             }
             o = runner.forward(batch);
@@ -252,16 +247,6 @@ public final class GpuCheckMain {
             long start = System.nanoTime();
             runner.forward(batch);
             best = Math.max(best, tokens / ((System.nanoTime() - start) / 1e9));
-        }
-        return best;
-    }
-
-    private static int argmax(float[] v, int offset, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) {
-            if (v[offset + i] > v[offset + best]) {
-                best = i;
-            }
         }
         return best;
     }

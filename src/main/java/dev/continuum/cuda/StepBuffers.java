@@ -163,7 +163,7 @@ final class StepBuffers implements AutoCloseable {
     }
 
     /** Sends the per-step arrays (the whole fixed-size buffer: a few KiB, one copy). */
-    void uploadStep(CudaDriver d, CUstream stream, int rows, int logitRows) {
+    void uploadStep(CudaDriver d, CUstream stream) {
         d.copyToDevice(stepInts.pointer(), stepHost.pointer(), stepHost.bytes(), stream);
     }
 
