@@ -7,6 +7,8 @@ import dev.continuum.runner.StepBatch;
 import dev.continuum.runner.StepOutput;
 import dev.continuum.runner.WarmupReport;
 import dev.continuum.tensor.ComputePool;
+import dev.continuum.tensor.NativeCpuKernels;
+import dev.continuum.tensor.VectorSupport;
 
 /**
  * The CPU backend behind the {@link ModelRunner} seam: a Llama-family transformer run by the Vector API kernels
@@ -89,6 +91,7 @@ public final class CpuModelRunner implements ModelRunner {
 
     @Override
     public String describe() {
-        return "CPU, " + pool.threads() + " threads, " + config.architecture() + " " + config.layers() + " layers";
+        return "CPU, " + pool.threads() + " threads, " + config.architecture() + " " + config.layers() + " layers, "
+                + VectorSupport.describe() + ", quantized formats: " + NativeCpuKernels.describe();
     }
 }

@@ -21,9 +21,12 @@ package dev.continuum.tensor;
  *                         tiled path: above 2 with a pair kernel (above 6 with a six-token kernel), 0 without
  * @param shortTiles       a set's tile as 16-bit integers for {@link ShortTileKernel}, or null; only for
  *                         quantized activations, whose 16-bit copies that kernel multiplies
+ * @param allTokens        every token of the call times one set in one call, or null: a native kernel
+ *                         ({@link NativeCpuKernels}), which groups the tokens itself; when present it serves every
+ *                         token count, and the other kernels serve only rows it cannot (none, for a whole set)
  */
 record FormatKernels(Activations activations, SingleTokenKernel single, TokenGroupKernel pair,
-                     TokenGroupKernel six, int fusedTokensBelow, ShortTileDecoder shortTiles) {
+                     TokenGroupKernel six, int fusedTokensBelow, ShortTileDecoder shortTiles, SetKernel allTokens) {
 
     /** The bound of formats whose fused kernels serve decode batches and leave prompt chunks to the tiles. */
     static final int DECODE_BATCHES = 32;
@@ -31,6 +34,12 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
     static final int ANY_TOKEN_COUNT = Integer.MAX_VALUE;
     /** Float activations and the tiled path only: F32, and a tensor whose data rules out its fused kernels. */
     static final FormatKernels FLOAT_TILES = new FormatKernels(Activations.FLOAT, null, null, null, 0, null);
+
+    /** A table of Java kernels only. */
+    FormatKernels(Activations activations, SingleTokenKernel single, TokenGroupKernel pair, TokenGroupKernel six,
+                  int fusedTokensBelow, ShortTileDecoder shortTiles) {
+        this(activations, single, pair, six, fusedTokensBelow, shortTiles, null);
+    }
 
     /** The form of the activations a format's kernels multiply, as ggml's {@code vec_dot_type}. */
     enum Activations {
@@ -60,6 +69,17 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
                       int outStride, float[] scratch);
     }
 
+    /**
+     * Tokens {@code 0 .. tokens - 1} times set {@code set}, from the call's activations copied off the heap
+     * ({@code na}), through {@code scratch} (this thread's, at least {@code tokens * SET_ROWS} floats); token
+     * {@code t}'s output for the set's first row goes to {@code out[outOffset + t * outStride]}.
+     */
+    @FunctionalInterface
+    interface SetKernel {
+        void multiply(int set, int tokens, NativeActivations na, java.lang.foreign.MemorySegment scratch, float[] out,
+                      int outOffset, int outStride);
+    }
+
     /** Tile {@code tile} of set {@code set} as 16-bit integers, {@code w[k * SET_ROWS + r]}, and its block scales. */
     @FunctionalInterface
     interface ShortTileDecoder {
@@ -83,15 +103,18 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
         if (shortTiles != null && activations != Activations.QUANTIZED) {
             throw new IllegalArgumentException("16-bit tiles multiply quantized activations");
         }
+        if (allTokens != null && activations != Activations.QUANTIZED) {
+            throw new IllegalArgumentException("the native set kernels multiply quantized activations");
+        }
     }
 
     /** Whether a batch of {@code tokens} tokens takes the fused kernels rather than the tiled path. */
     boolean fuses(int tokens) {
-        return tokens == 1 ? single != null : tokens < fusedTokensBelow;
+        return allTokens != null || (tokens == 1 ? single != null : tokens < fusedTokensBelow);
     }
 
     /** This table without its fused kernels, for a tensor whose data they cannot convert. */
     FormatKernels withoutFusedKernels() {
-        return new FormatKernels(activations, null, null, null, 0, shortTiles);
+        return new FormatKernels(activations, null, null, null, 0, shortTiles, null);
     }
 }

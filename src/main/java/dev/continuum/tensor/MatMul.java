@@ -1,5 +1,7 @@
 package dev.continuum.tensor;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
@@ -35,6 +37,11 @@ public final class MatMul implements ComputePool.RangeBody {
     private final short[][] shortSums;
     private final float[][] setSums;
     private final QuantizedActivations quantized = new QuantizedActivations();
+    /** The quantized activations off the heap, for native set kernels; filled only when a matrix has one. */
+    private final NativeActivations nativeActivations = new NativeActivations();
+    /** Per-thread output scratch of the native set kernels (tokens x SET_ROWS floats), grown as needed. */
+    private final MemorySegment[] nativeOut;
+    private NativeActivations na;
 
     // The current call, read by the pool's threads after the pool publishes the job: up to three matrices that
     // multiply the same activations, their units numbered one after the other.
@@ -54,6 +61,8 @@ public final class MatMul implements ComputePool.RangeBody {
         this.shortTiles = new short[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE + 2 * PAD];
         this.shortSums = new short[pool.threads()][ShortTileKernel.TOKENS * Interleaving.SET_ROWS + 2 * PAD];
         this.setSums = new float[pool.threads()][0];
+        this.nativeOut = new MemorySegment[pool.threads()];
+        java.util.Arrays.fill(nativeOut, MemorySegment.NULL);
     }
 
     /** One-off convenience for tests and tools; the engine keeps one {@code MatMul} per model. */
@@ -87,10 +96,18 @@ public final class MatMul implements ComputePool.RangeBody {
         this.x = x;
         this.tokens = tokens;
         this.qa = null;
+        this.na = null;
         for (int m = 0; m < count; m++) {
             if (ws[m].kernels().activations() == FormatKernels.Activations.QUANTIZED) {
                 quantized.quantize(x, tokens, w1.cols());
                 this.qa = quantized;
+                break;
+            }
+        }
+        for (int m = 0; m < count; m++) {
+            if (ws[m].kernels().allTokens() != null) {
+                nativeActivations.copyFrom(quantized, tokens);
+                this.na = nativeActivations;
                 break;
             }
         }
@@ -103,6 +120,7 @@ public final class MatMul implements ComputePool.RangeBody {
             }
             this.x = null;
             this.qa = null;
+            this.na = null;
         }
     }
 
@@ -156,6 +174,10 @@ public final class MatMul implements ComputePool.RangeBody {
         int cols = w.cols();
         int firstRow = set * Interleaving.SET_ROWS;
         FormatKernels k = w.kernels();
+        if (k.allTokens() != null) {
+            k.allTokens().multiply(set, tokens, na, nativeOut(worker), out, firstRow, rows);
+            return;
+        }
         // Widening weights in registers once per group of tokens measured faster than decoding tiles to memory
         // for a decode batch; up to how many tokens is each format's own measured bound
         // (FormatKernels.fusedTokensBelow; figures in PERFORMANCE.md, "Kernel design choices measured").
@@ -213,6 +235,18 @@ public final class MatMul implements ComputePool.RangeBody {
         for (int t = 0; t < tokens; t++) {
             System.arraycopy(sums, t * g, out, t * rows + firstRow, g);
         }
+    }
+
+    /** This thread's output scratch for a native set kernel over the current tokens, grown (never shrunk). */
+    private MemorySegment nativeOut(int worker) {
+        long bytes = 4L * tokens * Interleaving.SET_ROWS;
+        MemorySegment s = nativeOut[worker];
+        if (s.byteSize() < bytes) {
+            // Owned by this MatMul for its life; padded to whole cache lines, so no two threads share one.
+            s = Arena.ofAuto().allocate(bytes + 64, 64);
+            nativeOut[worker] = s;
+        }
+        return s;
     }
 
     /** This thread's zeroed sums for a set's outputs over the current tokens, grown (never shrunk) as needed. */

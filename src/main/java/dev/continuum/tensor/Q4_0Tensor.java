@@ -36,9 +36,18 @@ public final class Q4_0Tensor extends WeightTensor {
     private static final int BLOCK_BYTES = 18;
 
     private final FormatKernels kernels;
+    /** Whether the interleaved sets are in the native kernel's layout ({@link VnniLayout}) rather than the one above. */
+    private final boolean vnni;
 
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
+        this.vnni = interleavedRows > 0 && NativeCpuKernels.enabled();
+        if (vnni) {
+            // The native kernel takes every token count and converts any float16 scale exactly.
+            this.kernels = new FormatKernels(FormatKernels.Activations.QUANTIZED, null, null, null, 0, null,
+                    this::multiplyNative);
+            return;
+        }
         FormatKernels all = new FormatKernels(
                 FormatKernels.Activations.QUANTIZED,
                 this::multiplySingle,
@@ -81,6 +90,11 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     float weight(int row, int col) {
         int j = col % TILE;
+        if (row < interleavedRows && vnni) {
+            int g = Interleaving.SET_ROWS;
+            int packed = data.get(ValueLayout.JAVA_BYTE, tileOffset(row / g, col / TILE) + VnniLayout.q4Offset(row % g, j));
+            return ((VnniLayout.q4High(j) ? packed >> 4 : packed) & 0x0f) - 8;
+        }
         if (row < interleavedRows) {
             int g = Interleaving.SET_ROWS;
             long column = tileOffset(row / g, col / TILE) + 2L * g + 2L * ((j % 8) * g + row % g);
@@ -93,6 +107,10 @@ public final class Q4_0Tensor extends WeightTensor {
     /** Nibble-level repacking into (and out of) the 16-bit column layout described on the class. */
     @Override
     void permuteGroup(MemorySegment src, MemorySegment dst, long base, boolean toInterleaved) {
+        if (NativeCpuKernels.enabled()) {
+            VnniLayout.permuteQ4_0(src, dst, base, rowBytes(), cols / TILE, toInterleaved);
+            return;
+        }
         int g = Interleaving.SET_ROWS;
         long rowBytes = rowBytes();
         for (int t = 0; t < cols / TILE; t++) {
@@ -190,6 +208,16 @@ public final class Q4_0Tensor extends WeightTensor {
         int lanes = Interleaving.LANES;
         int g = Interleaving.SET_ROWS;
         long base = tileOffset(set, tile);
+        if (vnni) {
+            // Not on a hot path: the native kernel serves the sets of this layout.
+            for (int r = 0; r < g; r++) {
+                s[r] = scale(set * g + r, tile);
+                for (int k = 0; k < TILE; k++) {
+                    w[k * g + r] = weight(set * g + r, tile * TILE + k);
+                }
+            }
+            return;
+        }
         if (hasOnlyNormalScales()) {
             Vectorized.decode(data, base, w, s);
             return;
@@ -206,6 +234,12 @@ public final class Q4_0Tensor extends WeightTensor {
                 }
             }
         }
+    }
+
+    private void multiplyNative(int set, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                                int outOffset, int outStride) {
+        NativeCpuKernels.q4_0(data.address() + tileOffset(set, 0), cols / TILE, tokens, na, scratch, out, outOffset,
+                outStride);
     }
 
     /** Tile {@code tile} of set {@code set} as 16-bit {@code nibble - 8}, {@code w[k * SET_ROWS + r]}, and its scales. */

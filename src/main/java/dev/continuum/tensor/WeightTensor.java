@@ -283,8 +283,9 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
             return this;
         }
         MemorySegment memory = data;
-        if (memory.isReadOnly()) {
-            // A read-only mapping (no copy-on-write on this platform): repack a copy, owned by the tensor.
+        if (memory.isReadOnly() || !memory.isNative()) {
+            // A read-only mapping (no copy-on-write on this platform), or an array's bytes, which the native kernels
+            // cannot address: repack an off-heap copy, owned by the tensor.
             memory = java.lang.foreign.Arena.ofAuto().allocate(data.byteSize(), 64).copyFrom(data);
         }
         WeightTensor copy = create(type(), name, memory, rows, cols, 0);

@@ -110,22 +110,39 @@ class FormatKernelsTest {
                 assertEquals(FormatKernels.DECODE_BATCHES, k.fusedTokensBelow());
                 assertNull(k.shortTiles());
             }
-            case Q8_0 -> {
-                assertNotNull(k.six());
-                assertEquals(FormatKernels.ANY_TOKEN_COUNT, k.fusedTokensBelow());
-                assertNull(k.shortTiles());
-            }
-            case Q4_0 -> {
-                assertNotNull(k.pair());
-                assertNull(k.six());
-                assertEquals(5, k.fusedTokensBelow());
-                assertNotNull(k.shortTiles());
+            case Q8_0, Q4_0 -> {
+                if (NativeCpuKernels.enabled()) {
+                    // The native route: one kernel for every token count, nothing else.
+                    assertNotNull(k.allTokens());
+                    assertNull(k.single());
+                    assertNull(k.shortTiles());
+                    assertTrue(k.fuses(1) && k.fuses(7) && k.fuses(300));
+                } else if (type == GgmlType.Q8_0) {
+                    assertJavaQ8_0(k);
+                } else {
+                    assertJavaQ4_0(k);
+                }
             }
             default -> throw new AssertionError(type);
         }
         // Row-major tensors (as read from the file) have no interleaved sets for the fused kernels.
         assertFalse(f.tensor.kernels().fuses(1), "row-major " + type);
         assertEquals(k.activations(), f.tensor.kernels().activations());
+    }
+
+    private static void assertJavaQ8_0(FormatKernels k) {
+        assertNull(k.allTokens());
+        assertNotNull(k.six());
+        assertEquals(FormatKernels.ANY_TOKEN_COUNT, k.fusedTokensBelow());
+        assertNull(k.shortTiles());
+    }
+
+    private static void assertJavaQ4_0(FormatKernels k) {
+        assertNull(k.allTokens());
+        assertNotNull(k.pair());
+        assertNull(k.six());
+        assertEquals(5, k.fusedTokensBelow());
+        assertNotNull(k.shortTiles());
     }
 
     /**
@@ -152,10 +169,15 @@ class FormatKernelsTest {
                 MemorySegment.ofArray(bytes.toArray(ValueLayout.JAVA_BYTE)), rows, cols).interleaved();
         assertEquals(rows, interleaved.interleavedRows());
         FormatKernels k = interleaved.kernels();
-        assertNull(k.single());
-        assertFalse(k.fuses(1));
-        assertFalse(k.fuses(2));
-        assertEquals(type == GgmlType.Q4_0, k.shortTiles() != null);
+        if (NativeCpuKernels.enabled()) {
+            // The native kernels convert every float16 scale exactly: they keep serving this tensor.
+            assertNotNull(k.allTokens());
+        } else {
+            assertNull(k.single());
+            assertFalse(k.fuses(1));
+            assertFalse(k.fuses(2));
+            assertEquals(type == GgmlType.Q4_0, k.shortTiles() != null);
+        }
         try (ComputePool pool = new ComputePool(2)) {
             for (int tokens : new int[] {1, 2, 3, 6, 7}) {
                 float[] x = new float[tokens * cols];
