@@ -1,5 +1,6 @@
 package dev.continuum.tensor;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -13,12 +14,15 @@ import jdk.incubator.vector.VectorSpecies;
  * lanes, which is what lets the single-token Q4_0 kernel multiply 32 rows per instruction.
  *
  * <p>Holds the quantized rows in the forms the kernels read: as floats ({@link #values}) for the tiled float path,
- * as shorts ({@link #shorts}) for the 16-bit kernel, the per-tile scales ({@link #scales}) and the per-tile sums of
- * the quantized values ({@link #sums}). Buffers grow as needed and are reused; not thread-safe.
+ * as shorts ({@link #shorts}) for the 16-bit kernels, as signed bytes ({@link #bytes}, what an int8 dot-product
+ * instruction reads, for a native kernel), the per-tile scales ({@link #scales}) and the per-tile sums of the
+ * quantized values ({@link #sums}). All three copies of the values share offsets: token {@code t}'s column
+ * {@code c} is at {@code t * cols + c}. Buffers grow as needed and are reused; not thread-safe.
  */
 final class QuantizedActivations {
     float[] values = new float[0];
     short[] shorts = new short[0];
+    byte[] bytes = new byte[0];
     float[] scales = new float[0];
     int[] sums = new int[0];
     int cols;
@@ -32,6 +36,7 @@ final class QuantizedActivations {
         if (values.length < n) {
             values = new float[n];
             shorts = new short[n];
+            bytes = new byte[n];
         }
         int tileCount = tokens * tiles;
         if (scales.length < tileCount) {
@@ -39,11 +44,15 @@ final class QuantizedActivations {
             sums = new int[tileCount];
         }
         if (VectorSupport.ENABLED) {
-            Vectorized.quantize(x, tileCount, values, shorts, scales, sums);
+            Vectorized.quantize(x, tileCount, values, shorts, bytes, scales, sums);
             return;
         }
         for (int t = 0; t < tileCount; t++) {
             quantizeTile(x, t * WeightTensor.TILE, values, shorts, scales, sums, t);
+            int o = t * WeightTensor.TILE;
+            for (int j = 0; j < WeightTensor.TILE; j++) {
+                bytes[o + j] = (byte) shorts[o + j];
+            }
         }
     }
 
@@ -81,7 +90,8 @@ final class QuantizedActivations {
         private Vectorized() {
         }
 
-        static void quantize(float[] x, int tileCount, float[] q, short[] s, float[] scales, int[] sums) {
+        static void quantize(float[] x, int tileCount, float[] q, short[] s, byte[] b, float[] scales,
+                             int[] sums) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             int lanes = VectorShapes.LANES;
             for (int t = 0; t < tileCount; t++) {
@@ -103,7 +113,16 @@ final class QuantizedActivations {
                             .intoArray(q, o + j);
                     ((ShortVector) r.convertShape(VectorOperators.I2S,
                             VectorShapes.SHORT, 0)).intoArray(s, o + j);
+                    if (lanes >= 8) {
+                        ((ByteVector) r.convertShape(VectorOperators.I2B, VectorShapes.BYTE, 0)).intoArray(b, o + j);
+                    }
                     sum = sum.add(r);
+                }
+                if (lanes == 4) {
+                    // A 4-lane byte vector (32 bits) does not exist: copy the tile's shorts (-127..127) instead.
+                    for (int j = 0; j < WeightTensor.TILE; j++) {
+                        b[o + j] = (byte) s[o + j];
+                    }
                 }
                 scales[t] = d;
                 sums[t] = sum.reduceLanes(VectorOperators.ADD);
