@@ -133,16 +133,14 @@ public final class Q8_0Tensor extends WeightTensor {
                 outOffset, scratch);
     }
 
-    static final boolean INT_PAIR = Boolean.getBoolean("continuum.q8.intPair");
-
+    /**
+     * The token groups multiply the quantized values as floats: an integer pair kernel (bytes widened to shorts
+     * once for both tokens, 16-bit products widened to ints per token) measured about two thirds of this one's
+     * speed, since it spends seven operations per token and column pair where float FMAs spend four.
+     */
     private void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
                               int outStride, float[] scratch) {
         int tiles = cols / TILE;
-        if (INT_PAIR) {
-            Vectorized.pairInt(data, tileOffset(set, 0), tiles, qa.shorts, token * cols, cols, qa.scales,
-                    token * tiles, tiles, out, outOffset, outStride, scratch);
-            return;
-        }
         Vectorized.pair(data, tileOffset(set, 0), tiles, qa.values, token * cols, cols, qa.scales, token * tiles,
                 tiles, out, outOffset, outStride, scratch);
     }
@@ -165,9 +163,10 @@ public final class Q8_0Tensor extends WeightTensor {
      * started without that module. Only scalars and arrays cross its boundary, so no vector is ever boxed.
      *
      * <p>At 4 lanes (128-bit vectors) one float vector's bytes would be a 32-bit vector, which the Vector API lacks:
-     * each kernel then loads 64-bit byte vectors, two float vectors' worth, and widens their upper half after a
-     * rearrange (see {@link VectorShapes#BYTE_PAIR}). {@code lanes} is a constant to the JIT, so a compiled kernel
-     * holds only its own width's branch, and 8 and 16 lanes run the very code they ran before.
+     * each float kernel then loads 64-bit byte vectors, two float vectors' worth, and widens their upper half after
+     * a rearrange (see {@link VectorShapes#BYTE_PAIR}); the integer kernel loads half a set's bytes, at least 64
+     * bits, and needs no such case. {@code lanes} is a constant to the JIT, so a compiled kernel holds only its own
+     * width's branch.
      */
     static final class Vectorized {
         private Vectorized() {
@@ -241,85 +240,6 @@ public final class Q8_0Tensor extends WeightTensor {
             t1.intoArray(out, oo + lanes);
             t2.intoArray(out, oo + 2 * lanes);
             t3.intoArray(out, oo + 3 * lanes);
-        }
-
-        /**
-         * Two tokens as {@link #single}, in integer lanes: each column pair's weights are widened to shorts once
-         * and serve both tokens. Token {@code i}'s activations start at {@code xq[xo + i * xs]}, its tile scales
-         * at {@code dx[dxo + i * dxs]}, its outputs at {@code out[oo + i * os]}.
-         */
-        static void pairInt(MemorySegment w, long base, int tiles, short[] xq, int xo, int xs, float[] dx, int dxo,
-                            int dxs, float[] out, int oo, int os, float[] scales) {
-            VectorSpecies<Float> f = VectorShapes.FLOAT;
-            VectorSpecies<Integer> i32 = VectorShapes.INT;
-            VectorSpecies<Short> s16 = VectorShapes.SHORT_WIDE;
-            VectorSpecies<Byte> b8 = VectorShapes.BYTE_WIDE;
-            int lanes = VectorShapes.LANES;
-            int rows = 4 * lanes;
-            int half = 2 * lanes;
-            long tileBytes = (long) rows * BLOCK_BYTES;
-            FloatVector zero = FloatVector.zero(f);
-            FloatVector t00 = zero, t10 = zero, t20 = zero, t30 = zero;
-            FloatVector t01 = zero, t11 = zero, t21 = zero, t31 = zero;
-            for (int b = 0; b < tiles; b++) {
-                long s0 = base + b * tileBytes;
-                long q0 = s0 + 2L * rows;
-                int xa = xo + b * TILE;
-                int xb = xa + xs;
-                IntVector a00 = IntVector.zero(i32);
-                IntVector a10 = a00, a20 = a00, a30 = a00;
-                IntVector a01 = a00, a11 = a00, a21 = a00, a31 = a00;
-                for (int j = 0; j < TILE; j += 2) {
-                    long o = q0 + (long) j * rows;
-                    ShortVector lo0 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
-                            .convertShape(VectorOperators.B2S, s16, 0);
-                    ShortVector lo1 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o + half,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, s16, 0);
-                    ShortVector hi0 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o + rows,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, s16, 0);
-                    ShortVector hi1 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o + rows + half,
-                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, s16, 0);
-                    ShortVector x0 = ShortVector.broadcast(s16, xq[xa + j]);
-                    ShortVector x1 = ShortVector.broadcast(s16, xq[xa + j + 1]);
-                    ShortVector p0 = lo0.mul(x0).add(hi0.mul(x1));
-                    ShortVector p1 = lo1.mul(x0).add(hi1.mul(x1));
-                    a00 = a00.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 0));
-                    a10 = a10.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 1));
-                    a20 = a20.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 0));
-                    a30 = a30.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 1));
-                    x0 = ShortVector.broadcast(s16, xq[xb + j]);
-                    x1 = ShortVector.broadcast(s16, xq[xb + j + 1]);
-                    p0 = lo0.mul(x0).add(hi0.mul(x1));
-                    p1 = lo1.mul(x0).add(hi1.mul(x1));
-                    a01 = a01.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 0));
-                    a11 = a11.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 1));
-                    a21 = a21.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 0));
-                    a31 = a31.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 1));
-                }
-                F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
-                FloatVector d0 = FloatVector.fromArray(f, scales, 0);
-                FloatVector d1 = FloatVector.fromArray(f, scales, lanes);
-                FloatVector d2 = FloatVector.fromArray(f, scales, 2 * lanes);
-                FloatVector d3 = FloatVector.fromArray(f, scales, 3 * lanes);
-                float da = dx[dxo + b];
-                float db = dx[dxo + dxs + b];
-                t00 = ((FloatVector) a00.convert(VectorOperators.I2F, 0)).fma(d0.mul(da), t00);
-                t10 = ((FloatVector) a10.convert(VectorOperators.I2F, 0)).fma(d1.mul(da), t10);
-                t20 = ((FloatVector) a20.convert(VectorOperators.I2F, 0)).fma(d2.mul(da), t20);
-                t30 = ((FloatVector) a30.convert(VectorOperators.I2F, 0)).fma(d3.mul(da), t30);
-                t01 = ((FloatVector) a01.convert(VectorOperators.I2F, 0)).fma(d0.mul(db), t01);
-                t11 = ((FloatVector) a11.convert(VectorOperators.I2F, 0)).fma(d1.mul(db), t11);
-                t21 = ((FloatVector) a21.convert(VectorOperators.I2F, 0)).fma(d2.mul(db), t21);
-                t31 = ((FloatVector) a31.convert(VectorOperators.I2F, 0)).fma(d3.mul(db), t31);
-            }
-            t00.intoArray(out, oo);
-            t10.intoArray(out, oo + lanes);
-            t20.intoArray(out, oo + 2 * lanes);
-            t30.intoArray(out, oo + 3 * lanes);
-            t01.intoArray(out, oo + os);
-            t11.intoArray(out, oo + os + lanes);
-            t21.intoArray(out, oo + os + 2 * lanes);
-            t31.intoArray(out, oo + os + 3 * lanes);
         }
 
         /**
