@@ -157,25 +157,7 @@ public final class Q4_0Tensor extends WeightTensor {
     /** The reference: quantizes {@code x} as {@link MatMul} does, then sums each tile exactly. */
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        java.util.Objects.checkIndex(row, rows);
-        java.util.Objects.checkFromIndexSize(xOffset, cols, x.length);
-        float[] q = new float[cols];
-        float[] d = new float[cols / TILE];
-        for (int t = 0; t < cols / TILE; t++) {
-            float[] slice = java.util.Arrays.copyOfRange(x, xOffset + t * TILE, xOffset + (t + 1) * TILE);
-            float[] out = new float[TILE];
-            QuantizedActivations.quantizeTile(slice, 0, out, null, d, null, t);
-            System.arraycopy(out, 0, q, t * TILE, TILE);
-        }
-        float total = 0f;
-        for (int t = 0; t < cols / TILE; t++) {
-            int sum = 0;
-            for (int j = t * TILE; j < (t + 1) * TILE; j++) {
-                sum += (int) weight(row, j) * (int) q[j];
-            }
-            total = Math.fma((float) sum, scale(row, t) * d[t], total);
-        }
-        return total;
+        return quantizedDot(row, x, xOffset);
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.continuum.tensor;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -16,6 +18,12 @@ import java.nio.ByteOrder;
  *   byte:  0    2    3    4         33
  *         [ d  ][q0 ][q1 ][ ... ][q31]      34 bytes per block, d little-endian F16
  * </pre>
+ * Like llama.cpp (which quantizes the activations to Q8_0 for Q8_0 weights), Q8_0 multiplies activations
+ * quantized to 8 bits per tile ({@link QuantizedActivations}): a tile's sum of products is then an exact integer,
+ * {@code isum = sum_j q_j * xq_j}, and a row's output is {@code total = fma((float) isum, d * dx, total)} over its
+ * tiles in order, whatever kernel computes it. The single-token kernel sums in 16- and 32-bit integer lanes; the
+ * token-group kernels sum the same products as floats, which is exact too (every partial sum is an integer below
+ * 2^24), so all of them give the bits of {@link #dot}.
  */
 public final class Q8_0Tensor extends WeightTensor {
     static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -26,7 +34,7 @@ public final class Q8_0Tensor extends WeightTensor {
     Q8_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
         FormatKernels all = new FormatKernels(
-                FormatKernels.Activations.FLOAT,
+                FormatKernels.Activations.QUANTIZED,
                 this::multiplySingle,
                 this::multiplyPair,
                 this::multiplySix,
@@ -72,18 +80,31 @@ public final class Q8_0Tensor extends WeightTensor {
         return Float.float16ToFloat(data.get(SHORT_LE, scaleOffset(row, tile)));
     }
 
+    /** The reference: quantizes {@code x} as {@link MatMul} does, then sums each tile exactly. */
     @Override
-    float dotRowMajor(int row, float[] x, int xo) {
+    public float dot(int row, float[] x, int xOffset) {
+        return quantizedDot(row, x, xOffset);
+    }
+
+    @Override
+    float dotRowMajor(int row, float[] x, int xOffset) {
+        return quantizedDot(row, x, xOffset);
+    }
+
+    @Override
+    float dotRow(int row, float[] x, int xOffset, QuantizedActivations qa, int token) {
         long base = (long) row * (cols / TILE) * BLOCK_BYTES;
+        int qo = token * cols;
         float total = 0f;
         for (int b = 0; b < cols / TILE; b++) {
             long block = base + (long) b * BLOCK_BYTES;
-            int xb = xo + b * TILE;
-            float p = 0f;
+            int xb = qo + b * TILE;
+            int sum = 0;
             for (int j = 0; j < TILE; j++) {
-                p = Math.fma(data.get(ValueLayout.JAVA_BYTE, block + 2 + j), x[xb + j], p);
+                sum += data.get(ValueLayout.JAVA_BYTE, block + 2 + j) * qa.bytes[xb + j];
             }
-            total = Math.fma(p, Float.float16ToFloat(data.get(SHORT_LE, block)), total);
+            float d = Float.float16ToFloat(data.get(SHORT_LE, block));
+            total = Math.fma((float) sum, d * qa.scale(token, b), total);
         }
         return total;
     }
@@ -107,21 +128,33 @@ public final class Q8_0Tensor extends WeightTensor {
 
     private void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
                                 float[] scratch) {
-        Vectorized.single(data, tileOffset(set, 0), cols / TILE, x, token * cols, out, outOffset, scratch);
+        int tiles = cols / TILE;
+        Vectorized.single(data, tileOffset(set, 0), tiles, qa.shorts, token * cols, qa.scales, token * tiles, out,
+                outOffset, scratch);
     }
 
+    /**
+     * The token groups multiply the quantized values as floats: an integer pair kernel (bytes widened to shorts
+     * once for both tokens, 16-bit products widened to ints per token) measured about two thirds of this one's
+     * speed, since it spends seven operations per token and column pair where float FMAs spend four.
+     */
     private void multiplyPair(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
                               int outStride, float[] scratch) {
-        Vectorized.pair(data, tileOffset(set, 0), cols / TILE, x, token * cols, cols, out, outOffset, outStride,
-                scratch);
+        int tiles = cols / TILE;
+        Vectorized.pair(data, tileOffset(set, 0), tiles, qa.values, token * cols, cols, qa.scales, token * tiles,
+                tiles, out, outOffset, outStride, scratch);
     }
 
     private void multiplySix(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,
                              int outStride, float[] scratch) {
         long base = tileOffset(set, 0);
+        int tiles = cols / TILE;
         int xo = token * cols;
-        Vectorized.six(data, base, cols / TILE, 0, x, xo, cols, out, outOffset, outStride, scratch);
-        Vectorized.six(data, base, cols / TILE, 1, x, xo, cols, out, outOffset, outStride, scratch);
+        int dxo = token * tiles;
+        Vectorized.six(data, base, tiles, 0, qa.values, xo, cols, qa.scales, dxo, tiles, out, outOffset, outStride,
+                scratch);
+        Vectorized.six(data, base, tiles, 1, qa.values, xo, cols, qa.scales, dxo, tiles, out, outOffset, outStride,
+                scratch);
     }
 
     /**
@@ -130,28 +163,36 @@ public final class Q8_0Tensor extends WeightTensor {
      * started without that module. Only scalars and arrays cross its boundary, so no vector is ever boxed.
      *
      * <p>At 4 lanes (128-bit vectors) one float vector's bytes would be a 32-bit vector, which the Vector API lacks:
-     * each kernel then loads 64-bit byte vectors, two float vectors' worth, and widens their upper half after a
-     * rearrange (see {@link VectorShapes#BYTE_PAIR}). {@code lanes} is a constant to the JIT, so a compiled kernel
-     * holds only its own width's branch, and 8 and 16 lanes run the very code they ran before.
+     * each float kernel then loads 64-bit byte vectors, two float vectors' worth, and widens their upper half after
+     * a rearrange (see {@link VectorShapes#BYTE_PAIR}); the integer kernel loads half a set's bytes, at least 64
+     * bits, and needs no such case. {@code lanes} is a constant to the JIT, so a compiled kernel holds only its own
+     * width's branch.
      */
     static final class Vectorized {
         private Vectorized() {
         }
 
         /**
-         * One token times a set of {@code 4 * lanes} rows starting at byte {@code base}, as four vectors of rows:
-         * four independent accumulator chains keep the FMA unit busy, and the set's weights stream sequentially.
-         * Every vector operation is written out here rather than in helpers: a vector passed to or returned from
-         * a call the JIT does not inline is boxed, which costs more than the kernel.
+         * One token's quantized activations ({@code xq[xo ..]}, tile scales {@code dx[dxo ..]}) times a set of
+         * {@code 4 * lanes} rows starting at byte {@code base}, in integer lanes. Per pair of columns
+         * {@code j, j + 1}: each column's bytes for half the set ({@code 2 * lanes} rows) widened to one short
+         * vector, multiplied by the broadcast activation in 16 bits, the two columns added in 16 bits (exact:
+         * {@code 2 * 128 * 127 = 32512}, a file may hold -128), then each half widened to ints and added into the
+         * tile's four int vectors of rows; per tile one float FMA per row with {@code dw * dx}. The widening to
+         * shorts takes one instruction per {@code 2 * lanes} weights where widening to floats took two per
+         * {@code lanes} (PERFORMANCE.md, "Int8 dot products in pure Java"). 4 lanes need no special case: the
+         * half-set byte vector is then 64 bits, a shape the Vector API has. Every vector operation is written out
+         * here rather than in helpers: a vector passed to or returned from a call the JIT does not inline is boxed.
          */
-        static void single(MemorySegment w, long base, int tiles, float[] x, int xo, float[] out, int oo,
-                           float[] scales) {
+        static void single(MemorySegment w, long base, int tiles, short[] xq, int xo, float[] dx, int dxo,
+                           float[] out, int oo, float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
-            VectorSpecies<Byte> b8 = VectorShapes.BYTE;
-            VectorSpecies<Byte> pair = VectorShapes.BYTE_PAIR;
-            VectorShuffle<Byte> upper = VectorShapes.UPPER_HALF;
+            VectorSpecies<Integer> i32 = VectorShapes.INT;
+            VectorSpecies<Short> s16 = VectorShapes.SHORT_WIDE;
+            VectorSpecies<Byte> b8 = VectorShapes.BYTE_WIDE;
             int lanes = VectorShapes.LANES;
             int rows = 4 * lanes;
+            int half = 2 * lanes;
             long tileBytes = (long) rows * BLOCK_BYTES;
             FloatVector t0 = FloatVector.zero(f);
             FloatVector t1 = t0;
@@ -161,38 +202,39 @@ public final class Q8_0Tensor extends WeightTensor {
                 long s0 = base + b * tileBytes;
                 long q0 = s0 + 2L * rows;
                 int xb = xo + b * TILE;
-                FloatVector p0 = FloatVector.zero(f);
-                FloatVector p1 = p0;
-                FloatVector p2 = p0;
-                FloatVector p3 = p0;
-                for (int j = 0; j < TILE; j++) {
-                    FloatVector xj = FloatVector.broadcast(f, x[xb + j]);
+                IntVector a0 = IntVector.zero(i32);
+                IntVector a1 = a0;
+                IntVector a2 = a0;
+                IntVector a3 = a0;
+                for (int j = 0; j < TILE; j += 2) {
+                    ShortVector xa = ShortVector.broadcast(s16, xq[xb + j]);
+                    ShortVector xc = ShortVector.broadcast(s16, xq[xb + j + 1]);
                     long o = q0 + (long) j * rows;
-                    if (lanes == 4) {
-                        ByteVector b01 = ByteVector.fromMemorySegment(pair, w, o, ByteOrder.LITTLE_ENDIAN);
-                        ByteVector b23 = ByteVector.fromMemorySegment(pair, w, o + 2 * lanes, ByteOrder.LITTLE_ENDIAN);
-                        p0 = ((FloatVector) b01.convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
-                        p1 = ((FloatVector) b01.rearrange(upper).convertShape(VectorOperators.B2F, f, 0))
-                                .fma(xj, p1);
-                        p2 = ((FloatVector) b23.convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
-                        p3 = ((FloatVector) b23.rearrange(upper).convertShape(VectorOperators.B2F, f, 0))
-                                .fma(xj, p3);
-                    } else {
-                        p0 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
-                                .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
-                        p1 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes, ByteOrder.LITTLE_ENDIAN)
-                                .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p1);
-                        p2 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
-                        p3 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes,
-                                ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).fma(xj, p3);
-                    }
+                    ShortVector lo0 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2S, s16, 0);
+                    ShortVector lo1 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o + half,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, s16, 0);
+                    ShortVector hi0 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o + rows,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, s16, 0);
+                    ShortVector hi1 = (ShortVector) ByteVector.fromMemorySegment(b8, w, o + rows + half,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, s16, 0);
+                    ShortVector p0 = lo0.mul(xa).add(hi0.mul(xc));
+                    ShortVector p1 = lo1.mul(xa).add(hi1.mul(xc));
+                    a0 = a0.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 0));
+                    a1 = a1.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 1));
+                    a2 = a2.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 0));
+                    a3 = a3.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 1));
                 }
                 F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
-                t0 = p0.fma(FloatVector.fromArray(f, scales, 0), t0);
-                t1 = p1.fma(FloatVector.fromArray(f, scales, lanes), t1);
-                t2 = p2.fma(FloatVector.fromArray(f, scales, 2 * lanes), t2);
-                t3 = p3.fma(FloatVector.fromArray(f, scales, 3 * lanes), t3);
+                float d = dx[dxo + b];
+                t0 = ((FloatVector) a0.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, 0).mul(d), t0);
+                t1 = ((FloatVector) a1.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, lanes).mul(d), t1);
+                t2 = ((FloatVector) a2.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, 2 * lanes).mul(d), t2);
+                t3 = ((FloatVector) a3.convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.fromArray(f, scales, 3 * lanes).mul(d), t3);
             }
             t0.intoArray(out, oo);
             t1.intoArray(out, oo + lanes);
@@ -201,12 +243,16 @@ public final class Q8_0Tensor extends WeightTensor {
         }
 
         /**
-         * Two tokens, as {@link #single}: each byte vector is widened to floats once and serves both tokens, which
-         * is what makes two sequences in a step cheaper than two steps; decoding whole tiles to memory for the
-         * tiled kernel costs more than it saves at the token counts of a decode batch.
+         * Two tokens' quantized activations as floats ({@code x}, whole numbers -127..127) times a set: each byte
+         * vector is widened to floats once and serves both tokens, which is what makes two sequences in a step
+         * cheaper than two steps; decoding whole tiles to memory for the tiled kernel costs more than it saves at
+         * the token counts of a decode batch. Float FMAs of whole numbers give a tile's integer sum exactly (every
+         * partial sum is below 2^24), then one FMA per row with {@code dw * dx} as in {@link #single}. Token
+         * {@code i}'s activations start at {@code x[xo + i * xs]}, its tile scales at {@code dx[dxo + i * dxs]},
+         * its outputs at {@code out[oo + i * os]}.
          */
-        static void pair(MemorySegment w, long base, int tiles, float[] x, int xo, int xs, float[] out, int oo,
-                         int os, float[] scales) {
+        static void pair(MemorySegment w, long base, int tiles, float[] x, int xo, int xs, float[] dx, int dxo,
+                         int dxs, float[] out, int oo, int os, float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             VectorSpecies<Byte> b8 = VectorShapes.BYTE;
             VectorSpecies<Byte> pair = VectorShapes.BYTE_PAIR;
@@ -263,14 +309,16 @@ public final class Q8_0Tensor extends WeightTensor {
                 FloatVector d1 = FloatVector.fromArray(f, scales, lanes);
                 FloatVector d2 = FloatVector.fromArray(f, scales, 2 * lanes);
                 FloatVector d3 = FloatVector.fromArray(f, scales, 3 * lanes);
-                t00 = p00.fma(d0, t00);
-                t10 = p10.fma(d1, t10);
-                t20 = p20.fma(d2, t20);
-                t30 = p30.fma(d3, t30);
-                t01 = p01.fma(d0, t01);
-                t11 = p11.fma(d1, t11);
-                t21 = p21.fma(d2, t21);
-                t31 = p31.fma(d3, t31);
+                float da = dx[dxo + b];
+                float db = dx[dxo + dxs + b];
+                t00 = p00.fma(d0.mul(da), t00);
+                t10 = p10.fma(d1.mul(da), t10);
+                t20 = p20.fma(d2.mul(da), t20);
+                t30 = p30.fma(d3.mul(da), t30);
+                t01 = p01.fma(d0.mul(db), t01);
+                t11 = p11.fma(d1.mul(db), t11);
+                t21 = p21.fma(d2.mul(db), t21);
+                t31 = p31.fma(d3.mul(db), t31);
             }
             t00.intoArray(out, oo);
             t10.intoArray(out, oo + lanes);
@@ -283,12 +331,13 @@ public final class Q8_0Tensor extends WeightTensor {
         }
 
         /**
-         * Six tokens times half a set ({@code 2 * lanes} rows, the half {@code half}), as {@link #pair}: each byte
-         * vector widened to floats serves six tokens, so a decode batch spends a larger share of its instructions
-         * on FMAs; half a set keeps the twelve partial and twelve running sums in registers.
+         * Six tokens times half a set ({@code 2 * lanes} rows, the half {@code half}), as {@link #pair} (quantized
+         * activations as floats, exact tile sums): each byte vector widened to floats serves six tokens, so a
+         * decode batch spends a larger share of its instructions on FMAs; half a set keeps the twelve partial and
+         * twelve running sums in registers.
          */
-        static void six(MemorySegment w, long base, int tiles, int half, float[] x, int xo, int xs, float[] out,
-                        int oo, int os, float[] scales) {
+        static void six(MemorySegment w, long base, int tiles, int half, float[] x, int xo, int xs, float[] dx,
+                        int dxo, int dxs, float[] out, int oo, int os, float[] scales) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             VectorSpecies<Byte> b8 = VectorShapes.BYTE;
             VectorSpecies<Byte> pair = VectorShapes.BYTE_PAIR;
@@ -343,18 +392,25 @@ public final class Q8_0Tensor extends WeightTensor {
                 }
                 FloatVector d0 = FloatVector.fromArray(f, scales, 0);
                 FloatVector d1 = FloatVector.fromArray(f, scales, lanes);
-                t00 = p00.fma(d0, t00);
-                t01 = p01.fma(d0, t01);
-                t02 = p02.fma(d0, t02);
-                t03 = p03.fma(d0, t03);
-                t04 = p04.fma(d0, t04);
-                t05 = p05.fma(d0, t05);
-                t10 = p10.fma(d1, t10);
-                t11 = p11.fma(d1, t11);
-                t12 = p12.fma(d1, t12);
-                t13 = p13.fma(d1, t13);
-                t14 = p14.fma(d1, t14);
-                t15 = p15.fma(d1, t15);
+                int db = dxo + b;
+                float d = dx[db];
+                t00 = p00.fma(d0.mul(d), t00);
+                t10 = p10.fma(d1.mul(d), t10);
+                d = dx[db + dxs];
+                t01 = p01.fma(d0.mul(d), t01);
+                t11 = p11.fma(d1.mul(d), t11);
+                d = dx[db + 2 * dxs];
+                t02 = p02.fma(d0.mul(d), t02);
+                t12 = p12.fma(d1.mul(d), t12);
+                d = dx[db + 3 * dxs];
+                t03 = p03.fma(d0.mul(d), t03);
+                t13 = p13.fma(d1.mul(d), t13);
+                d = dx[db + 4 * dxs];
+                t04 = p04.fma(d0.mul(d), t04);
+                t14 = p14.fma(d1.mul(d), t14);
+                d = dx[db + 5 * dxs];
+                t05 = p05.fma(d0.mul(d), t05);
+                t15 = p15.fma(d1.mul(d), t15);
             }
             int o = oo + first;
             t00.intoArray(out, o);

@@ -219,6 +219,33 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     /** {@link #dot} of a row-major row, by a format-specific scalar loop (used for rows no vector group covers). */
     abstract float dotRowMajor(int row, float[] x, int xOffset);
 
+    /**
+     * {@link #dot} for a format that multiplies activations quantized to 8 bits per tile (its
+     * {@linkplain #kernels kernels} say {@link FormatKernels.Activations#QUANTIZED}), in either layout: {@code x}
+     * quantized tile by tile exactly as {@link MatMul} quantizes it ({@link QuantizedActivations#quantizeTile}),
+     * then per tile the exact integer sum {@code isum = sum_j weight(row, j) * xq[j]} and
+     * {@code total = fma((float) isum, scale(row, t) * dx[t], total)} over the tiles in order. A reference, not a
+     * hot path: it allocates.
+     */
+    final float quantizedDot(int row, float[] x, int xOffset) {
+        Objects.checkIndex(row, rows);
+        Objects.checkFromIndexSize(xOffset, cols, x.length);
+        float[] slice = new float[TILE];
+        float[] q = new float[TILE];
+        float[] dx = new float[1];
+        float total = 0f;
+        for (int t = 0; t < cols / TILE; t++) {
+            System.arraycopy(x, xOffset + t * TILE, slice, 0, TILE);
+            QuantizedActivations.quantizeTile(slice, 0, q, null, dx, null, 0);
+            int sum = 0;
+            for (int j = 0; j < TILE; j++) {
+                sum += (int) weight(row, t * TILE + j) * (int) q[j];
+            }
+            total = Math.fma((float) sum, scale(row, t) * dx[0], total);
+        }
+        return total;
+    }
+
     private float dotAnyLayout(int row, float[] x, int xOffset) {
         boolean scaled = scaleBytes() > 0;
         float total = 0f;

@@ -30,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  * one {@code rows x cols} Q8_0 matrix on one thread (the benchmark thread, no pool), by one of the candidate
  * kernels of {@link Int8DotKernels}:
  * <ul>
- *   <li>{@code float}: the production kernel (bytes widened to floats, float FMAs), the baseline;</li>
+ *   <li>{@code float}: the float kernel production used before Q8_0 quantized its activations (bytes widened to
+ *   floats, float FMAs), the baseline;</li>
  *   <li>{@code vectorInt}: Vector API, bytes widened to shorts, 16-bit multiplies, ints per block;</li>
  *   <li>{@code pairs}: plain Java over short[] in C2's MulAddS2I shape (weights widened to shorts at load); vectorized
  *   only with {@code -jvmArgsAppend -XX:CompileCommand=dontinline,dev.continuum.tensor.Int8DotKernels::pairChunk};</li>
@@ -146,7 +147,7 @@ public class Int8DotBenchmark {
                 }
                 scratch = Int8DotKernels.productionScratch();
                 for (int r = 0; r < rows; r++) {
-                    expected[r] = tensors[0].dot(r, x, 0);
+                    expected[r] = Int8DotKernels.floatReference(tensors[0], r, x);
                 }
                 bytesPerCall = q8Bytes;
             }

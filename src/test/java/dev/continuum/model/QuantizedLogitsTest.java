@@ -16,13 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The quantized kernels compute what their weights mean: logits of llama.cpp's Q8_0 and Q4_0 files equal a plain
- * float computation on the dequantized weights. Tolerance, as a fraction of the largest logit magnitude:
- * <ul>
- *   <li>Q8_0: 1e-4 (observed about 1e-6): activations stay float32, only the summation order differs;</li>
- *   <li>Q4_0: 3e-2 (observed about 1.3e-2): like llama.cpp, Q4_0 layers multiply activations rounded to 8 bits per
- *   32 values, which moves each input by up to 1/254 of its block's largest magnitude, compounded over the six
- *   layers. The kernels' exact arithmetic on those 8-bit activations is checked bit for bit in MatMulTest.</li>
- * </ul>
+ * float computation on the dequantized weights, within 3e-2 of the largest logit magnitude for both (observed
+ * about 1.2e-2 for Q8_0, 1.3e-2 for Q4_0): like llama.cpp, both formats' layers multiply activations rounded to 8
+ * bits per 32 values, which moves each input by up to 1/254 of its block's largest magnitude, compounded over the
+ * six layers. The kernels' exact arithmetic on those 8-bit activations is checked bit for bit in MatMulTest.
  */
 @IntegrationTest
 class QuantizedLogitsTest {
@@ -34,7 +31,7 @@ class QuantizedLogitsTest {
         try (LoadedModel m = ModelLoader.load(path, null); Arena arena = Arena.ofShared();
              ComputePool pool = ModelHarness.pool()) {
             GgmlType expected = file.contains("Q8_0") ? GgmlType.Q8_0 : GgmlType.Q4_0;
-            float tolerance = expected == GgmlType.Q8_0 ? 1e-4f : 3e-2f;
+            float tolerance = 3e-2f;
             assertEquals(expected, m.weights().layers()[0].down().type(), "the file really is " + expected);
             LlamaWeights prepared = m.weights().interleaved();
             LlamaModel quantized = new LlamaModel(m.config(), prepared, pool);

@@ -100,7 +100,7 @@ class FormatKernelsTest {
         Assumptions.assumeTrue(VectorSupport.ENABLED, "tensors are interleaved only with the vector kernels on");
         WeightTensorKernelTest.Fixture f = new WeightTensorKernelTest.Fixture(type, Interleaving.SET_ROWS, 64, 3);
         FormatKernels k = f.interleaved.kernels();
-        assertEquals(type == GgmlType.Q4_0 ? QUANTIZED : FLOAT, k.activations());
+        assertEquals(type == GgmlType.Q4_0 || type == GgmlType.Q8_0 ? QUANTIZED : FLOAT, k.activations());
         switch (type) {
             case F32 -> assertSame(FormatKernels.FLOAT_TILES, k);
             case F16, BF16 -> {

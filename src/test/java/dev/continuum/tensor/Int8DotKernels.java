@@ -4,16 +4,20 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
  * Candidate single-token Q8_0 kernels that multiply 8-bit weights by 8-bit activations in integer arithmetic, for
  * {@code dev.continuum.jmh.Int8DotBenchmark} (issue 18): measurements only, nothing in production calls them. It
- * lives in the tensor package to reach the production kernel ({@link Q8_0Tensor.Vectorized#single}) and
- * {@link QuantizedActivations} without widening their visibility.
+ * lives in the tensor package to reach the tensor internals and {@link QuantizedActivations} without widening their
+ * visibility. Its baseline (c) is the float kernel production used before Q8_0 moved to quantized activations (a
+ * copy, {@link #floatSingle}), with its own float reference ({@link #floatReference}).
  *
  * <p>Every integer kernel computes, per row, exactly what {@link #reference} spells out: per 32-column block the
  * exact int sum {@code isum = sum_j w[j] * xq[j]}, then {@code total = fma((float) isum, dw * dx, total)} over the
@@ -67,15 +71,92 @@ public final class Int8DotKernels {
     // ---------------------------------------------------------------------------------------------------------
     // (c) the production float kernel, one set after another on the calling thread (no pool, no job dispatch).
 
-    /** The production single-token Q8_0 kernel over every row of an interleaved tensor. */
+    /** The former production single-token Q8_0 float kernel over every row of an interleaved tensor. */
     public static void production(WeightTensor w, float[] x, float[] out, float[] scratch) {
         int sets = w.interleavedRows() / Interleaving.SET_ROWS;
         int tiles = w.cols() / WeightTensor.TILE;
         for (int s = 0; s < sets; s++) {
-            Q8_0Tensor.Vectorized.single(w.data(), w.tileOffset(s, 0), tiles, x, 0, out, s * Interleaving.SET_ROWS,
-                    scratch);
+            floatSingle(w.data(), w.tileOffset(s, 0), tiles, x, 0, out, s * Interleaving.SET_ROWS, scratch);
         }
     }
+
+    /**
+     * What {@link #production} computes for row {@code row}, in scalar code: per tile {@code p = fma(q_j, x_j, p)}
+     * over the columns in order, then {@code total = fma(p, d, total)}.
+     */
+    public static float floatReference(WeightTensor w, int row, float[] x) {
+        float total = 0f;
+        for (int t = 0; t < w.cols() / WeightTensor.TILE; t++) {
+            float p = 0f;
+            for (int j = t * WeightTensor.TILE; j < (t + 1) * WeightTensor.TILE; j++) {
+                p = Math.fma(w.weight(row, j), x[j], p);
+            }
+            total = Math.fma(p, w.scale(row, t), total);
+        }
+        return total;
+    }
+
+    /**
+     * The float kernel Q8_0 used before it multiplied quantized activations: bytes widened to floats, float FMAs
+     * by the float activations, per tile one FMA with the block scale (8 and 16 lanes only; 4 lanes are not
+     * benchmarked).
+     */
+    static void floatSingle(MemorySegment w, long base, int tiles, float[] x, int xo, float[] out, int oo,
+                       float[] scales) {
+        VectorSpecies<Float> f = VectorShapes.FLOAT;
+        VectorSpecies<Byte> b8 = VectorShapes.BYTE;
+        VectorSpecies<Byte> pair = VectorShapes.BYTE_PAIR;
+        VectorShuffle<Byte> upper = VectorShapes.UPPER_HALF;
+        int lanes = VectorShapes.LANES;
+        int rows = 4 * lanes;
+        long tileBytes = (long) rows * 34;
+        FloatVector t0 = FloatVector.zero(f);
+        FloatVector t1 = t0;
+        FloatVector t2 = t0;
+        FloatVector t3 = t0;
+        for (int b = 0; b < tiles; b++) {
+            long s0 = base + b * tileBytes;
+            long q0 = s0 + 2L * rows;
+            int xb = xo + b * WeightTensor.TILE;
+            FloatVector p0 = FloatVector.zero(f);
+            FloatVector p1 = p0;
+            FloatVector p2 = p0;
+            FloatVector p3 = p0;
+            for (int j = 0; j < WeightTensor.TILE; j++) {
+                FloatVector xj = FloatVector.broadcast(f, x[xb + j]);
+                long o = q0 + (long) j * rows;
+                if (lanes == 4) {
+                    ByteVector b01 = ByteVector.fromMemorySegment(pair, w, o, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector b23 = ByteVector.fromMemorySegment(pair, w, o + 2 * lanes, ByteOrder.LITTLE_ENDIAN);
+                    p0 = ((FloatVector) b01.convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
+                    p1 = ((FloatVector) b01.rearrange(upper).convertShape(VectorOperators.B2F, f, 0))
+                            .fma(xj, p1);
+                    p2 = ((FloatVector) b23.convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
+                    p3 = ((FloatVector) b23.rearrange(upper).convertShape(VectorOperators.B2F, f, 0))
+                            .fma(xj, p3);
+                } else {
+                    p0 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p0);
+                    p1 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + lanes, ByteOrder.LITTLE_ENDIAN)
+                            .convertShape(VectorOperators.B2F, f, 0)).fma(xj, p1);
+                    p2 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 2 * lanes,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).fma(xj, p2);
+                    p3 = ((FloatVector) ByteVector.fromMemorySegment(b8, w, o + 3 * lanes,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, f, 0)).fma(xj, p3);
+                }
+            }
+            F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
+            t0 = p0.fma(FloatVector.fromArray(f, scales, 0), t0);
+            t1 = p1.fma(FloatVector.fromArray(f, scales, lanes), t1);
+            t2 = p2.fma(FloatVector.fromArray(f, scales, 2 * lanes), t2);
+            t3 = p3.fma(FloatVector.fromArray(f, scales, 3 * lanes), t3);
+        }
+        t0.intoArray(out, oo);
+        t1.intoArray(out, oo + lanes);
+        t2.intoArray(out, oo + 2 * lanes);
+        t3.intoArray(out, oo + 3 * lanes);
+    }
+
 
     /** Checks the tensor can take {@link #production} on every row: all rows interleaved, normal scales. */
     public static void requireProductionKernel(WeightTensor w) {

@@ -77,11 +77,12 @@ class WeightTensorKernelTest {
         for (int r = 0; r < ROWS; r++) {
             double[] exact = f.exactDot(r);
             float actual = f.tensor.dot(r, f.x, f.xOffset);
-            if (type == GgmlType.Q4_0) {
-                // Q4_0 multiplies activations rounded to 8 bits per tile: each x_j moves by at most max|x|/254.
+            if (type == GgmlType.Q4_0 || type == GgmlType.Q8_0) {
+                // Q4_0 and Q8_0 multiply activations rounded to 8 bits per tile, as llama.cpp does: each x_j moves
+                // by at most max|x|/254.
                 double bound = f.activationQuantizationBound(r) + RELATIVE_TOLERANCE * exact[1];
                 int rr = r;
-                assertTrue(Math.abs(actual - exact[0]) <= bound, () -> "Q4_0 dot row " + rr + ": " + actual
+                assertTrue(Math.abs(actual - exact[0]) <= bound, () -> type + " dot row " + rr + ": " + actual
                         + " vs exact " + exact[0] + " (bound " + bound + ")");
             } else {
                 assertClose(exact, actual, type + " dot row " + r);
