@@ -30,9 +30,18 @@ public final class Q8_0Tensor extends WeightTensor {
     private static final int BLOCK_BYTES = 34;
 
     private final FormatKernels kernels;
+    /** Whether the interleaved sets are in the native kernel's layout ({@link VnniLayout}), not the Java kernels'. */
+    private final boolean vnni;
 
     Q8_0Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
+        this.vnni = interleavedRows > 0 && NativeCpuKernels.enabled();
+        if (vnni) {
+            // The native kernel takes every token count and converts any float16 scale exactly.
+            this.kernels = new FormatKernels(FormatKernels.Activations.QUANTIZED, null, null, null, 0, null,
+                    this::multiplyNative);
+            return;
+        }
         FormatKernels all = new FormatKernels(
                 FormatKernels.Activations.QUANTIZED,
                 this::multiplySingle,
@@ -72,7 +81,20 @@ public final class Q8_0Tensor extends WeightTensor {
 
     @Override
     float weight(int row, int col) {
+        if (row < interleavedRows && vnni) {
+            int g = Interleaving.SET_ROWS;
+            return VnniLayout.q8WeightAt(data, tileOffset(row / g, col / TILE) + VnniLayout.q8Offset(row % g, col % TILE));
+        }
         return data.get(ValueLayout.JAVA_BYTE, unitOffset(row, col / TILE, col % TILE));
+    }
+
+    @Override
+    void permuteGroup(MemorySegment src, MemorySegment dst, long base, boolean toInterleaved) {
+        if (NativeCpuKernels.enabled()) {
+            VnniLayout.permuteQ8_0(src, dst, base, rowBytes(), cols / TILE, toInterleaved);
+            return;
+        }
+        super.permuteGroup(src, dst, base, toInterleaved);
     }
 
     @Override
@@ -112,6 +134,17 @@ public final class Q8_0Tensor extends WeightTensor {
     @Override
     void decodeSetTile(int set, int tile, float[] w, float[] s) {
         long base = tileOffset(set, tile);
+        if (vnni) {
+            // Not on a hot path: the native kernel serves the sets of this layout.
+            int g = Interleaving.SET_ROWS;
+            for (int r = 0; r < g; r++) {
+                s[r] = scale(set * g + r, tile);
+                for (int k = 0; k < TILE; k++) {
+                    w[k * g + r] = weight(set * g + r, tile * TILE + k);
+                }
+            }
+            return;
+        }
         if (hasOnlyNormalScales()) {
             Vectorized.decode(data, base, w, s);
             return;
@@ -124,6 +157,12 @@ public final class Q8_0Tensor extends WeightTensor {
         for (int i = 0; i < TILE * rows; i++) {
             w[i] = data.get(ValueLayout.JAVA_BYTE, q + i);
         }
+    }
+
+    private void multiplyNative(int set, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                                int outOffset, int outStride) {
+        NativeCpuKernels.q8_0(data.address() + tileOffset(set, 0), cols / TILE, tokens, na, scratch, out, outOffset,
+                outStride);
     }
 
     private void multiplySingle(int set, float[] x, QuantizedActivations qa, int token, float[] out, int outOffset,

@@ -94,6 +94,18 @@ class FormatKernelsTest {
         assertFalse(tiles.fuses(2));
     }
 
+    /** The java-kernels execution forces the Java route: it must be the one in effect, or it tests nothing new. */
+    @org.junit.jupiter.api.Test
+    void aForcedRouteIsTheOneInEffect() {
+        String forced = System.getProperty(NativeCpuKernels.PROPERTY);
+        if ("java".equals(forced)) {
+            assertFalse(NativeCpuKernels.enabled(), NativeCpuKernels.describe());
+        } else if ("native".equals(forced)) {
+            assertTrue(NativeCpuKernels.enabled(), NativeCpuKernels.describe());
+        }
+        assertEquals(NativeCpuKernels.enabled(), NativeCpuKernels.describe().startsWith("native AVX512-VNNI"));
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
     void eachFormatDeclaresItsTable(GgmlType type) {
