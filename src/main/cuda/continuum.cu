@@ -258,48 +258,42 @@ __device__ __forceinline__ void gemv_float_body(const void* __restrict__ W, cons
     }
 }
 
-// Q8_0: lane l takes quarter (l & 3) of blocks (l >> 2), (l >> 2) + 8, ...: 8 quants as two 32-bit words built
-// from 16-bit loads; per block p = sum of 8 products in element order, then acc = fma(p, d, acc).
+// xq is read with 32-bit loads when 4-byte aligned, bytewise otherwise (a GEMV launch may start mid-buffer).
+__device__ __forceinline__ int load_i32_any(const signed char* p, bool a4) {
+    if (a4) return *(const int*) p;
+    return (int) ((uint32_t) (uint8_t) p[0] | ((uint32_t) (uint8_t) p[1] << 8) | ((uint32_t) (uint8_t) p[2] << 16) |
+                  ((uint32_t) (uint8_t) p[3] << 24));
+}
+
+// Q8_0 over 8-bit activations (quantize_q8) with dp4a, as Q4_0 below and as the CPU's Q8_0Tensor: per tile the
+// integer dot sum(w[j] * q[j]) is exact. Lane l takes quarter (l & 3) of blocks (l >> 2) + 8k: weight bytes
+// 8*quarter .. +7 (two 32-bit words built from 16-bit loads; blocks are 2-byte aligned), the same 8 activation
+// bytes; then acc = fma((float) dot, d * xd, acc). |dot| <= 8 * 127 * 128 < 2^24, so the conversion is exact.
 template <int N>
-__device__ __forceinline__ void gemv_q8_0_body(const block_q8_0* __restrict__ W, const float* __restrict__ x,
-                                               float* __restrict__ y, int rows, int cols, int ntok, int accumulate) {
+__device__ __forceinline__ void gemv_q8_0_body(const block_q8_0* __restrict__ W, const signed char* __restrict__ xq,
+                                               const float* __restrict__ xd, float* __restrict__ y, int rows, int cols,
+                                               int ntok, int accumulate) {
     const int lane = threadIdx.x & 31;
     const int row = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5);
     if (row >= rows) return;
     const int nb = cols / QK;
     const int quarter = lane & 3;
     const block_q8_0* wr = W + (size_t) row * nb;
-    const bool xvec = aligned16(x);
+    const bool a4 = ((uintptr_t) xq & 3) == 0;
     float acc[N];
 #pragma unroll
     for (int t = 0; t < N; t++) acc[t] = 0.f;
     for (int b = lane >> 2; b < nb; b += 8) {
         const block_q8_0* blk = wr + b;
         const float d = __half2float(blk->d);
-        const uint32_t q0 = load_u32_b2(blk->qs + quarter * 8);
-        const uint32_t q1 = load_u32_b2(blk->qs + quarter * 8 + 4);
-        float w[8];
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            w[j] = (float) (int8_t) (q0 >> (8 * j));
-            w[4 + j] = (float) (int8_t) (q1 >> (8 * j));
-        }
+        const int w0 = (int) load_u32_b2(blk->qs + quarter * 8);
+        const int w1 = (int) load_u32_b2(blk->qs + quarter * 8 + 4);
 #pragma unroll
         for (int t = 0; t < N; t++) {
             if (t < ntok) {
-                const float* xt = x + (size_t) t * cols + (size_t) b * QK + quarter * 8;
-                float a[8];
-                if (xvec) {
-                    const float4 u = __ldg((const float4*) xt), v = __ldg((const float4*) xt + 1);
-                    a[0] = u.x; a[1] = u.y; a[2] = u.z; a[3] = u.w; a[4] = v.x; a[5] = v.y; a[6] = v.z; a[7] = v.w;
-                } else {
-#pragma unroll
-                    for (int j = 0; j < 8; j++) a[j] = __ldg(xt + j);
-                }
-                float p = __fmul_rn(w[0], a[0]);
-#pragma unroll
-                for (int j = 1; j < 8; j++) p = fmaf(w[j], a[j], p);
-                acc[t] = fmaf(p, d, acc[t]);
+                const signed char* xt = xq + (size_t) t * cols + (size_t) b * QK + quarter * 8;
+                const int dot = __dp4a(w1, load_i32_any(xt + 4, a4), __dp4a(w0, load_i32_any(xt, a4), 0));
+                acc[t] = fmaf((float) dot, __fmul_rn(d, xd[(size_t) t * nb + b]), acc[t]);
             }
         }
     }
@@ -316,11 +310,6 @@ __device__ __forceinline__ void gemv_q8_0_body(const block_q8_0* __restrict__ W,
 // Q4_0 over 8-bit activations (quantize_q8) with dp4a: per tile the integer dot is exact,
 // sum((n - 8) * q) = dot(n, q) - 8 * sum(q). Lane l takes quarter (l & 3) of blocks (l >> 2) + 8k: weight bytes
 // 4*quarter .. +3, i.e. elements 4*quarter .. +3 (low nibbles) and 16 + 4*quarter .. +3 (high nibbles).
-__device__ __forceinline__ int load_i32_any(const signed char* p, bool a4) {
-    if (a4) return *(const int*) p;
-    return (int) ((uint32_t) (uint8_t) p[0] | ((uint32_t) (uint8_t) p[1] << 8) | ((uint32_t) (uint8_t) p[2] << 16) |
-                  ((uint32_t) (uint8_t) p[3] << 24));
-}
 template <int N>
 __device__ __forceinline__ void gemv_q4_0_body(const block_q4_0* __restrict__ W, const signed char* __restrict__ xq,
                                                const float* __restrict__ xd, float* __restrict__ y, int rows, int cols,
@@ -369,9 +358,9 @@ __device__ __forceinline__ void gemv_q4_0_body(const block_q4_0* __restrict__ W,
                                                           int cols, int ntok, int accumulate) { \
         gemv_float_body<F, N>(W, x, y, rows, cols, ntok, accumulate); }
 #define GEMV_Q8(N) \
-    extern "C" __global__ void LB_GEMV gemv_q8_0_t##N(const void* W, const float* x, float* y, int rows, int cols, \
-                                                      int ntok, int accumulate) { \
-        gemv_q8_0_body<N>((const block_q8_0*) W, x, y, rows, cols, ntok, accumulate); }
+    extern "C" __global__ void LB_GEMV gemv_q8_0_t##N(const void* W, const signed char* xq, const float* xd, \
+                                                      float* y, int rows, int cols, int ntok, int accumulate) { \
+        gemv_q8_0_body<N>((const block_q8_0*) W, xq, xd, y, rows, cols, ntok, accumulate); }
 #define GEMV_Q4(N) \
     extern "C" __global__ void LB_GEMV gemv_q4_0_t##N(const void* W, const signed char* xq, const float* xd, \
                                                       float* y, int rows, int cols, int ntok, int accumulate) { \

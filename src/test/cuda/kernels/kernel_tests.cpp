@@ -249,11 +249,14 @@ typedef void (*GemvQ)(const void*, const signed char*, const float*, float*, int
 struct GemvSet { GemvF f[4]; GemvQ q[4]; };
 static const int kNs[4] = {1, 2, 4, 8};
 
+// Q8_0 and Q4_0 multiply 8-bit activations (quantize_q8), as the CPU's Q8_0Tensor and Q4_0Tensor do.
+static bool quantized_x(int fmt) { return fmt == FMT_Q8_0 || fmt == FMT_Q4_0; }
+
 // Runs the GEMV of format fmt with N = kNs[ni] over ntok tokens. x (or xq/xd) hold exactly ntok rows.
 static void run_gemv(int fmt, const GemvSet& s, int ni, Buf<uint8_t>& W, const float* xp, const signed char* xqp,
                      const float* xdp, float* yp, int rows, int cols, int ntok, int acc) {
     const dim3 grid((rows + 3) / 4), block(128);
-    if (fmt == FMT_Q4_0) {
+    if (quantized_x(fmt)) {
         GemvQ k = s.q[ni];
         LAUNCH(k, grid, block, W.d(), xqp, xdp, yp, rows, cols, ntok, acc);
     } else {
@@ -275,10 +278,11 @@ static void test_gemv(int fmt, const GemvSet& s, int rows, int cols) {
     const float* xh = xbuf.h.data() + 1;
     Buf<float> xal((size_t) T * cols);   // the same values, 16-byte aligned
     memcpy(xal.h.data(), xh, xal.h.size() * 4); xal.up();
-    // Q4_0: the activations quantized on the device (quantize_q8, tested above), the reference uses q * d.
+    // Q8_0/Q4_0: the activations quantized on the device (quantize_q8, tested above), the reference uses q * d.
+    const bool qx = quantized_x(fmt);
     Buf<signed char> xq((size_t) T * cols);
-    Buf<float> xd(fmt == FMT_Q4_0 ? (size_t) T * nb : 1);
-    if (fmt == FMT_Q4_0) {
+    Buf<float> xd(qx ? (size_t) T * nb : 1);
+    if (qx) {
         const int tiles = T * nb;
         LAUNCH(quantize_q8, dim3((tiles + 3) / 4), dim3(128), xal.d(), xq.d(), xd.d(), tiles);
         xq.down(); xd.down();
@@ -291,7 +295,7 @@ static void test_gemv(int fmt, const GemvSet& s, int rows, int cols) {
                 const double wv = w.at(r, c);
                 const double xv = xh[(size_t) t * cols + c];
                 b += wv * xv;
-                a += fmt == FMT_Q4_0 ? wv * (double) xq.h[(size_t) t * cols + c] * xd.h[(size_t) t * nb + c / QK] : wv * xv;
+                a += qx ? wv * (double) xq.h[(size_t) t * cols + c] * xd.h[(size_t) t * nb + c / QK] : wv * xv;
             }
             ref[(size_t) t * rows + r] = a;
             ref_x[(size_t) t * rows + r] = b;
@@ -302,9 +306,8 @@ static void test_gemv(int fmt, const GemvSet& s, int rows, int cols) {
         run_gemv(fmt, s, 0, W, xal.d() + (size_t) t * cols, xq.d() + (size_t) t * cols, xd.d() + (size_t) t * nb,
                  ysingle.d() + (size_t) t * rows, rows, cols, 1, 0);
     ysingle.down();
-    const double tol = fmt == FMT_Q4_0 ? 2e-6 : 2e-6;
-    check_close(base + " t1 vs float64", ysingle.h.data(), ref.data(), ref.size(), tol);
-    if (fmt == FMT_Q4_0) check_close(base + " t1 vs float64 of unquantized x", ysingle.h.data(), ref_x.data(), ref.size(), 2e-2);
+    check_close(base + " t1 vs float64" + (qx ? " of quantized x" : ""), ysingle.h.data(), ref.data(), ref.size(), 2e-6);
+    if (qx) check_close(base + " t1 vs float64 of unquantized x", ysingle.h.data(), ref_x.data(), ref.size(), 2e-2);
     for (int ni = 0; ni < 4; ni++) {
         const int N = kNs[ni];
         for (int ntok : {N, N - 1}) {
@@ -315,8 +318,8 @@ static void test_gemv(int fmt, const GemvSet& s, int rows, int cols) {
             memcpy(xs.h.data(), xh, xs.h.size() * 4); xs.up();
             Buf<signed char> xqs((size_t) ntok * cols);
             memcpy(xqs.h.data(), xq.h.data(), xqs.h.size()); xqs.up();
-            Buf<float> xds(fmt == FMT_Q4_0 ? (size_t) ntok * nb : 1);
-            if (fmt == FMT_Q4_0) { memcpy(xds.h.data(), xd.h.data(), xds.h.size() * 4); xds.up(); }
+            Buf<float> xds(qx ? (size_t) ntok * nb : 1);
+            if (qx) { memcpy(xds.h.data(), xd.h.data(), xds.h.size() * 4); xds.up(); }
             Buf<float> y((size_t) ntok * rows);
             run_gemv(fmt, s, ni, W, xs.d(), xqs.d(), xds.d(), y.d(), rows, cols, ntok, 0);
             y.down();
@@ -330,12 +333,20 @@ static void test_gemv(int fmt, const GemvSet& s, int rows, int cols) {
             check_bits(name + " accumulate (bits)", y.h.data(), want.data(), want.size());
         }
     }
-    if (fmt <= FMT_BF16 || fmt == FMT_Q8_0) {
+    if (fmt <= FMT_BF16) {
         // Misaligned activations take the scalar path: same arithmetic, same order, same bits.
         Buf<float> y((size_t) T * rows);
         run_gemv(fmt, s, 3, W, x, nullptr, nullptr, y.d(), rows, cols, T, 0);
         y.down();
         check_bits(base + " t8 misaligned x (scalar path) == t1 (bits)", y.h.data(), ysingle.h.data(), y.h.size());
+    } else {
+        // xq one byte past a 4-byte boundary takes the bytewise loads: same integer sums, same bits.
+        Buf<signed char> xqm((size_t) T * cols + 1);
+        memcpy(xqm.h.data() + 1, xq.h.data(), (size_t) T * cols); xqm.up();
+        Buf<float> y((size_t) T * rows);
+        run_gemv(fmt, s, 3, W, nullptr, xqm.d() + 1, xd.d(), y.d(), rows, cols, T, 0);
+        y.down();
+        check_bits(base + " t8 misaligned xq (bytewise loads) == t1 (bits)", y.h.data(), ysingle.h.data(), y.h.size());
     }
 }
 
@@ -507,7 +518,7 @@ int main() {
         {{gemv_f32_t1, gemv_f32_t2, gemv_f32_t4, gemv_f32_t8}, {}},
         {{gemv_f16_t1, gemv_f16_t2, gemv_f16_t4, gemv_f16_t8}, {}},
         {{gemv_bf16_t1, gemv_bf16_t2, gemv_bf16_t4, gemv_bf16_t8}, {}},
-        {{gemv_q8_0_t1, gemv_q8_0_t2, gemv_q8_0_t4, gemv_q8_0_t8}, {}},
+        {{}, {gemv_q8_0_t1, gemv_q8_0_t2, gemv_q8_0_t4, gemv_q8_0_t8}},
         {{}, {gemv_q4_0_t1, gemv_q4_0_t2, gemv_q4_0_t4, gemv_q4_0_t8}},
     };
     for (int f = FMT_F32; f <= FMT_BF16; f++) {

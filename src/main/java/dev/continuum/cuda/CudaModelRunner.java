@@ -90,7 +90,7 @@ public final class CudaModelRunner implements ModelRunner {
             this.attention = attentionKernel(config.headDim());
             for (GgmlType type : stored.matrixTypes()) {
                 String suffix = DeviceMatrix.suffix(type);
-                String vector = type == GgmlType.Q4_0 ? "ppppiiii" : "pppiiii";
+                String vector = DeviceMatrix.quantizedActivations(type) ? "ppppiiii" : "pppiiii";
                 KernelCall[] gemv = new KernelCall[GEMV_TOKENS.length];
                 for (int i = 0; i < GEMV_TOKENS.length; i++) {
                     gemv[i] = call("gemv_" + suffix + "_t" + GEMV_TOKENS[i], vector);
@@ -271,8 +271,9 @@ public final class CudaModelRunner implements ModelRunner {
     }
 
     /**
-     * {@code out[r] (+)= W . in[r]} for the planned rows: GEMV segments in launches of up to eight tokens (Q4_0 first
-     * quantizes the segment's activations to 8 bits, as the CPU does), GEMM segments in one tensor-core launch.
+     * {@code out[r] (+)= W . in[r]} for the planned rows: GEMV segments in launches of up to eight tokens (Q8_0 and
+     * Q4_0 first quantize the segment's activations to 8 bits, as the CPU does), GEMM segments in one tensor-core
+     * launch (on float activations rounded to f16).
      */
     private void linear(DeviceMatrix w, long in, long out, RowSegments segments, boolean accumulate, StepBuffers b) {
         int rows = w.rows();

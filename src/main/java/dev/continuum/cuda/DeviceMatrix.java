@@ -19,8 +19,16 @@ record DeviceMatrix(GgmlType type, int rows, int cols, DeviceBuffer data) {
         };
     }
 
-    /** Whether the decode GEMV multiplies 8-bit activations (Q4_0, as on the CPU) rather than floats. */
+    /**
+     * Whether the decode GEMV multiplies 8-bit activations ({@code quantize_q8}) rather than floats: Q8_0 and Q4_0,
+     * as the CPU's Q8_0Tensor and Q4_0Tensor do (exact integer tile sums), so both runners round alike.
+     */
     boolean quantizedActivations() {
-        return type == GgmlType.Q4_0;
+        return quantizedActivations(type);
+    }
+
+    /** {@link #quantizedActivations()} for a format: the GEMV then takes {@code (W, xq, xd, y, ...)}. */
+    static boolean quantizedActivations(GgmlType type) {
+        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0;
     }
 }

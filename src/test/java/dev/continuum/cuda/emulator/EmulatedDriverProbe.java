@@ -352,14 +352,28 @@ public final class EmulatedDriverProbe {
         cuMemFree(dy);
     }
 
+    /**
+     * A Q8_0 GEMV over 8-bit activations (the ABI's {@code gemv_q8_0_tN(W, xq, xd, y, ...)}): x is quantized here per
+     * 32-value tile (d = amax / 127, q = round(x / d)), and the reference is the float64 dot on those quants.
+     */
     private static void gemvQ8(CUfunction f, int rows, int cols, Random random, boolean timed) {
         int blocks = cols / 32;
         byte[] w = new byte[rows * blocks * 34];
         double[] want = new double[rows];
         double[] magnitude = new double[rows];
-        float[] x = new float[cols];
-        for (int i = 0; i < cols; i++) {
-            x[i] = random.nextFloat() * 2 - 1;
+        byte[] xq = new byte[cols];
+        float[] xd = new float[blocks];
+        for (int b = 0; b < blocks; b++) {
+            float[] tile = new float[32];
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                tile[j] = random.nextFloat() * 2 - 1;
+                amax = Math.max(amax, Math.abs(tile[j]));
+            }
+            xd[b] = amax / 127f;
+            for (int j = 0; j < 32; j++) {
+                xq[b * 32 + j] = (byte) Math.round(tile[j] / xd[b]);
+            }
         }
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < blocks; b++) {
@@ -367,30 +381,33 @@ public final class EmulatedDriverProbe {
                 short d = Float.floatToFloat16(0.002f + random.nextFloat() * 0.01f);
                 w[at] = (byte) d;
                 w[at + 1] = (byte) (d >> 8);
-                double sum = 0;
-                double abs = 0;
+                long sum = 0;
+                long abs = 0;
                 for (int j = 0; j < 32; j++) {
                     byte q = (byte) (random.nextInt(255) - 127);
                     w[at + 2 + j] = q;
-                    sum += q * (double) x[b * 32 + j];
-                    abs += Math.abs(q * (double) x[b * 32 + j]);
+                    sum += q * xq[b * 32 + j];
+                    abs += Math.abs(q * xq[b * 32 + j]);
                 }
-                want[r] += Float.float16ToFloat(d) * sum;
-                magnitude[r] += Float.float16ToFloat(d) * abs;
+                double scale = (double) Float.float16ToFloat(d) * xd[b];
+                want[r] += scale * sum;
+                magnitude[r] += scale * abs;
             }
         }
         CUdeviceptr dw = alloc(w.length);
         cuMemcpyHtoD(dw, Pointer.to(w), w.length);
-        CUdeviceptr dx = upload(x);
+        CUdeviceptr dxq = alloc(xq.length);
+        expect("HtoD", CUresult.CUDA_SUCCESS, cuMemcpyHtoD(dxq, Pointer.to(xq), xq.length));
+        CUdeviceptr dxd = upload(xd);
         CUdeviceptr dy = alloc(rows * 4L);
         String what = "gemv_q8_0_t1 " + rows + "x" + cols;
-        expect(what + " launch", CUresult.CUDA_SUCCESS, launchGemv(f, dw, dx, dy, rows, cols, 0));
+        expect(what + " launch", CUresult.CUDA_SUCCESS, launchGemvQ8(f, dw, dxq, dxd, dy, rows, cols));
         if (timed) {
             int runs = 5;
             long best = Long.MAX_VALUE;
             for (int i = 0; i < runs; i++) {
                 long t0 = System.nanoTime();
-                launchGemv(f, dw, dx, dy, rows, cols, 0);
+                launchGemvQ8(f, dw, dxq, dxd, dy, rows, cols);
                 cuCtxSynchronize();
                 best = Math.min(best, System.nanoTime() - t0);
             }
@@ -400,8 +417,17 @@ public final class EmulatedDriverProbe {
         cuMemcpyDtoH(Pointer.to(y), dy, rows * 4L);
         compare(what, y, want, magnitude, 1);
         cuMemFree(dw);
-        cuMemFree(dx);
+        cuMemFree(dxq);
+        cuMemFree(dxd);
         cuMemFree(dy);
+    }
+
+    private static int launchGemvQ8(CUfunction f, CUdeviceptr w, CUdeviceptr xq, CUdeviceptr xd, CUdeviceptr y,
+            int rows, int cols) {
+        Pointer params = Pointer.to(Pointer.to(w), Pointer.to(xq), Pointer.to(xd), Pointer.to(y),
+                Pointer.to(new int[] {rows}), Pointer.to(new int[] {cols}), Pointer.to(new int[] {1}),
+                Pointer.to(new int[] {0}));
+        return cuLaunchKernel(f, (rows + 3) / 4, 1, 1, 128, 1, 1, 0, null, params, null);
     }
 
     /** Error of each output relative to the sum of its terms' magnitudes (f32 rounding is relative to that). */
