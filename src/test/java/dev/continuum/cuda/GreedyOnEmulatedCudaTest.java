@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The CUDA runner, through JCuda and the emulated device, against the CPU runner on real model files: greedy
  * completions token for token. The two add in different orders (and the GEMM rounds activations to float16), so
  * logits differ in their last bits; a completion may part from the CPU's only where the CPU's two best logits are
- * within {@link #NEAR_TIE} of each other, and the logits must agree within {@link #LOGIT_TOLERANCE} everywhere
+ * within twice the tolerance of each other, and the logits must agree within {@link #LOGIT_TOLERANCE} everywhere
  * the two sequences still agree.
  */
 @IntegrationTest
@@ -33,10 +33,14 @@ class GreedyOnEmulatedCudaTest {
      */
     static final float LOGIT_TOLERANCE = 1e-2f;
     /**
-     * Largest gap between the CPU's best two logits at which the GPU may pick the other one: two logits each off by
-     * at most the tolerance can swap only if they were within twice of it.
+     * The same for models whose every matrix multiplies 8-bit activations (Q8_0 and Q4_0 files: both runners
+     * quantize each matrix input per 32 columns, as llama.cpp does): the GEMVs agree to 1-2 ulp, but a last-bit
+     * difference elsewhere (attention's exp, SiLU's exp, the order of float sums) that lands on a rounding boundary
+     * moves one 8-bit activation by a step, and a logit by up to about 1.4e-2 on these dummy models (measured after
+     * the CUDA Q8_0 GEMV moved to 8-bit activations, issue 18: worst 1.30e-2 Q8_0, 1.39e-2 Q4_0). The bound is
+     * QuantizedLogitsTest's for the same formats against float weights.
      */
-    static final float NEAR_TIE = 2 * LOGIT_TOLERANCE;
+    static final float QUANTIZED_LOGIT_TOLERANCE = 3e-2f;
     /** The same through the tensor-core GEMM (activations rounded to float16 for a prompt of more than 8 tokens). */
     static final float GEMM_LOGIT_TOLERANCE = 5e-2f;
     static final int STEPS = 32;
@@ -57,10 +61,15 @@ class GreedyOnEmulatedCudaTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"models/stories260K.gguf", "models/dummy/dummy-15M-F16.gguf",
-            "models/dummy/dummy-15M-Q8_0.gguf", "models/dummy/dummy-15M-Q4_0.gguf"})
+    @ValueSource(strings = {"models/stories260K.gguf", "models/dummy/dummy-15M-F16.gguf"})
     void shortPromptDecodesAsTheCpuDoes(String file) {
         compare(file, "Once upon a time", LOGIT_TOLERANCE);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"models/dummy/dummy-15M-Q8_0.gguf", "models/dummy/dummy-15M-Q4_0.gguf"})
+    void shortPromptOnQuantizedActivationsDecodesAsTheCpuDoes(String file) {
+        compare(file, "Once upon a time", QUANTIZED_LOGIT_TOLERANCE);
     }
 
     @Test
@@ -82,7 +91,8 @@ class GreedyOnEmulatedCudaTest {
                 float diff = cpu.maxDifference(gpu, s);
                 assertTrue(diff <= tolerance, file + ": step " + s + " logits differ by " + diff);
                 if (cpu.tokens[s] != gpu.tokens[s]) {
-                    assertTrue(cpu.margin(s) < NEAR_TIE, file + ": step " + s + " the GPU chose " + gpu.tokens[s]
+                    // Two logits each off by at most the tolerance can swap only if they were within twice of it.
+                    assertTrue(cpu.margin(s) < 2 * tolerance, file + ": step " + s + " the GPU chose " + gpu.tokens[s]
                             + ", the CPU " + cpu.tokens[s] + " by a margin of " + cpu.margin(s));
                     System.out.printf("%s: parted at step %d, a near-tie (CPU margin %.2e)%n", file, s, cpu.margin(s));
                     return;
