@@ -6,6 +6,7 @@ import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.StepBatch;
 import dev.continuum.runner.StepOutput;
 import dev.continuum.tokenizer.Tokenizer;
+import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ import java.util.List;
  * A preempted sequence loses its cache and is recomputed later from its tokens, giving the same output.
  */
 final class Scheduler {
+    private static final Logger LOG = Logger.getLogger(Scheduler.class);
+
     private final ModelRunner runner;
     private final BlockManager blocks;
     private final BlockCopier copyBlock;
@@ -496,13 +499,19 @@ final class Scheduler {
 
     /**
      * Tells each sink that got calls since the last time that the step is over ({@link TokenSink#onStepEnd}), in
-     * the order of their first calls. The list is kept between steps, so a steady step allocates nothing.
+     * the order of their first calls. The list is kept between steps, so a steady step allocates nothing. It runs
+     * outside the step's own failure handling, so a sink that throws (its event loop shut down) is logged and the
+     * others still hear, rather than the exception ending the engine thread.
      */
     void endStep() {
         for (int i = 0; i < calledThisStep.size(); i++) {
             ActiveRequest r = calledThisStep.get(i);
             r.calledThisStep = false;
-            r.sink.onStepEnd();
+            try {
+                r.sink.onStepEnd();
+            } catch (RuntimeException e) {
+                LOG.error("a request's output sink failed at the end of a step", e);
+            }
         }
         calledThisStep.clear();
     }

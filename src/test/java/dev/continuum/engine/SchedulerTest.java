@@ -456,7 +456,7 @@ class SchedulerTest {
     }
 
     /** Records a request's calls as text: "t" per token, "f" per finish, "e" per error, "|" per step end. */
-    private static final class CallLog extends CollectingSink {
+    private static class CallLog extends CollectingSink {
         final StringBuilder calls = new StringBuilder();
 
         CallLog(int n) {
@@ -512,5 +512,29 @@ class SchedulerTest {
         assertEquals("tt|tt|tftf|", twoChoices.calls.toString());
         assertEquals("t|tf|", single.calls.toString());
         assertEquals("tf|", later.calls.toString());
+    }
+
+    @Test
+    void aSinkThatThrowsAtTheEndOfAStepDoesNotKeepTheOthersFromHearingOfIt() {
+        Harness h = new Harness(config(4, 64, 4, 64));
+        CallLog throwing = new CallLog(1) {
+            @Override
+            public void onStepEnd() {
+                super.onStepEnd();
+                throw new IllegalStateException("its event loop is gone");
+            }
+        };
+        CallLog fine = new CallLog(1);
+        for (CallLog sink : List.of(throwing, fine)) {
+            ActiveRequest r = new ActiveRequest(greedy(prompt(5, 4), 2), sink, new RequestHandle(), System.nanoTime(),
+                    Long.MAX_VALUE);
+            assertNull(h.unadmitted.tryAdd(r, Integer.MAX_VALUE, Long.MAX_VALUE));
+            h.scheduler.add(r);
+        }
+        while (h.scheduler.step()) {
+            h.scheduler.endStep();
+        }
+        assertEquals("t|tf|", throwing.calls.toString());
+        assertEquals("t|tf|", fine.calls.toString());
     }
 }
