@@ -1,7 +1,6 @@
 package dev.continuum.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
@@ -22,8 +21,9 @@ import java.util.List;
 
 /**
  * One HTTP generation call in flight: submits one engine request per prompt, then either streams every token as
- * an SSE event or collects the choices into one JSON body. Engine callbacks arrive on the engine thread and are
- * handed to the request's Vert.x context, which alone touches the response.
+ * an SSE event ({@link StreamChunks}) or collects the choices into one JSON body. Engine callbacks arrive on the
+ * engine thread and are handed, a step's at a time, to the request's event loop ({@link ContextOutbox}), which
+ * alone touches the response.
  */
 final class GenerationCall {
     /** One prompt of the call, with the text echoed before its completion when {@code echo} is on. */
@@ -31,7 +31,6 @@ final class GenerationCall {
     }
 
     private final ObjectMapper json;
-    private final Context context;
     private final HttpServerResponse response;
     private final ResponseFormat format;
     private final GenerationParams params;
@@ -42,6 +41,9 @@ final class GenerationCall {
     private final List<Prompt> prompts;
     private final RequestLimits.Deadline deadline;
     private final Choice[] choices;
+    /** The streamed chunks' writer; null for a JSON response. */
+    private final StreamChunks chunks;
+    private final ContextOutbox outbox;
     private final List<RequestHandle> handles = new ArrayList<>();
     private int openChoices;
     private int promptTokens;
@@ -60,7 +62,6 @@ final class GenerationCall {
                    GenerationParams params, Tokenizer tokenizer, String id, String model, List<Prompt> prompts,
                    RequestLimits.Deadline deadline) {
         this.json = json;
-        this.context = context;
         this.response = response;
         this.format = format;
         this.params = params;
@@ -78,6 +79,8 @@ final class GenerationCall {
             }
         }
         this.openChoices = choices.length;
+        this.chunks = params.stream() ? new StreamChunks(format, id, created, model, params.includeUsage()) : null;
+        this.outbox = ContextOutbox.of(context);
     }
 
     /** Submits everything; throws ApiException (nothing submitted stays running) when the queue is full. */
@@ -125,8 +128,12 @@ final class GenerationCall {
         }
     }
 
-    /** Forwards one prompt's engine callbacks, shifting choice indices, onto the response's context. */
-    private final class Sink implements TokenSink {
+    /**
+     * Forwards one prompt's engine callbacks, shifting choice indices, onto the response's event loop: through its
+     * {@link ContextOutbox}, in order, all of a step's at once. A token goes as the engine's event itself; the rare
+     * finish and error as a task.
+     */
+    private final class Sink implements TokenSink, ContextOutbox.Target {
         private final int base;
 
         Sink(int base) {
@@ -135,18 +142,32 @@ final class GenerationCall {
 
         @Override
         public void onToken(TokenEvent e) {
-            context.runOnContext(v -> token(base + e.choice(), e));
+            outbox.add(this, e);
         }
 
         @Override
         public void onFinish(int choice, FinishReason reason, String text, int prompt, int completion) {
-            context.runOnContext(v -> finishChoice(base + choice, reason, text, completion));
+            outbox.add(this, (Runnable) () -> finishChoice(base + choice, reason, text, completion));
         }
 
         @Override
         public void onError(String message) {
-            context.runOnContext(v -> fail(new ErrorBody(new ErrorBody.Detail(message, "server_error", null, null)),
-                    500));
+            outbox.add(this, (Runnable) () -> fail(new ErrorBody(new ErrorBody.Detail(message, "server_error", null,
+                    null)), 500));
+        }
+
+        @Override
+        public void onStepEnd() {
+            outbox.flush();
+        }
+
+        @Override
+        public void deliver(Object payload) {
+            if (payload instanceof TokenEvent e) {
+                token(base + e.choice(), e);
+            } else {
+                ((Runnable) payload).run();
+            }
         }
     }
 
@@ -159,14 +180,12 @@ final class GenerationCall {
         c.text.append(e.text());
         if (c.logprobs != null) {
             if (params.stream()) {
-                ObjectNode lp = format.newLogprobs(json);
-                format.addLogprobs(json, lp, e, tokenizer, offset);
-                writeChunk(index, e.text(), lp, null);
+                writeChunk(index, e.text(), e, offset, null);
             } else {
                 format.addLogprobs(json, c.logprobs, e, tokenizer, offset);
             }
         } else if (params.stream() && (!e.text().isEmpty() || !c.started)) {
-            writeChunk(index, e.text(), NullNode.getInstance(), null);
+            writeChunk(index, e.text(), null, 0, null);
         }
     }
 
@@ -186,29 +205,28 @@ final class GenerationCall {
         c.finishReason = reason == FinishReason.LENGTH ? "length" : "stop";
         completionTokens += completion;
         if (params.stream()) {
-            writeChunk(index, tail, NullNode.getInstance(), c.finishReason);
+            writeChunk(index, tail, null, 0, c.finishReason);
         }
         if (--openChoices == 0) {
             complete();
         }
     }
 
-    private void writeChunk(int index, String text, JsonNode logprobs, String finish) {
+    /** One chunk event; {@code logprobs} is the token's event when they are asked for (its text at textOffset). */
+    private void writeChunk(int index, String text, TokenEvent logprobs, int textOffset, String finish) {
         Choice c = choices[index];
         boolean first = !c.started;
         c.started = true;
-        String prefix = "";
         if (first && format == ResponseFormat.COMPLETION) {
             Prompt p = prompts.get(index / params.n());
-            prefix = p.echoText() != null ? p.echoText() : "";
+            if (p.echoText() != null) {
+                text = p.echoText() + text;
+            }
         }
-        ObjectNode chunk = format.envelope(json, id, created, model, true);
-        ((ArrayNode) chunk.get("choices")).add(format.chunkChoice(json, index, prefix + text, logprobs, finish,
-                first && format == ResponseFormat.CHAT));
-        if (params.includeUsage()) {
-            chunk.putNull("usage");
+        if (!response.closed() && !response.ended()) {
+            response.write(chunks.event(index, text, logprobs, tokenizer, textOffset, finish,
+                    first && format == ResponseFormat.CHAT));
         }
-        writeEvent(chunk);
     }
 
     private void complete() {

@@ -16,6 +16,8 @@ final class ActiveRequest {
     int choicesLeft;
     int completionTokens;
     boolean failed;
+    /** The sink got a call in the current step and is in the scheduler's list for {@link TokenSink#onStepEnd}. */
+    boolean calledThisStep;
 
     ActiveRequest(GenerationRequest request, TokenSink sink, RequestHandle handle, long arrivalNanos,
                   long deadlineNanos) {

@@ -180,6 +180,7 @@ public final class InferenceEngine implements AutoCloseable {
             LOG.error("engine step failed; failing the requests in flight", e);
             scheduler.failAll("internal error in the inference engine: " + e);
         }
+        scheduler.endStep();
         runningGauge.set(scheduler.runningCount());
         metrics.kvUsage(scheduler.kvUsage());
         progress.stepFinished();

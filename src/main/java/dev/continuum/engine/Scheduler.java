@@ -6,6 +6,7 @@ import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.StepBatch;
 import dev.continuum.runner.StepOutput;
 import dev.continuum.tokenizer.Tokenizer;
+import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -26,6 +27,8 @@ import java.util.List;
  * A preempted sequence loses its cache and is recomputed later from its tokens, giving the same output.
  */
 final class Scheduler {
+    private static final Logger LOG = Logger.getLogger(Scheduler.class);
+
     private final ModelRunner runner;
     private final BlockManager blocks;
     private final BlockCopier copyBlock;
@@ -40,6 +43,8 @@ final class Scheduler {
     private final ArrayDeque<Sequence> waiting = new ArrayDeque<>();
     /** Running sequences in admission order: the newest, preempted first, are at the end. */
     private final List<Sequence> running = new ArrayList<>();
+    /** Requests whose sinks got calls since the last {@link #endStep}, each once. */
+    private final List<ActiveRequest> calledThisStep = new ArrayList<>();
     private final int[] freeSlots;
     private int freeSlotCount;
     private long steps;
@@ -361,6 +366,7 @@ final class Scheduler {
         metrics.generatedToken(r, now);
         r.sink.onToken(new TokenEvent(s.choice, token, text, sampled.logprob(), sampled.topTokens(),
                 sampled.topLogprobs()));
+        called(r);
         if (s.hitStopString()) {
             finish(s, FinishReason.STOP);
             return false;
@@ -436,6 +442,7 @@ final class Scheduler {
         }
         metrics.finished(r, reason, r.choicesLeft == 0);
         r.sink.onFinish(s.choice, reason, tail, r.request.prompt().length, s.generated());
+        called(r);
     }
 
     private void retireCancelled() {
@@ -482,6 +489,33 @@ final class Scheduler {
         }
     }
 
+    /** Remembers that {@code r}'s sink got a call in this step, for {@link #endStep}. */
+    private void called(ActiveRequest r) {
+        if (!r.calledThisStep) {
+            r.calledThisStep = true;
+            calledThisStep.add(r);
+        }
+    }
+
+    /**
+     * Tells each sink that got calls since the last time that the step is over ({@link TokenSink#onStepEnd}), in
+     * the order of their first calls. The list is kept between steps, so a steady step allocates nothing. It runs
+     * outside the step's own failure handling, so a sink that throws (its event loop shut down) is logged and the
+     * others still hear, rather than the exception ending the engine thread.
+     */
+    void endStep() {
+        for (int i = 0; i < calledThisStep.size(); i++) {
+            ActiveRequest r = calledThisStep.get(i);
+            r.calledThisStep = false;
+            try {
+                r.sink.onStepEnd();
+            } catch (RuntimeException e) {
+                LOG.error("a request's output sink failed at the end of a step", e);
+            }
+        }
+        calledThisStep.clear();
+    }
+
     /** Tokens the last step computed (0 when it had nothing to run), for the engine's throughput estimate. */
     int lastStepTokens() {
         return scheduled.totalTokens();
@@ -495,6 +529,7 @@ final class Scheduler {
             if (!s.owner.failed) {
                 s.owner.failed = true;
                 s.owner.sink.onError(message);
+                called(s.owner);
             }
             s.owner.handle.cancel();
             finish(s, FinishReason.ERROR);

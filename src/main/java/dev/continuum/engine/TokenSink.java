@@ -12,4 +12,12 @@ public interface TokenSink {
 
     /** The request failed as a whole; no further calls follow. */
     void onError(String message);
+
+    /**
+     * The engine has finished a step in which this sink got at least one of the calls above: called once, on the
+     * engine thread, after the step's last such call. A sink that hands each call over to another thread can hand
+     * the step's calls over at once here instead (one wake-up of that thread per step, not one per token).
+     */
+    default void onStepEnd() {
+    }
 }

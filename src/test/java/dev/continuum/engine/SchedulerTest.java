@@ -454,4 +454,87 @@ class SchedulerTest {
         }
         return -1;
     }
+
+    /** Records a request's calls as text: "t" per token, "f" per finish, "e" per error, "|" per step end. */
+    private static class CallLog extends CollectingSink {
+        final StringBuilder calls = new StringBuilder();
+
+        CallLog(int n) {
+            super(n);
+        }
+
+        @Override
+        public synchronized void onToken(TokenEvent e) {
+            super.onToken(e);
+            calls.append('t');
+        }
+
+        @Override
+        public synchronized void onFinish(int choice, FinishReason reason, String tail, int prompt, int completion) {
+            super.onFinish(choice, reason, tail, prompt, completion);
+            calls.append('f');
+        }
+
+        @Override
+        public void onStepEnd() {
+            calls.append('|');
+        }
+    }
+
+    @Test
+    void eachSinkHearsOfTheEndOfEveryStepThatCalledItOnceAfterItsCalls() {
+        Harness h = new Harness(config(4, 64, 4, 64));
+        CallLog twoChoices = new CallLog(2);
+        CallLog single = new CallLog(1);
+        CallLog later = new CallLog(1);
+        ActiveRequest a = new ActiveRequest(request(prompt(6, 1), 3, SamplingParams.GREEDY, 2, List.of()), twoChoices,
+                new RequestHandle(), System.nanoTime(), Long.MAX_VALUE);
+        ActiveRequest b = new ActiveRequest(greedy(prompt(5, 2), 2), single, new RequestHandle(), System.nanoTime(),
+                Long.MAX_VALUE);
+        for (ActiveRequest r : List.of(a, b)) {
+            assertNull(h.unadmitted.tryAdd(r, Integer.MAX_VALUE, Long.MAX_VALUE));
+            h.scheduler.add(r);
+        }
+        StringBuilder steps = new StringBuilder();
+        for (int step = 0; h.scheduler.step(); step++) {
+            if (step == 1) {
+                ActiveRequest c = new ActiveRequest(greedy(prompt(4, 3), 1), later, new RequestHandle(),
+                        System.nanoTime(), Long.MAX_VALUE);
+                assertNull(h.unadmitted.tryAdd(c, Integer.MAX_VALUE, Long.MAX_VALUE));
+                h.scheduler.add(c);
+            }
+            h.scheduler.endStep();
+            steps.append('.');
+            assertTrue(steps.length() < 100);
+        }
+        h.scheduler.endStep(); // a step without calls tells nobody
+        // Two choices a step (the second forks from the first's prefill), three tokens each, each finishing after its last.
+        assertEquals("tt|tt|tftf|", twoChoices.calls.toString());
+        assertEquals("t|tf|", single.calls.toString());
+        assertEquals("tf|", later.calls.toString());
+    }
+
+    @Test
+    void aSinkThatThrowsAtTheEndOfAStepDoesNotKeepTheOthersFromHearingOfIt() {
+        Harness h = new Harness(config(4, 64, 4, 64));
+        CallLog throwing = new CallLog(1) {
+            @Override
+            public void onStepEnd() {
+                super.onStepEnd();
+                throw new IllegalStateException("its event loop is gone");
+            }
+        };
+        CallLog fine = new CallLog(1);
+        for (CallLog sink : List.of(throwing, fine)) {
+            ActiveRequest r = new ActiveRequest(greedy(prompt(5, 4), 2), sink, new RequestHandle(), System.nanoTime(),
+                    Long.MAX_VALUE);
+            assertNull(h.unadmitted.tryAdd(r, Integer.MAX_VALUE, Long.MAX_VALUE));
+            h.scheduler.add(r);
+        }
+        while (h.scheduler.step()) {
+            h.scheduler.endStep();
+        }
+        assertEquals("t|tf|", throwing.calls.toString());
+        assertEquals("t|tf|", fine.calls.toString());
+    }
 }
