@@ -1,6 +1,7 @@
 package dev.continuum.tensor;
 
 import dev.continuum.ChildJvm;
+import dev.continuum.IntegrationTest;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -16,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * choices fail with their reason. On a machine without AVX512-VNNI or gcc only the Java half runs, except under
  * {@code CI=true}, where the native route must be available (CI machines have both).
  */
+@IntegrationTest
 class KernelRouteChoiceTest {
     private static ChildJvm.Result probe(String... options) throws Exception {
         List<String> jvm = new java.util.ArrayList<>(List.of(ChildJvm.SERVER_OPTIONS));
