@@ -291,3 +291,96 @@ VNNI void continuum_q4_0_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, i
             break;
     }
 }
+
+/*
+ * F16 over float activations, on the Java kernels' own interleaved layout (no repacking): per set of 64 rows and
+ * tile, column j's 64 halves side by side (4096 bytes per tile), so one 32-byte load is column j of 16 rows and
+ * vcvtph2ps widens it exactly. The order is the Java reference's (WeightTensor.dot for float formats): per tile
+ * p = fma(w[j], x[j], p) for j = 0..31 from p = 0, then total = total + p.
+ */
+#define F16_TILE_BYTES (TILE * SET_ROWS * 2)
+#define F16 __attribute__((target("avx512f,f16c,fma")))
+
+F16 static inline __attribute__((always_inline)) void f16_rows_tokens(
+        const uint8_t *set, int64_t tiles, const float *x, int64_t cols, float *out, int T, int g0, int G) {
+    __m512 total[4][4];
+    for (int t = 0; t < T; t++) {
+        for (int g = 0; g < G; g++) {
+            total[t][g] = _mm512_setzero_ps();
+        }
+    }
+    for (int64_t b = 0; b < tiles; b++) {
+        const uint8_t *tile = set + b * F16_TILE_BYTES;
+        __m512 p[4][4];
+        for (int t = 0; t < T; t++) {
+            for (int g = 0; g < G; g++) {
+                p[t][g] = _mm512_setzero_ps();
+            }
+        }
+        for (int j = 0; j < TILE; j++) {
+            __m512 w[4];
+            for (int g = 0; g < G; g++) {
+                w[g] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (tile + j * 2 * SET_ROWS + (g0 + g) * 32)));
+            }
+            for (int t = 0; t < T; t++) {
+                __m512 xj = _mm512_set1_ps(x[t * cols + b * TILE + j]);
+                for (int g = 0; g < G; g++) {
+                    p[t][g] = _mm512_fmadd_ps(w[g], xj, p[t][g]);
+                }
+            }
+        }
+        for (int t = 0; t < T; t++) {
+            for (int g = 0; g < G; g++) {
+                total[t][g] = _mm512_add_ps(total[t][g], p[t][g]);
+            }
+        }
+    }
+    for (int t = 0; t < T; t++) {
+        for (int g = 0; g < G; g++) {
+            _mm512_storeu_ps(out + t * SET_ROWS + 16 * (g0 + g), total[t][g]);
+        }
+    }
+}
+
+F16 static void f16_tokens1(const uint8_t *s, int64_t n, const float *x, int64_t c, float *o) {
+    f16_rows_tokens(s, n, x, c, o, 1, 0, 4);
+}
+
+F16 static void f16_tokens2(const uint8_t *s, int64_t n, const float *x, int64_t c, float *o) {
+    f16_rows_tokens(s, n, x, c, o, 2, 0, 4);
+}
+
+F16 static void f16_tokens3(const uint8_t *s, int64_t n, const float *x, int64_t c, float *o) {
+    f16_rows_tokens(s, n, x, c, o, 3, 0, 2);
+    f16_rows_tokens(s, n, x, c, o, 3, 2, 2);
+}
+
+F16 static void f16_tokens4(const uint8_t *s, int64_t n, const float *x, int64_t c, float *o) {
+    f16_rows_tokens(s, n, x, c, o, 4, 0, 2);
+    f16_rows_tokens(s, n, x, c, o, 4, 2, 2);
+}
+
+/* tokens x one F16 set (the layout above): out[t * 64 + r]; x is tokens x cols floats. */
+F16 void continuum_f16_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t x, intptr_t out) {
+    const uint8_t *s = (const uint8_t *) set;
+    const float *xf = (const float *) x;
+    float *o = (float *) out;
+    int64_t cols = tiles * TILE;
+    int64_t t = 0;
+    for (; t + 4 <= tokens; t += 4) {
+        f16_tokens4(s, tiles, xf + t * cols, cols, o + t * SET_ROWS);
+    }
+    switch (tokens - t) {
+        case 3:
+            f16_tokens3(s, tiles, xf + t * cols, cols, o + t * SET_ROWS);
+            break;
+        case 2:
+            f16_tokens2(s, tiles, xf + t * cols, cols, o + t * SET_ROWS);
+            break;
+        case 1:
+            f16_tokens1(s, tiles, xf + t * cols, cols, o + t * SET_ROWS);
+            break;
+        default:
+            break;
+    }
+}

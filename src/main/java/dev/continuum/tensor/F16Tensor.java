@@ -19,6 +19,12 @@ public final class F16Tensor extends WeightTensor {
 
     F16Tensor(String name, MemorySegment data, int rows, int cols, int interleavedRows) {
         super(name, data, rows, cols, interleavedRows);
+        if (interleavedRows > 0 && NativeCpuKernels.enabled()) {
+            // The native kernel reads this layout as it is and widens every half exactly (vcvtph2ps).
+            this.kernels = new FormatKernels(FormatKernels.Activations.FLOAT, null, null, null, 0, null,
+                    this::multiplyNative);
+            return;
+        }
         // The fused kernels' conversion requires every interleaved weight to be finite.
         boolean finite = interleavedRows > 0 && allFinite(data, (long) interleavedRows * cols * Short.BYTES);
         this.kernels = finite ? new FormatKernels(
@@ -35,6 +41,12 @@ public final class F16Tensor extends WeightTensor {
     @Override
     FormatKernels kernels() {
         return kernels;
+    }
+
+    private void multiplyNative(int set, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                                int outOffset, int outStride) {
+        NativeCpuKernels.f16(data.address() + tileOffset(set, 0), cols / TILE, tokens, na, scratch, out, outOffset,
+                outStride);
     }
 
     /**

@@ -71,7 +71,7 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
 
     /**
      * Tokens {@code 0 .. tokens - 1} times set {@code set}, from the call's activations copied off the heap
-     * ({@code na}), through {@code scratch} (this thread's, at least {@code tokens * SET_ROWS} floats); token
+     * ({@code na}: quantized or float, as the table's activations say), through {@code scratch} (this thread's, at least {@code tokens * SET_ROWS} floats); token
      * {@code t}'s output for the set's first row goes to {@code out[outOffset + t * outStride]}.
      */
     @FunctionalInterface
@@ -102,9 +102,6 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
         }
         if (shortTiles != null && activations != Activations.QUANTIZED) {
             throw new IllegalArgumentException("16-bit tiles multiply quantized activations");
-        }
-        if (allTokens != null && activations != Activations.QUANTIZED) {
-            throw new IllegalArgumentException("the native set kernels multiply quantized activations");
         }
     }
 

@@ -104,12 +104,21 @@ public final class MatMul implements ComputePool.RangeBody {
                 break;
             }
         }
+        boolean quantizedCopied = false;
+        boolean floatsCopied = false;
         for (int m = 0; m < count; m++) {
-            if (ws[m].kernels().allTokens() != null) {
-                nativeActivations.copyFrom(quantized, tokens);
-                this.na = nativeActivations;
-                break;
+            FormatKernels k = ws[m].kernels();
+            if (k.allTokens() == null) {
+                continue;
             }
+            if (k.activations() == FormatKernels.Activations.QUANTIZED && !quantizedCopied) {
+                nativeActivations.copyFrom(quantized, tokens);
+                quantizedCopied = true;
+            } else if (k.activations() == FormatKernels.Activations.FLOAT && !floatsCopied) {
+                nativeActivations.copyFloats(x, tokens * w1.cols());
+                floatsCopied = true;
+            }
+            this.na = nativeActivations;
         }
         try {
             pool.parallelFor(firstUnit[count], this);

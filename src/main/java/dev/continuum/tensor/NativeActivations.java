@@ -5,7 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A call's quantized activations ({@link QuantizedActivations}) copied off the heap, where the native kernels read
+ * A call's activations copied off the heap (quantized, {@link QuantizedActivations}, or floats), where the native kernels read
  * them by address: the int8 values ({@code tokens x cols}), the per-tile scales and the per-tile sums, at the same
  * offsets as the Java arrays. One copy per matmul call (a few kilobytes), not per set; the segments grow as needed
  * and are reused, so a decode step allocates nothing. Not thread-safe: filled by the calling thread before the
@@ -15,6 +15,20 @@ final class NativeActivations {
     private MemorySegment values = MemorySegment.NULL;
     private MemorySegment scales = MemorySegment.NULL;
     private MemorySegment sums = MemorySegment.NULL;
+    private MemorySegment floats = MemorySegment.NULL;
+
+    /** Copies the call's float activations ({@code n} floats), for the native F16 kernel. */
+    void copyFloats(float[] x, int n) {
+        if (floats.byteSize() < 4L * n) {
+            floats = allocate(4L * n);
+        }
+        MemorySegment.copy(x, 0, floats, ValueLayout.JAVA_FLOAT, 0, n);
+    }
+
+    /** Address of the first float activation. */
+    long floats() {
+        return floats.address();
+    }
 
     /** Copies {@code qa}'s first {@code tokens} rows. */
     void copyFrom(QuantizedActivations qa, int tokens) {

@@ -42,13 +42,15 @@ public final class NativeCpuKernels {
     private static final String RESOURCE = "/dev/continuum/tensor/native/linux-x86_64/libcontinuum_cpu.so";
 
     /** What was decided: the kernel handles (null for the Java kernels) and the sentence that says why. */
-    private record Route(MethodHandle q8_0Set, MethodHandle q4_0Set, String description, boolean forcedButMissing) {
+    private record Route(MethodHandle q8_0Set, MethodHandle q4_0Set, MethodHandle f16Set, String description,
+                         boolean forcedButMissing) {
     }
 
     private static final Route ROUTE = decide();
     /** The handles as constants, so that the JIT binds the calls below directly. */
     private static final MethodHandle Q8_0_SET = ROUTE.q8_0Set();
     private static final MethodHandle Q4_0_SET = ROUTE.q4_0Set();
+    private static final MethodHandle F16_SET = ROUTE.f16Set();
 
     private NativeCpuKernels() {
     }
@@ -68,7 +70,7 @@ public final class NativeCpuKernels {
         return ROUTE.q4_0Set();
     }
 
-    /** Whether the quantized formats (Q8_0, Q4_0) multiply through the native kernels in this JVM. */
+    /** Whether the quantized formats (Q8_0, Q4_0) and F16 multiply through the native kernels in this JVM. */
     static boolean enabled() {
         requireUsable();
         return ROUTE.q8_0Set() != null;
@@ -105,6 +107,19 @@ public final class NativeCpuKernels {
         copyOut(scratch, tokens, out, outOffset, outStride);
     }
 
+    /** As {@link #q8_0} for an F16 set (the Java kernels' layout) times float activations. */
+    static void f16(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                    int outOffset, int outStride) {
+        try {
+            F16_SET.invokeExact(set, (long) tiles, (long) tokens, na.floats(), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
     private static void copyOut(MemorySegment scratch, int tokens, float[] out, int outOffset, int outStride) {
         for (int t = 0; t < tokens; t++) {
             MemorySegment.copy(scratch, ValueLayout.JAVA_FLOAT, 4L * t * VnniLayout.SET_ROWS, out,
@@ -127,7 +142,7 @@ public final class NativeCpuKernels {
     private static Route decide() {
         String asked = choice();
         if (asked.equals("java")) {
-            return new Route(null, null, "Java kernels (" + PROPERTY + "=java)", false);
+            return new Route(null, null, null, "Java kernels (" + PROPERTY + "=java)", false);
         }
         boolean forced = asked.equals("native");
         String missing = unusableReason();
@@ -141,10 +156,11 @@ public final class NativeCpuKernels {
         }
         if (handles == null) {
             String why = forced ? PROPERTY + "=native, but " + missing : "Java kernels (" + missing + ")";
-            return new Route(null, null, why, forced);
+            return new Route(null, null, null, why, forced);
         }
-        return new Route(handles[0], handles[1],
-                "native AVX512-VNNI kernels for Q8_0 and Q4_0 (" + PROPERTY + "=" + asked + ")", false);
+        return new Route(handles[0], handles[1], handles[2],
+                "native AVX512-VNNI kernels for Q8_0 and Q4_0, AVX-512 for F16 (" + PROPERTY + "=" + asked + ")",
+                false);
     }
 
     private static String choice() {
@@ -194,6 +210,8 @@ public final class NativeCpuKernels {
         return new MethodHandle[] {
             linker.downcallHandle(lib.findOrThrow("continuum_q8_0_vnni_set"), set, Linker.Option.critical(false)),
             linker.downcallHandle(lib.findOrThrow("continuum_q4_0_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_f16_set"), FunctionDescriptor.ofVoid(j, j, j, j, j),
+                    Linker.Option.critical(false)),
         };
     }
 

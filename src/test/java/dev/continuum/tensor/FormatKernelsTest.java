@@ -115,7 +115,19 @@ class FormatKernelsTest {
         assertEquals(type == GgmlType.Q4_0 || type == GgmlType.Q8_0 ? QUANTIZED : FLOAT, k.activations());
         switch (type) {
             case F32 -> assertSame(FormatKernels.FLOAT_TILES, k);
-            case F16, BF16 -> {
+            case F16 -> {
+                if (NativeCpuKernels.enabled()) {
+                    assertNotNull(k.allTokens());
+                    assertNull(k.single());
+                } else {
+                    assertNotNull(k.single());
+                    assertNotNull(k.pair());
+                    assertNull(k.six());
+                    assertEquals(FormatKernels.DECODE_BATCHES, k.fusedTokensBelow());
+                }
+                assertNull(k.shortTiles());
+            }
+            case BF16 -> {
                 assertNotNull(k.single());
                 assertNotNull(k.pair());
                 assertNull(k.six());

@@ -27,14 +27,14 @@ class KernelRouteChoiceTest {
 
     private static List<String> hashes(ChildJvm.Result r) {
         assertEquals(0, r.exitCode(), r::describe);
-        return r.lines().stream().filter(l -> l.startsWith("Q")).toList();
+        return r.lines().stream().filter(l -> l.startsWith("Q") || l.startsWith("F16")).toList();
     }
 
     @Test
     void everyRouteComputesTheSameBits() throws Exception {
         ChildJvm.Result java = probe("-Dcontinuum.cpu-kernels=java");
         assertTrue(java.out().contains("route: Java kernels (continuum.cpu-kernels=java)"), java::describe);
-        assertEquals(18, hashes(java).size(), java::describe);
+        assertEquals(27, hashes(java).size(), java::describe);
 
         ChildJvm.Result auto = probe();
         boolean nativeHere = auto.out().contains("route: native AVX512-VNNI");
@@ -44,7 +44,7 @@ class KernelRouteChoiceTest {
         assertEquals(hashes(java), hashes(auto), () -> "auto against java:\n" + auto.describe());
         if (nativeHere) {
             ChildJvm.Result forced = probe("-Dcontinuum.cpu-kernels=native");
-            assertTrue(forced.out().contains("route: native AVX512-VNNI kernels for Q8_0 and Q4_0"), forced::describe);
+            assertTrue(forced.out().contains("route: native AVX512-VNNI kernels for Q8_0 and Q4_0, AVX-512 for F16"), forced::describe);
             assertEquals(hashes(java), hashes(forced), forced::describe);
         }
     }
@@ -63,7 +63,7 @@ class KernelRouteChoiceTest {
         ChildJvm.Result r = probe("-Dcontinuum.vector.bits=256");
         assertTrue(r.out().contains("route: Java kernels (the native layout needs 512-bit vector kernels"),
                 r::describe);
-        assertEquals(18, hashes(r).size(), r::describe);
+        assertEquals(27, hashes(r).size(), r::describe);
     }
 
     @Test

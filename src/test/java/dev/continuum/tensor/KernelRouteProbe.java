@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.Random;
 
 /**
- * Child-JVM main for {@link KernelRouteChoiceTest}: prints which kernels this JVM chose for the quantized formats
- * ({@code route: ...}), then, for Q8_0 and Q4_0 matrices of two interleaved sets plus tail rows, the raw bits of
+ * Child-JVM main for {@link KernelRouteChoiceTest}: prints which kernels this JVM chose for the quantized formats and F16
+ * ({@code route: ...}), then, for Q8_0, Q4_0 and F16 matrices of two interleaved sets plus tail rows, the raw bits of
  * every output for 1 to 9 tokens as one hash per format and token count ({@code Q8_0 3 1a2b...}). Two JVMs that took
  * different routes must print the same hashes: the routes are bit-identical by contract.
  */
@@ -19,7 +19,7 @@ public final class KernelRouteProbe {
         int cols = 320;
         try (ComputePool pool = new ComputePool(2)) {
             MatMul matmul = new MatMul(pool);
-            for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0}) {
+            for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16}) {
                 Random random = new Random(type.id);
                 MemorySegment data = NativeQuantKernelTest.hostileBlocks(type, rows, cols, random);
                 WeightTensor w = WeightTensor.of("probe", type, data, rows, cols).interleaved();

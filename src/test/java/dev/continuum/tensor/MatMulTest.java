@@ -231,11 +231,17 @@ class MatMulTest {
                 WeightTensor interleaved = WeightTensor.of("copy", GgmlType.F16,
                         GgmlTestEncoding.encode(GgmlType.F16, values), rows, cols).interleaved();
                 boolean finite = Float.isFinite(special);
-                org.junit.jupiter.api.Assertions.assertEquals(finite && VectorSupport.ENABLED,
-                        interleaved.kernels().single() != null, special + " at " + position);
+                if (NativeCpuKernels.enabled()) {
+                    // The native kernel widens every half exactly, infinities included: it keeps the tensor.
+                    org.junit.jupiter.api.Assertions.assertNotNull(interleaved.kernels().allTokens());
+                } else {
+                    org.junit.jupiter.api.Assertions.assertEquals(finite && VectorSupport.ENABLED,
+                            interleaved.kernels().single() != null, special + " at " + position);
+                }
                 for (int tokens = 1; tokens <= 2; tokens++) {
                     float[] out = new float[tokens * rows];
                     MatMul.matmul(interleaved, x, tokens, out, multi);
+                    // (the native kernel's 1..4-token paths are all reached by the other F16 tests' batches)
                     float[] expected = new float[tokens * rows];
                     for (int t = 0; t < tokens; t++) {
                         for (int r = 0; r < rows; r++) {

@@ -18,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The native AVX512-VNNI Q8_0 and Q4_0 kernels ({@code src/main/native/cpu/quant_vnni.c}) against the scalar
- * reference ({@link WeightTensor#dot}), bit for bit, through {@link MatMul} as the model calls it. Hostile blocks
+ * The native AVX512-VNNI Q8_0 and Q4_0 kernels and the AVX-512 F16 kernel ({@code src/main/native/cpu/quant_vnni.c})
+ * against the scalar reference ({@link WeightTensor#dot}), bit for bit, through {@link MatMul} as the model calls it. Hostile blocks
  * included: Q8_0 weights -128 and 127 (the +128 offset's edges), Q4_0 nibbles 0 and 15, all-zero blocks, zero scales, the largest and smallest normal and
  * subnormal float16 scales (which the native kernel converts exactly, unlike the Java kernels' fast rebias, so it
  * serves those tensors too), activations with one huge element per tile. Under {@code CI=true} the native route must
@@ -46,7 +46,7 @@ class NativeQuantKernelTest {
 
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> cases = Stream.builder();
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16}) {
             for (int cols : new int[] {32, 96, 768, 2080}) {
                 cases.add(Arguments.of(type, cols));
             }
@@ -85,7 +85,7 @@ class NativeQuantKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "F16"})
     void aTokensOutputsDoNotDependOnItsBatch(GgmlType type) {
         assumeTrue(NativeCpuKernels.enabled(), NativeCpuKernels.describe());
         int rows = Interleaving.SET_ROWS;
@@ -109,7 +109,7 @@ class NativeQuantKernelTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "F16"})
     void theLayoutRoundTripsToTheFilesBytes(GgmlType type) {
         assumeTrue(NativeCpuKernels.enabled(), NativeCpuKernels.describe());
         int rows = Interleaving.SET_ROWS + 3;
@@ -135,6 +135,18 @@ class NativeQuantKernelTest {
      * hostile scales.
      */
     static MemorySegment hostileBlocks(GgmlType type, int rows, int cols, Random random) {
+        if (type == GgmlType.F16) {
+            // F16: random weights with the odd extreme half (largest, subnormal, signed zero); finite, as NaN
+            // payloads are not part of the contract.
+            short[] extremes = {0x7bff, (short) 0xfbff, 0x0001, (short) 0x8001, 0x03ff, 0x0000, (short) 0x8000};
+            MemorySegment h = Arena.ofAuto().allocate(2L * rows * cols);
+            for (long i = 0; i < (long) rows * cols; i++) {
+                short v = random.nextInt(50) == 0 ? extremes[random.nextInt(extremes.length)]
+                        : Float.floatToFloat16((float) random.nextGaussian() * 0.05f);
+                h.set(Q8_0Tensor.SHORT_LE, 2 * i, v);
+            }
+            return h;
+        }
         int tiles = cols / 32;
         boolean q8 = type == GgmlType.Q8_0;
         int blockBytes = q8 ? 34 : 18;
