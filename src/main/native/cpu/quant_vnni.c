@@ -139,6 +139,25 @@ VNNI static void tokens4(const uint8_t *s, int64_t n, const int8_t *x, int64_t c
     rows_tokens(s, n, x, c, d, u, o, 4, 2, 2);
 }
 
+/* A kernel for a fixed number of tokens (1 to 4) times one set. */
+typedef void (*quant_tokens)(const uint8_t *, int64_t, const int8_t *, int64_t, const float *, const int32_t *,
+                             float *);
+
+/* Every token, four at a time and then the rest, through a format's kernels by[n] for n tokens. */
+VNNI static void quant_set(const quant_tokens by[5], intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq,
+                           intptr_t dx, intptr_t xsum, intptr_t out) {
+    const uint8_t *s = (const uint8_t *) set;
+    const int8_t *x = (const int8_t *) xq;
+    const float *d = (const float *) dx;
+    const int32_t *u = (const int32_t *) xsum;
+    float *o = (float *) out;
+    int64_t cols = tiles * TILE;
+    for (int64_t t = 0; t < tokens; t += 4) {
+        int64_t n = tokens - t < 4 ? tokens - t : 4;
+        by[n](s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
+    }
+}
+
 /*
  * tokens x one set of 64 rows, every tile: out[t * 64 + r] for token t and the set's row r.
  *
@@ -150,29 +169,8 @@ VNNI static void tokens4(const uint8_t *s, int64_t n, const int8_t *x, int64_t c
  */
 VNNI void continuum_q8_0_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
                                   intptr_t xsum, intptr_t out) {
-    const uint8_t *s = (const uint8_t *) set;
-    const int8_t *x = (const int8_t *) xq;
-    const float *d = (const float *) dx;
-    const int32_t *u = (const int32_t *) xsum;
-    float *o = (float *) out;
-    int64_t cols = tiles * TILE;
-    int64_t t = 0;
-    for (; t + 4 <= tokens; t += 4) {
-        tokens4(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-    }
-    switch (tokens - t) {
-        case 3:
-            tokens3(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-            break;
-        case 2:
-            tokens2(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-            break;
-        case 1:
-            tokens1(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-            break;
-        default:
-            break;
-    }
+    static const quant_tokens by[5] = {0, tokens1, tokens2, tokens3, tokens4};
+    quant_set(by, set, tiles, tokens, xq, dx, xsum, out);
 }
 
 /*
@@ -267,29 +265,8 @@ VNNI static void q4_tokens4(const uint8_t *s, int64_t n, const int8_t *x, int64_
 /* As continuum_q8_0_vnni_set, for a Q4_0 set in the layout above. */
 VNNI void continuum_q4_0_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
                                   intptr_t xsum, intptr_t out) {
-    const uint8_t *s = (const uint8_t *) set;
-    const int8_t *x = (const int8_t *) xq;
-    const float *d = (const float *) dx;
-    const int32_t *u = (const int32_t *) xsum;
-    float *o = (float *) out;
-    int64_t cols = tiles * TILE;
-    int64_t t = 0;
-    for (; t + 4 <= tokens; t += 4) {
-        q4_tokens4(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-    }
-    switch (tokens - t) {
-        case 3:
-            q4_tokens3(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-            break;
-        case 2:
-            q4_tokens2(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-            break;
-        case 1:
-            q4_tokens1(s, tiles, x + t * cols, cols, d + t * tiles, u + t * tiles, o + t * SET_ROWS);
-            break;
-        default:
-            break;
-    }
+    static const quant_tokens by[5] = {0, q4_tokens1, q4_tokens2, q4_tokens3, q4_tokens4};
+    quant_set(by, set, tiles, tokens, xq, dx, xsum, out);
 }
 
 /*

@@ -192,12 +192,7 @@ public final class Q4_0Tensor extends WeightTensor {
         long base = tileOffset(set, tile);
         if (vnni) {
             // Not on a hot path: the native kernel serves the sets of this layout.
-            for (int r = 0; r < g; r++) {
-                s[r] = scale(set * g + r, tile);
-                for (int k = 0; k < TILE; k++) {
-                    w[k * g + r] = weight(set * g + r, tile * TILE + k);
-                }
-            }
+            decodeSetTileByElement(set, tile, w, s);
             return;
         }
         if (hasOnlyNormalScales()) {

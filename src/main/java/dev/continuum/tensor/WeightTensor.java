@@ -322,6 +322,20 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
     }
 
     /**
+     * {@link #decodeSetTile} element by element through {@link #weight} and {@link #scale}, for a layout no vector
+     * decoder reads (the native kernels' own).
+     */
+    final void decodeSetTileByElement(int set, int tile, float[] w, float[] s) {
+        int g = Interleaving.SET_ROWS;
+        for (int r = 0; r < g; r++) {
+            s[r] = scale(set * g + r, tile);
+            for (int k = 0; k < TILE; k++) {
+                w[k * g + r] = weight(set * g + r, tile * TILE + k);
+            }
+        }
+    }
+
+    /**
      * Decodes tile {@code tile} of set {@code set} ({@link Interleaving#SET_ROWS} rows) to floats for
      * {@link TileKernel}: the value {@link #weight} of the set's row {@code r}, column {@code k} at
      * {@code w[k * SET_ROWS + r]}, and that row's block scale at {@code s[r]}.
