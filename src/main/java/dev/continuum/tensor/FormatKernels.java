@@ -24,9 +24,13 @@ package dev.continuum.tensor;
  * @param allTokens        every token of the call times one set in one call, or null: a native kernel
  *                         ({@link NativeCpuKernels}), which groups the tokens itself; when present it serves every
  *                         token count, and the other kernels serve only rows it cannot (none, for a whole set)
+ * @param rowTokens        every token of the call times one row-major row, or null: for formats that stay
+ *                         row-major ({@link BlockQuantTensor}), which then decode each row once per group of tokens;
+ *                         without it, {@link MatMul} calls {@link WeightTensor#dotRow} per row and token
  */
 record FormatKernels(Activations activations, SingleTokenKernel single, TokenGroupKernel pair,
-                     TokenGroupKernel six, int fusedTokensBelow, ShortTileDecoder shortTiles, SetKernel allTokens) {
+                     TokenGroupKernel six, int fusedTokensBelow, ShortTileDecoder shortTiles, SetKernel allTokens,
+                     RowKernel rowTokens) {
 
     /** The bound of formats whose fused kernels serve decode batches and leave prompt chunks to the tiles. */
     static final int DECODE_BATCHES = 32;
@@ -38,7 +42,18 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
     /** A table of Java kernels only. */
     FormatKernels(Activations activations, SingleTokenKernel single, TokenGroupKernel pair, TokenGroupKernel six,
                   int fusedTokensBelow, ShortTileDecoder shortTiles) {
-        this(activations, single, pair, six, fusedTokensBelow, shortTiles, null);
+        this(activations, single, pair, six, fusedTokensBelow, shortTiles, null, null);
+    }
+
+    /** A table with a native set kernel. */
+    FormatKernels(Activations activations, SingleTokenKernel single, TokenGroupKernel pair, TokenGroupKernel six,
+                  int fusedTokensBelow, ShortTileDecoder shortTiles, SetKernel allTokens) {
+        this(activations, single, pair, six, fusedTokensBelow, shortTiles, allTokens, null);
+    }
+
+    /** A row-major format's table: quantized activations, one row kernel for every token count, no set kernels. */
+    static FormatKernels rowMajor(RowKernel rowTokens) {
+        return new FormatKernels(Activations.QUANTIZED, null, null, null, 0, null, null, rowTokens);
     }
 
     /** The form of the activations a format's kernels multiply, as ggml's {@code vec_dot_type}. */
@@ -80,6 +95,16 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
                       int outOffset, int outStride);
     }
 
+    /**
+     * Tokens {@code 0 .. tokens - 1} of {@code qa} times row {@code row}: token {@code t}'s output goes to
+     * {@code out[outOffset + t * outStride]}; {@code scratch} is this thread's.
+     */
+    @FunctionalInterface
+    interface RowKernel {
+        void multiply(int row, QuantizedActivations qa, int tokens, float[] out, int outOffset, int outStride,
+                      RowScratch scratch);
+    }
+
     /** Tile {@code tile} of set {@code set} as 16-bit integers, {@code w[k * SET_ROWS + r]}, and its block scales. */
     @FunctionalInterface
     interface ShortTileDecoder {
@@ -112,6 +137,6 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
 
     /** This table without its fused kernels, for a tensor whose data they cannot convert. */
     FormatKernels withoutFusedKernels() {
-        return new FormatKernels(activations, null, null, null, 0, shortTiles, null);
+        return new FormatKernels(activations, null, null, null, 0, shortTiles, null, rowTokens);
     }
 }

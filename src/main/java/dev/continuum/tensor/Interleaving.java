@@ -34,7 +34,7 @@ public final class Interleaving {
 
     /** How many leading rows the vector kernels can take for {@code w}: whole sets, and only when rows are whole tiles. */
     static int rowsToInterleave(WeightTensor w) {
-        if (!VectorSupport.ENABLED || w.cols() % WeightTensor.TILE != 0) {
+        if (!VectorSupport.ENABLED || w.cols() % WeightTensor.TILE != 0 || w.rowMajorOnly()) {
             return 0;
         }
         return w.rows() / SET_ROWS * SET_ROWS;

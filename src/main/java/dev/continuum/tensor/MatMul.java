@@ -36,6 +36,8 @@ public final class MatMul implements ComputePool.RangeBody {
     private final short[][] shortTiles;
     private final short[][] shortSums;
     private final float[][] setSums;
+    /** Per-thread scratch of the row kernels of row-major formats ({@link FormatKernels#rowTokens}). */
+    private final RowScratch[] rowScratch;
     private final QuantizedActivations quantized = new QuantizedActivations();
     /** The quantized activations off the heap, for native set kernels; filled only when a matrix has one. */
     private final NativeActivations nativeActivations = new NativeActivations();
@@ -61,6 +63,10 @@ public final class MatMul implements ComputePool.RangeBody {
         this.shortTiles = new short[pool.threads()][Interleaving.SET_ROWS * WeightTensor.TILE + 2 * PAD];
         this.shortSums = new short[pool.threads()][ShortTileKernel.TOKENS * Interleaving.SET_ROWS + 2 * PAD];
         this.setSums = new float[pool.threads()][0];
+        this.rowScratch = new RowScratch[pool.threads()];
+        for (int i = 0; i < rowScratch.length; i++) {
+            rowScratch[i] = new RowScratch();
+        }
         this.nativeOut = new MemorySegment[pool.threads()];
         java.util.Arrays.fill(nativeOut, MemorySegment.NULL);
     }
@@ -171,6 +177,11 @@ public final class MatMul implements ComputePool.RangeBody {
                 multiplySet(worker, w, out, local);
             } else {
                 int row = w.interleavedRows() + local - sets;
+                FormatKernels.RowKernel rowKernel = w.kernels().rowTokens();
+                if (rowKernel != null) {
+                    rowKernel.multiply(row, qa, tokens, out, row, w.rows(), rowScratch[worker]);
+                    continue;
+                }
                 for (int t = 0; t < tokens; t++) {
                     out[t * w.rows() + row] = w.dotRow(row, x, t * w.cols(), qa, t);
                 }

@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Holds the quantized rows in the forms the kernels read: as floats ({@link #values}) for the tiled float path,
  * as shorts ({@link #shorts}) for the 16-bit kernels, as signed bytes ({@link #bytes}, what an int8 dot-product
  * instruction reads, for a native kernel), the per-tile scales ({@link #scales}) and the per-tile sums of the
- * quantized values ({@link #sums}). All three copies of the values share offsets: token {@code t}'s column
+ * quantized values ({@link #sums}) and of their first 16 ({@link #halfSums}, for the block formats whose mins
+ * cover 16 columns, see {@link BlockQuantTensor}). All three copies of the values share offsets: token {@code t}'s column
  * {@code c} is at {@code t * cols + c}. Buffers grow as needed and are reused; not thread-safe.
  */
 final class QuantizedActivations {
@@ -25,6 +26,8 @@ final class QuantizedActivations {
     byte[] bytes = new byte[0];
     float[] scales = new float[0];
     int[] sums = new int[0];
+    /** Per tile, the sum of its first 16 quantized values (the second 16 sum to {@code sums - halfSums}). */
+    int[] halfSums = new int[0];
     int cols;
     int tiles;
 
@@ -42,17 +45,21 @@ final class QuantizedActivations {
         if (scales.length < tileCount) {
             scales = new float[tileCount];
             sums = new int[tileCount];
+            halfSums = new int[tileCount];
         }
         if (VectorSupport.ENABLED) {
-            Vectorized.quantize(x, tileCount, values, shorts, bytes, scales, sums);
+            Vectorized.quantize(x, tileCount, values, shorts, bytes, scales, sums, halfSums);
             return;
         }
         for (int t = 0; t < tileCount; t++) {
             quantizeTile(x, t * WeightTensor.TILE, values, shorts, scales, sums, t);
             int o = t * WeightTensor.TILE;
+            int half = 0;
             for (int j = 0; j < WeightTensor.TILE; j++) {
                 bytes[o + j] = (byte) shorts[o + j];
+                half += j < WeightTensor.TILE / 2 ? shorts[o + j] : 0;
             }
+            halfSums[t] = half;
         }
     }
 
@@ -91,7 +98,7 @@ final class QuantizedActivations {
         }
 
         static void quantize(float[] x, int tileCount, float[] q, short[] s, byte[] b, float[] scales,
-                             int[] sums) {
+                             int[] sums, int[] halfSums) {
             VectorSpecies<Float> f = VectorShapes.FLOAT;
             int lanes = VectorShapes.LANES;
             for (int t = 0; t < tileCount; t++) {
@@ -103,6 +110,7 @@ final class QuantizedActivations {
                 float d = max.reduceLanes(VectorOperators.MAX) / 127f;
                 float id = d != 0f ? 1f / d : 0f;
                 IntVector sum = IntVector.zero(VectorShapes.INT);
+                IntVector half = sum;
                 for (int j = 0; j < WeightTensor.TILE; j += lanes) {
                     FloatVector v = FloatVector.fromArray(f, x, o + j).mul(id);
                     IntVector magnitude = (IntVector) v.abs().add(0.5f)
@@ -117,6 +125,9 @@ final class QuantizedActivations {
                         ((ByteVector) r.convertShape(VectorOperators.I2B, VectorShapes.BYTE, 0)).intoArray(b, o + j);
                     }
                     sum = sum.add(r);
+                    if (j < WeightTensor.TILE / 2) {
+                        half = half.add(r);
+                    }
                 }
                 if (lanes == 4) {
                     // A 4-lane byte vector (32 bits) does not exist: copy the tile's shorts (-127..127) instead.
@@ -126,6 +137,7 @@ final class QuantizedActivations {
                 }
                 scales[t] = d;
                 sums[t] = sum.reduceLanes(VectorOperators.ADD);
+                halfSums[t] = half.reduceLanes(VectorOperators.ADD);
             }
         }
     }

@@ -27,7 +27,8 @@ import java.util.Objects;
  * only on the row, a token's outputs never depend on what else shares the batch or how rows are split across
  * threads.
  */
-public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor {
+public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor,
+        BlockQuantTensor {
     /** Columns per tile: the quantization block size of Q8_0 and Q4_0. */
     public static final int TILE = 32;
 
@@ -102,9 +103,34 @@ public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tens
             case BF16 -> new BF16Tensor(name, data, rows, cols, interleavedRows);
             case Q8_0 -> new Q8_0Tensor(name, data, rows, cols, interleavedRows);
             case Q4_0 -> new Q4_0Tensor(name, data, rows, cols, interleavedRows);
-            default -> throw new ModelFormatException("tensor '" + name + "' has type " + type
-                    + ", which Continuum does not support (supported: F32, F16, BF16, Q8_0, Q4_0)");
+            default -> {
+                BlockFormat format = BlockFormat.of(type);
+                if (format == null) {
+                    throw new ModelFormatException("tensor '" + name + "' has type " + type
+                            + ", which Continuum does not support (supported: " + supportedTypes() + ")");
+                }
+                yield new BlockQuantTensor(format, name, data, rows, cols, interleavedRows);
+            }
         };
+    }
+
+    /** The types {@link #of} reads, for messages: "F32, F16, ..." in {@link GgmlType}'s order. */
+    public static String supportedTypes() {
+        StringBuilder s = new StringBuilder();
+        for (GgmlType t : GgmlType.values()) {
+            if (t.supported) {
+                s.append(s.isEmpty() ? "" : ", ").append(t);
+            }
+        }
+        return s.toString();
+    }
+
+    /**
+     * Whether this tensor keeps the file's row-major layout for good ({@link Interleaving} leaves it alone and
+     * {@link MatMul} gives threads whole rows): the block formats whose tiles are not whole units.
+     */
+    boolean rowMajorOnly() {
+        return false;
     }
 
     /** The tensor's name in the model file, for messages. */
