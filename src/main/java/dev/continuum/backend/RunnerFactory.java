@@ -3,6 +3,7 @@ package dev.continuum.backend;
 import dev.continuum.cuda.CudaAvailability;
 import dev.continuum.cuda.CudaModelRunner;
 import dev.continuum.cuda.CudaProbe;
+import dev.continuum.cuda.CudaWeightTypes;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.model.CpuModelRunner;
 import dev.continuum.tensor.ComputePool;
@@ -26,8 +27,13 @@ public final class RunnerFactory {
     public static OpenedRunner open(LoadedModel model, Backend backend, int threads, Consumer<String> warn) {
         if (backend != Backend.CPU) {
             CudaAvailability cuda = CudaProbe.availability();
-            if (cuda.available()) {
+            String unreadable = CudaWeightTypes.unreadableWeights(model.weights());
+            if (cuda.available() && unreadable == null) {
                 return new OpenedRunner(new CudaModelRunner(model.config(), model.weights()), null);
+            }
+            if (cuda.available()) {
+                // A GPU is there, but the model's weight types are not ones its kernels read.
+                cuda = new CudaAvailability(false, unreadable, cuda.driverVersion(), cuda.devices());
             }
             if (backend == Backend.CUDA) {
                 throw new dev.continuum.cuda.CudaException("--backend cuda, but the CUDA backend is not available: "

@@ -71,6 +71,10 @@ public final class CudaModelRunner implements ModelRunner {
         if (!availability.available()) {
             throw new CudaException("the CUDA backend is not available: " + availability.reason());
         }
+        String unreadable = CudaWeightTypes.unreadableWeights(stored);
+        if (unreadable != null) {
+            throw new CudaException(unreadable);
+        }
         this.config = config;
         this.driver = new CudaDriver(0);
         CUstream s = null;

@@ -15,7 +15,7 @@ record DeviceMatrix(GgmlType type, int rows, int cols, DeviceBuffer data) {
             case BF16 -> "bf16";
             case Q8_0 -> "q8_0";
             case Q4_0 -> "q4_0";
-            default -> throw new IllegalArgumentException("the CUDA kernels do not read " + type + " weights");
+            default -> throw new CudaException(CudaWeightTypes.unreadable(type));
         };
     }
 

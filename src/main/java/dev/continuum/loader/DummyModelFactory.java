@@ -51,9 +51,16 @@ public final class DummyModelFactory {
         return create(shape, type);
     }
 
+    /**
+     * The types a dummy model can be made of: those {@link WeightEncoder} writes, a subset of the types
+     * {@link WeightTensor} reads (it reads the K-quants, but nothing here encodes them).
+     */
+    private static final java.util.Set<GgmlType> DUMMY_TYPES = java.util.EnumSet.of(GgmlType.F32, GgmlType.F16,
+            GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0);
+
     private static GgmlType parseType(String s) {
-        for (GgmlType t : GgmlType.values()) {
-            if (t.supported && t.name().equalsIgnoreCase(s)) {
+        for (GgmlType t : DUMMY_TYPES) {
+            if (t.name().equalsIgnoreCase(s)) {
                 return t;
             }
         }

@@ -15,6 +15,8 @@ import java.util.SplittableRandom;
  */
 public final class KernelWarmup {
     private static final int COLS = 2 * WeightTensor.TILE;
+    /** Columns of the block formats' warm-up matrices: one superblock (their kernels loop per block). */
+    private static final int BLOCK_COLS = 256;
     /** Calls per weight type and token count: past C2's compile thresholds for the kernels they reach. */
     private static final int ROUNDS = 12_000;
     /**
@@ -38,7 +40,7 @@ public final class KernelWarmup {
         try (Arena arena = Arena.ofShared()) {
             SplittableRandom random = new SplittableRandom(7);
             int rows = 2 * Interleaving.SET_ROWS + 3;
-            float[] x = new float[FormatKernels.DECODE_BATCHES * COLS];
+            float[] x = new float[FormatKernels.DECODE_BATCHES * BLOCK_COLS];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextGaussian();
             }
@@ -59,6 +61,16 @@ public final class KernelWarmup {
     }
 
     private static WeightTensor synthetic(GgmlType type, int rows, Arena arena, SplittableRandom random) {
+        BlockFormat block = BlockFormat.of(type);
+        if (block != null) {
+            // Nothing here encodes these formats, and the kernels' speed does not depend on the values: random
+            // bytes (a NaN scale among them costs nothing) warm them as well as real weights would.
+            MemorySegment data = arena.allocate(type.bytesFor((long) rows * BLOCK_COLS), 64);
+            byte[] bytes = new byte[(int) data.byteSize()];
+            random.nextBytes(bytes);
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
+            return WeightTensor.of("warmup", type, data, rows, BLOCK_COLS);
+        }
         long rowBytes = type.bytesFor(COLS);
         MemorySegment data = arena.allocate(rowBytes * rows, 64);
         float[] row = new float[COLS];

@@ -19,25 +19,25 @@ class UnsupportedTensorTypeTest {
     Path dir;
 
     @Test
-    void fileWithQ4KTensorParsesAndUsingItNamesTensorAndType() throws IOException {
-        Path file = dir.resolve("k-quant.gguf");
+    void fileWithIq2XxsTensorParsesAndUsingItNamesTensorAndType() throws IOException {
+        Path file = dir.resolve("i-quant.gguf");
         new GgufWriter()
-                .addTensor("blk.0.ffn_down.weight", GgmlType.Q4_K, new long[]{256, 2},
-                        MemorySegment.ofArray(new byte[2 * GgmlType.Q4_K.blockBytes]))
+                .addTensor("blk.0.ffn_down.weight", GgmlType.IQ2_XXS, new long[]{256, 2},
+                        MemorySegment.ofArray(new byte[2 * GgmlType.IQ2_XXS.blockBytes]))
                 .addTensor("output_norm.weight", GgmlType.F32, new long[]{4}, MemorySegment.ofArray(new float[4]))
                 .write(file);
 
         try (Arena arena = Arena.ofConfined()) {
             GgufFile gguf = GgufFile.open(file, arena);
-            GgufTensorInfo q4k = gguf.tensor("blk.0.ffn_down.weight");
-            assertEquals(GgmlType.Q4_K, q4k.type());
-            assertFalse(q4k.type().supported);
-            assertEquals(288, q4k.byteSize());
+            GgufTensorInfo iq2 = gguf.tensor("blk.0.ffn_down.weight");
+            assertEquals(GgmlType.IQ2_XXS, iq2.type());
+            assertFalse(iq2.type().supported);
+            assertEquals(132, iq2.byteSize());
 
             ModelFormatException e = assertThrows(ModelFormatException.class,
-                    () -> WeightTensor.of(q4k.name(), q4k.type(), gguf.bytes(q4k), q4k.rows(), q4k.columns()));
+                    () -> WeightTensor.of(iq2.name(), iq2.type(), gguf.bytes(iq2), iq2.rows(), iq2.columns()));
             assertTrue(e.getMessage().contains("'blk.0.ffn_down.weight'"), e.getMessage());
-            assertTrue(e.getMessage().contains("Q4_K"), e.getMessage());
+            assertTrue(e.getMessage().contains("IQ2_XXS"), e.getMessage());
             assertTrue(e.getMessage().contains("not support"), e.getMessage());
 
             // The supported tensor in the same file is still usable.

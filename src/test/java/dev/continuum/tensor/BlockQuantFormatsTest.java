@@ -184,6 +184,19 @@ class BlockQuantFormatsTest {
         assertEquals(0, w.interleaved().interleavedRows());
     }
 
+    /** The kernel warm-up runs the block formats' kernels too (on random blocks of one superblock per row). */
+    @Test
+    void kernelWarmupTakesTheBlockFormats() {
+        java.util.EnumSet<GgmlType> types = java.util.EnumSet.noneOf(GgmlType.class);
+        for (BlockFormat f : BlockFormat.values()) {
+            types.add(f.type);
+        }
+        try (ComputePool pool = new ComputePool(2)) {
+            long calls = KernelWarmup.run(types, pool, 50_000_000L);
+            assertTrue(calls >= types.size(), "warm-up made " + calls + " calls");
+        }
+    }
+
     /** One format's reference file: per row, the row's ggml bytes in hex, then its floats' bits in hex. */
     record Reference(int rows, int cols, byte[] bytes, int[] expectedBits) {
         static Reference load(BlockFormat format) throws IOException {
