@@ -113,8 +113,10 @@ enum BlockFormat {
 
         @Override
         void scales(MemorySegment m, long b, int[] scales, float[] factors) {
+            long lo = m.get(LONG_LE, b);
+            long hi = m.get(LONG_LE, b + 8);
             for (int h = 0; h < 16; h++) {
-                int sc = m.get(ValueLayout.JAVA_BYTE, b + h) & 0xff;
+                int sc = (int) ((h < 8 ? lo : hi) >>> (8 * (h & 7))) & 0xff;
                 scales[h] = sc & 0x0f;
                 scales[16 + h] = sc >> 4;
             }
@@ -140,11 +142,13 @@ enum BlockFormat {
         void scales(MemorySegment m, long b, int[] scales, float[] factors) {
             // Scale s: low 4 bits from byte (s/4 odd ? 4 : 0) + s%4, its lo nibble for s < 8, hi nibble after;
             // high 2 bits from byte 8 + s%4, bits 2*(s/4) and up.
+            long lows = m.get(LONG_LE, b + 96);
+            int highs = m.get(INT_LE, b + 104);
             for (int s = 0; s < 16; s++) {
                 int g = s / 4;
                 int i = s % 4;
-                int low = (m.get(ValueLayout.JAVA_BYTE, b + 96 + (g & 1) * 4 + i) >> (g >= 2 ? 4 : 0)) & 0x0f;
-                int high = (m.get(ValueLayout.JAVA_BYTE, b + 96 + 8 + i) >> (2 * g)) & 3;
+                int low = (int) (lows >>> (8 * ((g & 1) * 4 + i) + (g >= 2 ? 4 : 0))) & 0x0f;
+                int high = (highs >>> (8 * i + 2 * g)) & 3;
                 scales[s] = (low | high << 4) - 32;
             }
             factors[0] = f16(m, b + 108);
@@ -210,8 +214,10 @@ enum BlockFormat {
         @Override
         void scales(MemorySegment m, long b, int[] scales, float[] factors) {
             // llama.cpp gives element 128n + 32p + l the scale 8n + 2p + l/16: half h's scale is byte h.
+            long lo = m.get(LONG_LE, b + 192);
+            long hi = m.get(LONG_LE, b + 200);
             for (int h = 0; h < 16; h++) {
-                scales[h] = m.get(ValueLayout.JAVA_BYTE, b + 192 + h);
+                scales[h] = (byte) ((h < 8 ? lo : hi) >>> (8 * (h & 7)));
             }
             factors[0] = f16(m, b + 208);
             factors[1] = 0f;
@@ -231,6 +237,7 @@ enum BlockFormat {
         }
     };
 
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -325,16 +332,19 @@ enum BlockFormat {
      * Written out per half of 16 columns (each value twice): scales in {@code out[0..16)}, mins in {@code [16..32)}.
      */
     static void k4ScaleMin(MemorySegment m, long s, int[] out) {
+        // Two reads instead of twelve: each MemorySegment access checks bounds and the arena.
+        long b0 = m.get(LONG_LE, s);
+        int b8 = m.get(INT_LE, s + 8);
         for (int j = 0; j < 8; j++) {
             int sc;
             int mn;
             if (j < 4) {
-                sc = m.get(ValueLayout.JAVA_BYTE, s + j) & 63;
-                mn = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 63;
+                sc = (int) (b0 >>> (8 * j)) & 63;
+                mn = (int) (b0 >>> (8 * (j + 4))) & 63;
             } else {
-                int packed = m.get(ValueLayout.JAVA_BYTE, s + j + 4) & 0xff;
-                sc = (packed & 0x0f) | (((m.get(ValueLayout.JAVA_BYTE, s + j - 4) & 0xff) >> 6) << 4);
-                mn = (packed >> 4) | (((m.get(ValueLayout.JAVA_BYTE, s + j) & 0xff) >> 6) << 4);
+                int packed = (b8 >>> (8 * (j - 4))) & 0xff;
+                sc = (packed & 0x0f) | ((int) (b0 >>> (8 * (j - 4) + 6)) & 3) << 4;
+                mn = (packed >> 4) | ((int) (b0 >>> (8 * j + 6)) & 3) << 4;
             }
             out[2 * j] = sc;
             out[2 * j + 1] = sc;

@@ -110,16 +110,17 @@ final class BlockRowKernel {
                     f.scales(data, block, scales, s.factors);
                     float d = s.factors[0];
                     float dmin = s.factors[1];
-                    for (int k = 0; k < tilesPerBlock; k++) {
-                        int tile = b * tilesPerBlock + k;
-                        int s0 = scales[2 * k];
-                        int s1 = scales[2 * k + 1];
-                        int m0 = scales[f.halves + 2 * k];
-                        int m1 = scales[f.halves + 2 * k + 1];
-                        int lo = k * WeightTensor.TILE;
-                        for (int i = 0; i < group; i++) {
-                            int t = token + first + i;
-                            int xo = t * cols + tile * WeightTensor.TILE;
+                    // Token by token over the block's tiles: each token's running total stays in a register
+                    // through the block (its tiles still in order), and the decoded block stays in L1.
+                    for (int i = 0; i < group; i++) {
+                        int t = token + first + i;
+                        int tile0 = b * tilesPerBlock;
+                        int xb = t * cols + tile0 * WeightTensor.TILE;
+                        int tb = t * tiles + tile0;
+                        float total = totals[i];
+                        for (int k = 0; k < tilesPerBlock; k++) {
+                            int lo = k * WeightTensor.TILE;
+                            int xo = xb + lo;
                             IntVector a0 = zero;
                             IntVector a1 = zero;
                             for (int c = 0; c < WeightTensor.TILE; c += step) {
@@ -137,17 +138,19 @@ final class BlockRowKernel {
                                     a1 = a1.add(q1);
                                 }
                             }
+                            int s0 = scales[2 * k];
+                            int s1 = scales[2 * k + 1];
                             int a = s0 == s1 ? s0 * a0.add(a1).reduceLanes(VectorOperators.ADD)
                                     : s0 * a0.reduceLanes(VectorOperators.ADD) + s1 * a1.reduceLanes(VectorOperators.ADD);
-                            int ti = t * tiles + tile;
-                            float dx = qa.scales[ti];
-                            float total = Math.fma((float) a, d * dx, totals[i]);
+                            float dx = qa.scales[tb + k];
+                            total = Math.fma((float) a, d * dx, total);
                             if (f.hasMin) {
-                                int h = qa.halfSums[ti];
-                                total = Math.fma((float) (m0 * h + m1 * (qa.sums[ti] - h)), dmin * dx, total);
+                                int h = qa.halfSums[tb + k];
+                                int m = scales[f.halves + 2 * k] * h + scales[f.halves + 2 * k + 1] * (qa.sums[tb + k] - h);
+                                total = Math.fma((float) m, dmin * dx, total);
                             }
-                            totals[i] = total;
                         }
+                        totals[i] = total;
                     }
                 }
                 for (int i = 0; i < group; i++) {

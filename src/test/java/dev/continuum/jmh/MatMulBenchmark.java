@@ -1,5 +1,6 @@
 package dev.continuum.jmh;
 
+import dev.continuum.tensor.BlockQuantTestData;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.MatMul;
@@ -39,7 +40,8 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class MatMulBenchmark {
-    @Param({"Q8_0", "Q4_0", "F16"})
+    /** Any readable type; the block formats (Q4_K, Q6_K, ...) get random blocks with ordinary scales. */
+    @Param({"Q8_0", "Q4_0", "F16", "Q4_K", "Q6_K"})
     public String type;
 
     @Param({"2048x2048"})
@@ -92,6 +94,11 @@ public class MatMulBenchmark {
         SplittableRandom random = new SplittableRandom(42);
         float[] row = new float[cols];
         for (int c = 0; c < copies; c++) {
+            if (t.blockSize > 1 && t != GgmlType.Q8_0 && t != GgmlType.Q4_0) {
+                // Nothing encodes the block formats; their speed does not depend on the values.
+                weights[c] = BlockQuantTestData.random(t, rows, cols, 42 + c, 1e-3f, arena).interleaved();
+                continue;
+            }
             MemorySegment data = arena.allocate(bytes, 64);
             long rowBytes = bytes / rows;
             for (int r = 0; r < rows; r++) {
