@@ -13,10 +13,18 @@ import java.lang.foreign.MemorySegment;
  * quantized activations, in the fixed order of {@link BlockQuantTensor#dot}. Each block of the row is decoded once
  * into the thread's {@link RowScratch} (integer levels, scales, mins, factors) and serves every token of the group
  * ({@value RowScratch#TOKENS} at most) before the next block is read, so a decode batch reads and decodes the
- * weights once per step, not once per token. Groups of tokens beyond that repeat the row.
+ * weights once per step, not once per token. Groups of tokens beyond that repeat the row. This is the table's
+ * "several tokens per row read" kernel; {@link FormatKernels}' set kernels cannot serve it, since they take sets
+ * of interleaved rows, hence its own slot ({@link FormatKernels#rowTokens}).
  *
- * <p>The scalar kernel here serves JVMs without the vector kernels; {@link Vectorized} is the same loop with a
- * vector decoder per format ({@link BlockLevels}) and the 32 products of a tile in integer lanes.
+ * <p>The scalar kernel here serves JVMs without the vector kernels; {@link Vectorized} is the same computation with
+ * a vector decoder per format ({@link BlockLevels}) and the 32 products of a tile in integer lanes.
+ *
+ * <p>Speed (PERFORMANCE.md, "Block formats"): about 2.5 G multiply-adds per second per thread for Q4_K at one
+ * token against about 25 G for Q4_0's interleaved single-token kernel. The fixed order asks for an exact integer per
+ * tile, row and token, so a row-major kernel pays a horizontal sum of a vector per tile and a scalar FMA chain, where
+ * Q4_0's kernel holds a set's rows in the lanes and needs neither; doing the same here needs an interleaved layout
+ * per format (not yet written).
  */
 final class BlockRowKernel {
     private BlockRowKernel() {
@@ -111,7 +119,8 @@ final class BlockRowKernel {
                     float d = s.factors[0];
                     float dmin = s.factors[1];
                     // Token by token over the block's tiles: each token's running total stays in a register
-                    // through the block (its tiles still in order), and the decoded block stays in L1.
+                    // through the block (its tiles still in order), and the decoded block stays in L1. Measured
+                    // against tokens inside the tile loop: 3.0 against 1.1 G multiply-adds per second at one token.
                     for (int i = 0; i < group; i++) {
                         int t = token + first + i;
                         int tile0 = b * tilesPerBlock;

@@ -25,7 +25,8 @@ import java.util.Objects;
  * reproduces bit for bit: per tile, {@code p = fma(w[j], x[j], p)} for {@code j = 0..31} from {@code p = 0}, then
  * {@code total = fma(p, scale, total)} (quantized) or {@code total + p} (float formats). Because the order depends
  * only on the row, a token's outputs never depend on what else shares the batch or how rows are split across
- * threads.
+ * threads. The block formats ({@link BlockQuantTensor}: Q4_1 .. Q8_K, IQ4_NL) have integer sub-block scales and
+ * mins, so their fixed order is their own, spelled out there; they stay row-major ({@link #rowMajorOnly}).
  */
 public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor,
         BlockQuantTensor {
