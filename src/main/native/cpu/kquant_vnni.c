@@ -1,5 +1,5 @@
 /*
- * K-quant weights (llama.cpp's Q4_K, Q5_K, Q6_K) times 8-bit activations with AVX512-VNNI, called through the FFM
+ * K-quant weights (llama.cpp's Q2_K to Q6_K) times 8-bit activations with AVX512-VNNI, called through the FFM
  * API by dev.continuum.tensor.NativeCpuKernels, in the scheme of quant_vnni.c: per set of 64 rows, the running
  * totals of 16 rows in each float vector, the tiles in order, so the float chain is the Java reference's
  * (BlockQuantTensor's dot) bit for bit, and the int sums are exact in any order.
@@ -7,9 +7,9 @@
  * What is computed, per row and token, per 32-column tile from total = 0 (the Java reference):
  *   A = s0 * sum_{j<16} q_j xq_j + s1 * sum_{j>=16} q_j xq_j     exact int; s0 = s1 for 32-column sub-blocks
  *   total = fmaf((float) A, d * dx, total)
- *   B = m * sum_j xq_j                                            Q4_K and Q5_K only (a min per sub-block)
+ *   B = m0 * sum_{j<16} xq_j + m1 * sum_{j>=16} xq_j               Q2_K, Q4_K, Q5_K (m0 = m1 for the last two)
  *   total = fmaf((float) B, (-dmin) * dx, total)
- * with q the level (Q4_K 0..15, Q5_K 0..31, Q6_K q6 - 32), d and dmin the superblock's float16 scales, s and m its
+ * with q the level (Q2_K 0..3, Q3_K q3 - 4, Q4_K 0..15, Q5_K 0..31, Q6_K q6 - 32), d and dmin the superblock's float16 scales, s and m its
  * sub-block scales and mins (6-bit for Q4_K/Q5_K, int8 per 16 columns for Q6_K), xq and dx the activation tile.
  *
  * The file's superblocks keep their scales packed and their levels in planes that suit a row at a time; these
@@ -21,13 +21,18 @@
  *                                                                                   256 + 8 * 1408 = 11520 bytes
  *   Q6_K  [d r0..r63 f16] then per tile: [s0 r0..r63 i8][s1 r0..r63 i8][pair 0..3][plane half 0][plane half 1]
  *                                                                                   128 + 8 * 1664 = 13440 bytes
+ *   Q2_K  [d][dmin] then per tile: [s0 u8][s1 u8][m0 u8][m1 u8][plane2 half 0][plane2 half 1]
+ *                                                                                   256 + 8 * 768 = 6400 bytes
+ *   Q3_K  [d] then per tile: [s0 i8][s1 i8][plane2 half 0][plane2 half 1][plane1]  128 + 8 * 896 = 7296 bytes
  *
  * A pair (256 bytes) is Q4_0's (quant_vnni.c): row r's 4 bytes, byte k holding column 8p + k in its low nibble and
  * column 8p + 4 + k in its high nibble, so one 64-byte load is 16 rows x 8 columns. The Q5_K plane: row r's byte k,
  * bit i is the fifth bit of column 4i + k. A Q6_K plane of half h: row r's byte k, bits 2i..2i+1 are the top two
  * bits of column 16h + 4i + k. So the levels of quad i (4 columns) of 16 rows come from one nibble load and one plane
  * load with shifts and masks, as unsigned bytes for vpdpbusd: Q6_K's -32 is taken off with the activation sums,
- * sum (q6 - 32) x = sum q6 x - 32 sum x. Q4_K/Q5_K are 2-3% larger than the file (scales unpacked), Q6_K the same.
+ * sum (q6 - 32) x = sum q6 x - 32 sum x. A 2-bit plane of half h (Q2_K's levels, Q3_K's low bits) is laid out as
+ * Q6_K's high plane; Q3_K's third bit is a plane as Q5_K's (bit i of byte k: column 4i + k), its level q3 - 4 taken
+ * as (stored - 4). Sizes against the file: Q4_K/Q5_K +2-3 % (scales unpacked), Q6_K the same, Q2_K +19 %, Q3_K +4 %.
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -40,12 +45,24 @@
 #define FMT_Q4_K 0
 #define FMT_Q5_K 1
 #define FMT_Q6_K 2
+#define FMT_Q2_K 3
+#define FMT_Q3_K 4
 
 #define KVNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
 
 /* Bytes of one set's superblock in the layout above, and of one tile inside it, and of the superblock header. */
-#define HEADER_BYTES(f) ((f) == FMT_Q6_K ? 2 * KSET : 4 * KSET)
-#define KTILE_BYTES(f) ((f) == FMT_Q4_K ? 1152 : (f) == FMT_Q5_K ? 1408 : 1664)
+#define HAS_DMIN(f) ((f) == FMT_Q4_K || (f) == FMT_Q5_K || (f) == FMT_Q2_K)
+/* Formats whose scales cover 16 columns: two accumulators per tile, one per half. */
+#define SPLIT(f) ((f) == FMT_Q6_K || (f) == FMT_Q3_K || (f) == FMT_Q2_K)
+/* What the stored unsigned level exceeds the format's level by. */
+#define LEVEL_OFFSET(f) ((f) == FMT_Q6_K ? 32 : (f) == FMT_Q3_K ? 4 : 0)
+/* Nibble pairs (Q4_K, Q5_K, Q6_K) or 2-bit planes (Q2_K, Q3_K) for a tile's low bits. */
+#define NIBBLES(f) ((f) == FMT_Q4_K || (f) == FMT_Q5_K || (f) == FMT_Q6_K)
+#define HEADER_BYTES(f) (HAS_DMIN(f) ? 4 * KSET : 2 * KSET)
+#define KTILE_BYTES(f) ((f) == FMT_Q4_K ? 1152 : (f) == FMT_Q5_K ? 1408 : (f) == FMT_Q6_K ? 1664 \
+        : (f) == FMT_Q2_K ? 768 : 896)
+/* Where a tile's level bytes start, after its scales (and mins). */
+#define LEVELS_AT(f) ((f) == FMT_Q2_K ? 4 * KSET : 2 * KSET)
 #define SB_BYTES(f) (HEADER_BYTES(f) + TILES_PER_SB * KTILE_BYTES(f))
 
 KVNNI static inline __m512i kquad_of(const int8_t *x) {
@@ -93,7 +110,7 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
         __m512 ndmin[4];
         for (int g = 0; g < G; g++) {
             d[g] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (sb + 32 * (g0 + g))));
-            if (F != FMT_Q6_K) {
+            if (HAS_DMIN(F)) {
                 /* -dmin by its sign bit, as Java's negation (0 - dmin would turn -0 into +0). */
                 ndmin[g] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_set1_epi32((int) 0x80000000),
                         _mm512_castps_si512(_mm512_cvtph_ps(
@@ -102,9 +119,9 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
         }
         for (int k = 0; k < TILES_PER_SB; k++) {
             const uint8_t *tile = sb + HEADER_BYTES(F) + k * KTILE_BYTES(F);
-            const uint8_t *pairs = tile + 2 * KSET;
+            const uint8_t *pairs = tile + LEVELS_AT(F);
             int64_t b = s * TILES_PER_SB + k;
-            /* acc[t][g][h]: the unsigned levels times xq, per 16-column half h for Q6_K, whole tile otherwise. */
+            /* acc[t][g][h]: the unsigned levels times xq, per 16-column half h where scales cover 16 columns. */
             __m512i acc[4][4][2];
             for (int t = 0; t < T; t++) {
                 for (int g = 0; g < G; g++) {
@@ -116,10 +133,23 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                 __m512i lo[4];
                 __m512i hi[4];
                 for (int g = 0; g < G; g++) {
-                    __m512i v = _mm512_loadu_si512((const void *) (pairs + p * 256 + (g0 + g) * 64));
-                    lo[g] = _mm512_and_si512(v, low);
-                    hi[g] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-                    if (F == FMT_Q5_K) {
+                    if (NIBBLES(F)) {
+                        __m512i v = _mm512_loadu_si512((const void *) (pairs + p * 256 + (g0 + g) * 64));
+                        lo[g] = _mm512_and_si512(v, low);
+                        hi[g] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                    } else {
+                        /* Quads 2p and 2p + 1 both lie in half p / 2, at positions (2p) % 4 and (2p + 1) % 4. */
+                        __m512i v = _mm512_loadu_si512((const void *) (pairs + (p / 2) * 256 + (g0 + g) * 64));
+                        lo[g] = _mm512_and_si512(_mm512_srli_epi16(v, 2 * ((2 * p) % 4)), m3);
+                        hi[g] = _mm512_and_si512(_mm512_srli_epi16(v, 2 * ((2 * p + 1) % 4)), m3);
+                    }
+                    if (F == FMT_Q3_K) {
+                        __m512i plane = _mm512_loadu_si512((const void *) (pairs + 512 + (g0 + g) * 64));
+                        __m512i bl = _mm512_and_si512(_mm512_srli_epi16(plane, 2 * p), m1);
+                        __m512i bh = _mm512_and_si512(_mm512_srli_epi16(plane, 2 * p + 1), m1);
+                        lo[g] = _mm512_or_si512(lo[g], _mm512_slli_epi16(bl, 2));
+                        hi[g] = _mm512_or_si512(hi[g], _mm512_slli_epi16(bh, 2));
+                    } else if (F == FMT_Q5_K) {
                         /* Quads 2p (lo) and 2p + 1 (hi): bits 2p and 2p + 1 of the plane's bytes, moved to bit 4. */
                         __m512i plane = _mm512_loadu_si512((const void *) (pairs + 1024 + (g0 + g) * 64));
                         __m512i bl = _mm512_and_si512(_mm512_srli_epi16(plane, 2 * p), m1);
@@ -141,7 +171,7 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                 for (int t = 0; t < T; t++) {
                     __m512i xl = kquad_of(xq + t * cols + b * KTILE + 8 * p);
                     __m512i xh = kquad_of(xq + t * cols + b * KTILE + 8 * p + 4);
-                    int half = F == FMT_Q6_K ? p / 2 : 0;
+                    int half = SPLIT(F) ? p / 2 : 0;
                     for (int g = 0; g < G; g++) {
                         acc[t][g][half] = _mm512_dpbusd_epi32(acc[t][g][half], lo[g], xl);
                         acc[t][g][half] = _mm512_dpbusd_epi32(acc[t][g][half], hi[g], xh);
@@ -150,10 +180,12 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
             }
             for (int t = 0; t < T; t++) {
                 __m512 dxv = _mm512_set1_ps(dx[t * tiles + b]);
-                if (F == FMT_Q6_K) {
+                if (SPLIT(F)) {
                     const int8_t *xt = xq + t * cols + b * KTILE;
-                    __m512i off0 = _mm512_set1_epi32(32 * sum16(xt));
-                    __m512i off1 = _mm512_set1_epi32(32 * sum16(xt + 16));
+                    int32_t x0 = sum16(xt);
+                    int32_t x1 = xsum[t * tiles + b] - x0;
+                    __m512i off0 = _mm512_set1_epi32(LEVEL_OFFSET(F) * x0);
+                    __m512i off1 = _mm512_set1_epi32(LEVEL_OFFSET(F) * x1);
                     for (int g = 0; g < G; g++) {
                         __m512i s0 = widen_i8(tile + (g0 + g) * 16);
                         __m512i s1 = widen_i8(tile + KSET + (g0 + g) * 16);
@@ -161,6 +193,14 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                                 _mm512_mullo_epi32(s0, _mm512_sub_epi32(acc[t][g][0], off0)),
                                 _mm512_mullo_epi32(s1, _mm512_sub_epi32(acc[t][g][1], off1)));
                         total[t][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_mul_ps(d[g], dxv), total[t][g]);
+                        if (F == FMT_Q2_K) {
+                            __m512i m0 = widen_u8(tile + 2 * KSET + (g0 + g) * 16);
+                            __m512i mm1 = widen_u8(tile + 3 * KSET + (g0 + g) * 16);
+                            __m512i bm = _mm512_add_epi32(_mm512_mullo_epi32(m0, _mm512_set1_epi32(x0)),
+                                    _mm512_mullo_epi32(mm1, _mm512_set1_epi32(x1)));
+                            total[t][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(bm), _mm512_mul_ps(ndmin[g], dxv),
+                                    total[t][g]);
+                        }
                     }
                 } else {
                     __m512i xs = _mm512_set1_epi32(xsum[t * tiles + b]);
@@ -241,4 +281,14 @@ KVNNI void continuum_q5_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, 
 KVNNI void continuum_q6_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
                                    intptr_t xsum, intptr_t out) {
     k_set(FMT_Q6_K, set, tiles, tokens, xq, dx, xsum, out);
+}
+
+KVNNI void continuum_q2_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
+                                   intptr_t xsum, intptr_t out) {
+    k_set(FMT_Q2_K, set, tiles, tokens, xq, dx, xsum, out);
+}
+
+KVNNI void continuum_q3_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
+                                   intptr_t xsum, intptr_t out) {
+    k_set(FMT_Q3_K, set, tiles, tokens, xq, dx, xsum, out);
 }

@@ -74,6 +74,10 @@ public final class BlockQuantTensor extends WeightTensor {
         long stride = KQuantLayout.setBytes(format, cols);
         int tiles = cols / TILE;
         return switch (format) {
+            case Q2_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q2_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q3_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q3_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
             case Q4_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
                     NativeCpuKernels.q4_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
             case Q5_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
@@ -85,7 +89,7 @@ public final class BlockQuantTensor extends WeightTensor {
     }
 
     /**
-     * With the native route in effect ({@link NativeCpuKernels#enabled}) and a format it has (Q4_K, Q5_K, Q6_K),
+     * With the native route in effect ({@link NativeCpuKernels#enabled}) and a format it has (Q2_K to Q6_K),
      * this tensor with its whole sets of 64 rows also repacked, once, into the native layout ({@link KQuantLayout});
      * otherwise this tensor, whose row kernels serve every row. The file's bytes are left as they are, so this
      * tensor stays usable too.

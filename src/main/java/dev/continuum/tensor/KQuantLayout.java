@@ -26,19 +26,43 @@ final class KQuantLayout {
 
     /** Whether the native kernels have this format. */
     static boolean covers(BlockFormat f) {
-        return f == BlockFormat.Q4_K || f == BlockFormat.Q5_K || f == BlockFormat.Q6_K;
+        return switch (f) {
+            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
     }
 
     private static int headerBytes(BlockFormat f) {
-        return f == BlockFormat.Q6_K ? 2 * SET_ROWS : 4 * SET_ROWS;
+        return f.hasMin ? 4 * SET_ROWS : 2 * SET_ROWS;
     }
 
     private static int tileBytes(BlockFormat f) {
         return switch (f) {
+            case Q2_K -> 768;
+            case Q3_K -> 896;
             case Q4_K -> 1152;
             case Q5_K -> 1408;
             case Q6_K -> 1664;
             default -> throw new IllegalArgumentException(f + " has no native layout");
+        };
+    }
+
+    /** Byte offset of the float16 {@code d} in a block of {@code f} ({@code dmin} follows it where there is one). */
+    private static int dOffset(BlockFormat f) {
+        return switch (f) {
+            case Q2_K -> 80;
+            case Q3_K -> 108;
+            case Q6_K -> 208;
+            default -> 0;
+        };
+    }
+
+    /** What the stored unsigned level exceeds the format's level by (the kernels take it off with the sums). */
+    private static int levelOffset(BlockFormat f) {
+        return switch (f) {
+            case Q6_K -> 32;
+            case Q3_K -> 4;
+            default -> 0;
         };
     }
 
@@ -67,12 +91,10 @@ final class KQuantLayout {
                 for (int r = 0; r < SET_ROWS; r++) {
                     long block = (long) (set * SET_ROWS + r) * rowBytes + (long) s * f.blockBytes;
                     f.decode(data, block, levels, scales, factors);
-                    // The float16 scales as stored: Q4_K/Q5_K [d][dmin] at the block's start, Q6_K d at its end.
-                    if (f == BlockFormat.Q6_K) {
-                        copyShort(data, block + 208, out, sb + 2L * r);
-                    } else {
-                        copyShort(data, block, out, sb + 2L * r);
-                        copyShort(data, block + 2, out, sb + 2L * SET_ROWS + 2L * r);
+                    // The float16 scales as stored in the block: d, and dmin right after it where there is one.
+                    copyShort(data, block + dOffset(f), out, sb + 2L * r);
+                    if (f.hasMin) {
+                        copyShort(data, block + dOffset(f) + 2, out, sb + 2L * SET_ROWS + 2L * r);
                     }
                     for (int k = 0; k < TILES; k++) {
                         long tile = sb + header + (long) k * tileBytes;
@@ -84,42 +106,86 @@ final class KQuantLayout {
         return out;
     }
 
-    /** Row {@code r}'s part of tile {@code k}: its scales, its nibble pairs and (Q5_K, Q6_K) its high-bit planes. */
+    /**
+     * Row {@code r}'s part of tile {@code k}: its scales (and mins), then its levels as unsigned bytes' worth of
+     * nibble pairs (Q4_K, Q5_K, Q6_K) or 2-bit planes (Q2_K, Q3_K), then the high-bit plane where there is one.
+     */
     private static void writeTile(BlockFormat f, byte[] levels, int[] scales, int k, int r, MemorySegment out,
                                   long tile) {
-        boolean q6 = f == BlockFormat.Q6_K;
-        // Q4_K/Q5_K: the tile's one scale and min (its two halves share them); Q6_K: the halves' int8 scales.
-        out.set(ValueLayout.JAVA_BYTE, tile + r, (byte) scales[2 * k]);
-        out.set(ValueLayout.JAVA_BYTE, tile + SET_ROWS + r, (byte) (q6 ? scales[2 * k + 1] : scales[16 + 2 * k]));
-        int offset = q6 ? 32 : 0;
-        long pairs = tile + 2 * SET_ROWS;
-        for (int p = 0; p < 4; p++) {
-            for (int b = 0; b < 4; b++) {
-                int lo = (levels[tileStart(k) + 8 * p + b] + offset) & 0x0f;
-                int hi = (levels[tileStart(k) + 8 * p + 4 + b] + offset) & 0x0f;
-                out.set(ValueLayout.JAVA_BYTE, pairs + p * 256L + 4L * r + b, (byte) (lo | hi << 4));
+        int[] u = new int[WeightTensor.TILE];
+        for (int j = 0; j < u.length; j++) {
+            u[j] = levels[tileStart(k) + j] + levelOffset(f);
+        }
+        long levelsAt;
+        switch (f) {
+            case Q4_K, Q5_K -> {
+                // The tile's one scale and min: its two halves share them.
+                put(out, tile + r, scales[2 * k]);
+                put(out, tile + SET_ROWS + r, scales[f.halves + 2 * k]);
+                levelsAt = tile + 2 * SET_ROWS;
+            }
+            case Q2_K -> {
+                put(out, tile + r, scales[2 * k]);
+                put(out, tile + SET_ROWS + r, scales[2 * k + 1]);
+                put(out, tile + 2 * SET_ROWS + r, scales[f.halves + 2 * k]);
+                put(out, tile + 3 * SET_ROWS + r, scales[f.halves + 2 * k + 1]);
+                levelsAt = tile + 4 * SET_ROWS;
+            }
+            default -> {
+                // Q3_K, Q6_K: the halves' signed scales.
+                put(out, tile + r, scales[2 * k]);
+                put(out, tile + SET_ROWS + r, scales[2 * k + 1]);
+                levelsAt = tile + 2 * SET_ROWS;
             }
         }
-        long planes = pairs + 4 * 256;
-        if (f == BlockFormat.Q5_K) {
+        boolean nibbles = f == BlockFormat.Q4_K || f == BlockFormat.Q5_K || f == BlockFormat.Q6_K;
+        long planes;
+        if (nibbles) {
+            for (int p = 0; p < 4; p++) {
+                for (int b = 0; b < 4; b++) {
+                    put(out, levelsAt + p * 256L + 4L * r + b, (u[8 * p + b] & 0x0f) | (u[8 * p + 4 + b] & 0x0f) << 4);
+                }
+            }
+            planes = levelsAt + 4 * 256;
+        } else {
+            twoBitPlanes(u, 0, out, levelsAt, r);
+            planes = levelsAt + 2 * 256;
+        }
+        switch (f) {
+            case Q5_K -> oneBitPlane(u, 4, out, planes, r);
+            case Q3_K -> oneBitPlane(u, 2, out, planes, r);
+            case Q6_K -> twoBitPlanes(u, 4, out, planes, r);
+            default -> {
+            }
+        }
+    }
+
+    /** Bits {@code shift, shift + 1} of the levels as two half planes: byte b, bits 2i of half h: column 16h + 4i + b. */
+    private static void twoBitPlanes(int[] u, int shift, MemorySegment out, long at, int r) {
+        for (int h = 0; h < 2; h++) {
             for (int b = 0; b < 4; b++) {
                 int bits = 0;
-                for (int i = 0; i < 8; i++) {
-                    bits |= ((levels[tileStart(k) + 4 * i + b] >> 4) & 1) << i;
+                for (int i = 0; i < 4; i++) {
+                    bits |= ((u[16 * h + 4 * i + b] >> shift) & 3) << (2 * i);
                 }
-                out.set(ValueLayout.JAVA_BYTE, planes + 4L * r + b, (byte) bits);
-            }
-        } else if (q6) {
-            for (int h = 0; h < 2; h++) {
-                for (int b = 0; b < 4; b++) {
-                    int bits = 0;
-                    for (int i = 0; i < 4; i++) {
-                        bits |= (((levels[tileStart(k) + 16 * h + 4 * i + b] + offset) >> 4) & 3) << (2 * i);
-                    }
-                    out.set(ValueLayout.JAVA_BYTE, planes + h * 256L + 4L * r + b, (byte) bits);
-                }
+                put(out, at + h * 256L + 4L * r + b, bits);
             }
         }
+    }
+
+    /** Bit {@code shift} of the levels as one plane: byte b, bit i: column 4i + b. */
+    private static void oneBitPlane(int[] u, int shift, MemorySegment out, long at, int r) {
+        for (int b = 0; b < 4; b++) {
+            int bits = 0;
+            for (int i = 0; i < 8; i++) {
+                bits |= ((u[4 * i + b] >> shift) & 1) << i;
+            }
+            put(out, at + 4L * r + b, bits);
+        }
+    }
+
+    private static void put(MemorySegment out, long at, int value) {
+        out.set(ValueLayout.JAVA_BYTE, at, (byte) value);
     }
 
     private static int tileStart(int k) {

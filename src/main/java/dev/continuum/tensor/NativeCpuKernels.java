@@ -42,10 +42,11 @@ public final class NativeCpuKernels {
     private static final String RESOURCE = "/dev/continuum/tensor/native/linux-x86_64/libcontinuum_cpu.so";
 
     /** What was decided: the kernel handles (null for the Java kernels) and the sentence that says why. */
-    private record Route(MethodHandle q8_0Set, MethodHandle q4_0Set, MethodHandle f16Set, MethodHandle q4_KSet,
-                         MethodHandle q5_KSet, MethodHandle q6_KSet, String description, boolean forcedButMissing) {
+    private record Route(MethodHandle q8_0Set, MethodHandle q4_0Set, MethodHandle f16Set, MethodHandle q2_KSet,
+                         MethodHandle q3_KSet, MethodHandle q4_KSet, MethodHandle q5_KSet, MethodHandle q6_KSet,
+                         String description, boolean forcedButMissing) {
         static Route java(String description, boolean forcedButMissing) {
-            return new Route(null, null, null, null, null, null, description, forcedButMissing);
+            return new Route(null, null, null, null, null, null, null, null, description, forcedButMissing);
         }
     }
 
@@ -54,6 +55,8 @@ public final class NativeCpuKernels {
     private static final MethodHandle Q8_0_SET = ROUTE.q8_0Set();
     private static final MethodHandle Q4_0_SET = ROUTE.q4_0Set();
     private static final MethodHandle F16_SET = ROUTE.f16Set();
+    private static final MethodHandle Q2_K_SET = ROUTE.q2_KSet();
+    private static final MethodHandle Q3_K_SET = ROUTE.q3_KSet();
     private static final MethodHandle Q4_K_SET = ROUTE.q4_KSet();
     private static final MethodHandle Q5_K_SET = ROUTE.q5_KSet();
     private static final MethodHandle Q6_K_SET = ROUTE.q6_KSet();
@@ -104,6 +107,34 @@ public final class NativeCpuKernels {
                      int outOffset, int outStride) {
         try {
             Q4_0_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q2_K set. */
+    static void q2_K(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q2_K_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q3_K set. */
+    static void q3_K(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q3_K_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
                     na.scales(0, tiles), na.sums(0, tiles), scratch.address());
         } catch (RuntimeException | Error e) {
             throw e;
@@ -206,9 +237,9 @@ public final class NativeCpuKernels {
             String why = forced ? PROPERTY + "=native, but " + missing : "Java kernels (" + missing + ")";
             return Route.java(why, forced);
         }
-        return new Route(handles[0], handles[1], handles[2], handles[3], handles[4], handles[5],
-                "native AVX512-VNNI kernels for Q8_0, Q4_0, Q4_K, Q5_K and Q6_K, AVX-512 for F16 (" + PROPERTY + "="
-                        + asked + ")", false);
+        return new Route(handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6],
+                handles[7], "native AVX512-VNNI kernels for Q8_0, Q4_0 and Q2_K-Q6_K, AVX-512 for F16 (" + PROPERTY
+                        + "=" + asked + ")", false);
     }
 
     private static String choice() {
@@ -260,6 +291,8 @@ public final class NativeCpuKernels {
             linker.downcallHandle(lib.findOrThrow("continuum_q4_0_vnni_set"), set, Linker.Option.critical(false)),
             linker.downcallHandle(lib.findOrThrow("continuum_f16_set"), FunctionDescriptor.ofVoid(j, j, j, j, j),
                     Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q2_k_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q3_k_vnni_set"), set, Linker.Option.critical(false)),
             linker.downcallHandle(lib.findOrThrow("continuum_q4_k_vnni_set"), set, Linker.Option.critical(false)),
             linker.downcallHandle(lib.findOrThrow("continuum_q5_k_vnni_set"), set, Linker.Option.critical(false)),
             linker.downcallHandle(lib.findOrThrow("continuum_q6_k_vnni_set"), set, Linker.Option.critical(false)),
