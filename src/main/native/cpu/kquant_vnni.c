@@ -9,8 +9,11 @@
  *   total = fmaf((float) A, d * dx, total)
  *   B = m0 * sum_{j<16} xq_j + m1 * sum_{j>=16} xq_j               Q2_K, Q4_K, Q5_K (m0 = m1 for the last two)
  *   total = fmaf((float) B, (-dmin) * dx, total)
- * with q the level (Q2_K 0..3, Q3_K q3 - 4, Q4_K 0..15, Q5_K 0..31, Q6_K q6 - 32), d and dmin the superblock's float16 scales, s and m its
- * sub-block scales and mins (6-bit for Q4_K/Q5_K, int8 per 16 columns for Q6_K), xq and dx the activation tile.
+ * with q the level (Q2_K 0..3, Q3_K q3 - 4, Q4_K 0..15, Q5_K 0..31, Q6_K q6 - 32), d and dmin the superblock's
+ * float16 scales, s and m its sub-block scales and mins (4-bit for Q2_K, 6-bit for the others; Q3_K's and Q6_K's
+ * signed, per 16 columns), xq and dx the activation tile. The 32-element formats are the same with s = 1: Q4_1 and
+ * Q5_1 add their min (B = sum xq times +m), Q5_0's level is q5 - 16, IQ4_NL's a table's value (stored as its index,
+ * mapped with vpshufb to value + 128 and taken off with the sums as Q6_K's 32).
  *
  * The file's superblocks keep their scales packed and their levels in planes that suit a row at a time; these
  * kernels read a layout repacked once at load (KQuantLayout.java), per set of 64 rows and superblock of 256 columns:
@@ -24,6 +27,9 @@
  *   Q2_K  [d][dmin] then per tile: [s0 u8][s1 u8][m0 u8][m1 u8][plane2 half 0][plane2 half 1]
  *                                                                                   256 + 8 * 768 = 6400 bytes
  *   Q3_K  [d] then per tile: [s0 i8][s1 i8][plane2 half 0][plane2 half 1][plane1]  128 + 8 * 896 = 7296 bytes
+ *
+ * and per set and block of 32 (the file's size exactly): Q4_1 [d][m][pairs], Q5_0 [d][pairs][plane], Q5_1
+ * [d][m][pairs][plane], IQ4_NL [d][pairs of table indices].
  *
  * A pair (256 bytes) is Q4_0's (quant_vnni.c): row r's 4 bytes, byte k holding column 8p + k in its low nibble and
  * column 8p + 4 + k in its high nibble, so one 64-byte load is 16 rows x 8 columns. The Q5_K plane: row r's byte k,
@@ -47,23 +53,33 @@
 #define FMT_Q6_K 2
 #define FMT_Q2_K 3
 #define FMT_Q3_K 4
+#define FMT_Q4_1 5
+#define FMT_Q5_0 6
+#define FMT_Q5_1 7
+#define FMT_IQ4_NL 8
 
 #define KVNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
 
 /* Bytes of one set's superblock in the layout above, and of one tile inside it, and of the superblock header. */
 #define HAS_DMIN(f) ((f) == FMT_Q4_K || (f) == FMT_Q5_K || (f) == FMT_Q2_K)
+/* The 32-element block formats: one tile per block, no sub-block scales, a min that is added (Q4_1, Q5_1). */
+#define BLOCK32(f) ((f) >= FMT_Q4_1)
+#define HAS_MIN32(f) ((f) == FMT_Q4_1 || (f) == FMT_Q5_1)
+#define TILES_PER_BLOCK(f) (BLOCK32(f) ? 1 : TILES_PER_SB)
 /* Formats whose scales cover 16 columns: two accumulators per tile, one per half. */
 #define SPLIT(f) ((f) == FMT_Q6_K || (f) == FMT_Q3_K || (f) == FMT_Q2_K)
 /* What the stored unsigned level exceeds the format's level by. */
-#define LEVEL_OFFSET(f) ((f) == FMT_Q6_K ? 32 : (f) == FMT_Q3_K ? 4 : 0)
+#define LEVEL_OFFSET(f) ((f) == FMT_Q6_K ? 32 : (f) == FMT_Q3_K ? 4 : (f) == FMT_Q5_0 ? 16 : (f) == FMT_IQ4_NL ? 128 : 0)
 /* Nibble pairs (Q4_K, Q5_K, Q6_K) or 2-bit planes (Q2_K, Q3_K) for a tile's low bits. */
-#define NIBBLES(f) ((f) == FMT_Q4_K || (f) == FMT_Q5_K || (f) == FMT_Q6_K)
-#define HEADER_BYTES(f) (HAS_DMIN(f) ? 4 * KSET : 2 * KSET)
+#define NIBBLES(f) ((f) != FMT_Q2_K && (f) != FMT_Q3_K)
+/* Bit 4 of the stored level in a one-bit plane (Q5_K, Q5_0, Q5_1). */
+#define FIFTH_BIT(f) ((f) == FMT_Q5_K || (f) == FMT_Q5_0 || (f) == FMT_Q5_1)
+#define HEADER_BYTES(f) (HAS_DMIN(f) || HAS_MIN32(f) ? 4 * KSET : 2 * KSET)
 #define KTILE_BYTES(f) ((f) == FMT_Q4_K ? 1152 : (f) == FMT_Q5_K ? 1408 : (f) == FMT_Q6_K ? 1664 \
-        : (f) == FMT_Q2_K ? 768 : 896)
+        : (f) == FMT_Q2_K ? 768 : (f) == FMT_Q3_K ? 896 : FIFTH_BIT(f) ? 1280 : 1024)
 /* Where a tile's level bytes start, after its scales (and mins). */
-#define LEVELS_AT(f) ((f) == FMT_Q2_K ? 4 * KSET : 2 * KSET)
-#define SB_BYTES(f) (HEADER_BYTES(f) + TILES_PER_SB * KTILE_BYTES(f))
+#define LEVELS_AT(f) (BLOCK32(f) ? 0 : (f) == FMT_Q2_K ? 4 * KSET : 2 * KSET)
+#define SB_BYTES(f) (HEADER_BYTES(f) + TILES_PER_BLOCK(f) * KTILE_BYTES(f))
 
 KVNNI static inline __m512i kquad_of(const int8_t *x) {
     int32_t v;
@@ -103,24 +119,29 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
             total[t][g] = _mm512_setzero_ps();
         }
     }
-    int64_t superblocks = tiles / TILES_PER_SB;
+    /* IQ4_NL's table, stored + 128 as unsigned bytes, in each 128-bit lane for vpshufb. */
+    const __m512i table = _mm512_broadcast_i32x4(_mm_setr_epi8(1, 24, 45, 63, 79, 93, 106, 118, (char) 129,
+            (char) 141, (char) 153, (char) 166, (char) 181, (char) 197, (char) 217, (char) 241));
+    int64_t superblocks = tiles / TILES_PER_BLOCK(F);
     for (int64_t s = 0; s < superblocks; s++) {
         const uint8_t *sb = set + s * SB_BYTES(F);
         __m512 d[4];
         __m512 ndmin[4];
         for (int g = 0; g < G; g++) {
             d[g] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (sb + 32 * (g0 + g))));
-            if (HAS_DMIN(F)) {
+            if (HAS_MIN32(F)) {
+                ndmin[g] = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) (sb + 2 * KSET + 32 * (g0 + g))));
+            } else if (HAS_DMIN(F)) {
                 /* -dmin by its sign bit, as Java's negation (0 - dmin would turn -0 into +0). */
                 ndmin[g] = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_set1_epi32((int) 0x80000000),
                         _mm512_castps_si512(_mm512_cvtph_ps(
                                 _mm256_loadu_si256((const __m256i *) (sb + 2 * KSET + 32 * (g0 + g)))))));
             }
         }
-        for (int k = 0; k < TILES_PER_SB; k++) {
+        for (int k = 0; k < TILES_PER_BLOCK(F); k++) {
             const uint8_t *tile = sb + HEADER_BYTES(F) + k * KTILE_BYTES(F);
             const uint8_t *pairs = tile + LEVELS_AT(F);
-            int64_t b = s * TILES_PER_SB + k;
+            int64_t b = s * TILES_PER_BLOCK(F) + k;
             /* acc[t][g][h]: the unsigned levels times xq, per 16-column half h where scales cover 16 columns. */
             __m512i acc[4][4][2];
             for (int t = 0; t < T; t++) {
@@ -137,6 +158,10 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                         __m512i v = _mm512_loadu_si512((const void *) (pairs + p * 256 + (g0 + g) * 64));
                         lo[g] = _mm512_and_si512(v, low);
                         hi[g] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                        if (F == FMT_IQ4_NL) {
+                            lo[g] = _mm512_shuffle_epi8(table, lo[g]);
+                            hi[g] = _mm512_shuffle_epi8(table, hi[g]);
+                        }
                     } else {
                         /* Quads 2p and 2p + 1 both lie in half p / 2, at positions (2p) % 4 and (2p + 1) % 4. */
                         __m512i v = _mm512_loadu_si512((const void *) (pairs + (p / 2) * 256 + (g0 + g) * 64));
@@ -149,7 +174,7 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                         __m512i bh = _mm512_and_si512(_mm512_srli_epi16(plane, 2 * p + 1), m1);
                         lo[g] = _mm512_or_si512(lo[g], _mm512_slli_epi16(bl, 2));
                         hi[g] = _mm512_or_si512(hi[g], _mm512_slli_epi16(bh, 2));
-                    } else if (F == FMT_Q5_K) {
+                    } else if (FIFTH_BIT(F)) {
                         /* Quads 2p (lo) and 2p + 1 (hi): bits 2p and 2p + 1 of the plane's bytes, moved to bit 4. */
                         __m512i plane = _mm512_loadu_si512((const void *) (pairs + 1024 + (g0 + g) * 64));
                         __m512i bl = _mm512_and_si512(_mm512_srli_epi16(plane, 2 * p), m1);
@@ -180,7 +205,18 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
             }
             for (int t = 0; t < T; t++) {
                 __m512 dxv = _mm512_set1_ps(dx[t * tiles + b]);
-                if (SPLIT(F)) {
+                if (BLOCK32(F)) {
+                    int32_t x = xsum[t * tiles + b];
+                    __m512i off = _mm512_set1_epi32(LEVEL_OFFSET(F) * x);
+                    for (int g = 0; g < G; g++) {
+                        __m512i a = _mm512_sub_epi32(acc[t][g][0], off);
+                        total[t][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), _mm512_mul_ps(d[g], dxv), total[t][g]);
+                        if (HAS_MIN32(F)) {
+                            total[t][g] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_set1_epi32(x)),
+                                    _mm512_mul_ps(ndmin[g], dxv), total[t][g]);
+                        }
+                    }
+                } else if (SPLIT(F)) {
                     const int8_t *xt = xq + t * cols + b * KTILE;
                     int32_t x0 = sum16(xt);
                     int32_t x1 = xsum[t * tiles + b] - x0;
@@ -291,4 +327,24 @@ KVNNI void continuum_q2_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, 
 KVNNI void continuum_q3_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
                                    intptr_t xsum, intptr_t out) {
     k_set(FMT_Q3_K, set, tiles, tokens, xq, dx, xsum, out);
+}
+
+KVNNI void continuum_q4_1_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
+                                   intptr_t xsum, intptr_t out) {
+    k_set(FMT_Q4_1, set, tiles, tokens, xq, dx, xsum, out);
+}
+
+KVNNI void continuum_q5_0_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
+                                   intptr_t xsum, intptr_t out) {
+    k_set(FMT_Q5_0, set, tiles, tokens, xq, dx, xsum, out);
+}
+
+KVNNI void continuum_q5_1_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
+                                   intptr_t xsum, intptr_t out) {
+    k_set(FMT_Q5_1, set, tiles, tokens, xq, dx, xsum, out);
+}
+
+KVNNI void continuum_iq4_nl_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
+                                   intptr_t xsum, intptr_t out) {
+    k_set(FMT_IQ4_NL, set, tiles, tokens, xq, dx, xsum, out);
 }

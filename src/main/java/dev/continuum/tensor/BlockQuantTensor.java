@@ -74,6 +74,14 @@ public final class BlockQuantTensor extends WeightTensor {
         long stride = KQuantLayout.setBytes(format, cols);
         int tiles = cols / TILE;
         return switch (format) {
+            case Q4_1 -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q4_1(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q5_0 -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q5_0(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q5_1 -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q5_1(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case IQ4_NL -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.iq4_nl(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
             case Q2_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
                     NativeCpuKernels.q2_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
             case Q3_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
@@ -89,7 +97,7 @@ public final class BlockQuantTensor extends WeightTensor {
     }
 
     /**
-     * With the native route in effect ({@link NativeCpuKernels#enabled}) and a format it has (Q2_K to Q6_K),
+     * With the native route in effect ({@link NativeCpuKernels#enabled}) and a format it has (all but Q8_K),
      * this tensor with its whole sets of 64 rows also repacked, once, into the native layout ({@link KQuantLayout});
      * otherwise this tensor, whose row kernels serve every row. The file's bytes are left as they are, so this
      * tensor stays usable too.

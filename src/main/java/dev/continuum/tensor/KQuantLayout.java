@@ -19,7 +19,6 @@ import java.lang.foreign.ValueLayout;
 final class KQuantLayout {
     static final int SET_ROWS = 64;
     private static final int SUPERBLOCK = 256;
-    private static final int TILES = SUPERBLOCK / WeightTensor.TILE;
 
     private KQuantLayout() {
     }
@@ -27,7 +26,7 @@ final class KQuantLayout {
     /** Whether the native kernels have this format. */
     static boolean covers(BlockFormat f) {
         return switch (f) {
-            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+            case Q4_1, Q5_0, Q5_1, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -38,6 +37,8 @@ final class KQuantLayout {
 
     private static int tileBytes(BlockFormat f) {
         return switch (f) {
+            case Q4_1, IQ4_NL -> 1024;
+            case Q5_0, Q5_1 -> 1280;
             case Q2_K -> 768;
             case Q3_K -> 896;
             case Q4_K -> 1152;
@@ -62,13 +63,19 @@ final class KQuantLayout {
         return switch (f) {
             case Q6_K -> 32;
             case Q3_K -> 4;
+            case Q5_0 -> 16;
             default -> 0;
         };
     }
 
-    /** Bytes of one set: its superblocks one after the other. */
+    /** Bytes of one block of a set: the header and the block's tiles. */
+    private static int blockBytes(BlockFormat f) {
+        return headerBytes(f) + f.blockSize / WeightTensor.TILE * tileBytes(f);
+    }
+
+    /** Bytes of one set: its blocks one after the other. */
     static long setBytes(BlockFormat f, int cols) {
-        return (long) (headerBytes(f) + TILES * tileBytes(f)) * (cols / SUPERBLOCK);
+        return (long) blockBytes(f) * (cols / f.blockSize);
     }
 
     /**
@@ -76,7 +83,8 @@ final class KQuantLayout {
      * native layout, in a new segment of {@code arena}'s.
      */
     static MemorySegment repack(BlockFormat f, MemorySegment data, int sets, int cols, Arena arena) {
-        int superblocks = cols / SUPERBLOCK;
+        int blocks = cols / f.blockSize;
+        int tiles = f.blockSize / WeightTensor.TILE;
         long setBytes = setBytes(f, cols);
         MemorySegment out = arena.allocate(setBytes * sets, 64);
         byte[] levels = new byte[SUPERBLOCK];
@@ -84,10 +92,10 @@ final class KQuantLayout {
         float[] factors = new float[2];
         int header = headerBytes(f);
         int tileBytes = tileBytes(f);
-        long rowBytes = (long) superblocks * f.blockBytes;
+        long rowBytes = (long) blocks * f.blockBytes;
         for (int set = 0; set < sets; set++) {
-            for (int s = 0; s < superblocks; s++) {
-                long sb = set * setBytes + (long) s * (header + TILES * tileBytes);
+            for (int s = 0; s < blocks; s++) {
+                long sb = set * setBytes + (long) s * blockBytes(f);
                 for (int r = 0; r < SET_ROWS; r++) {
                     long block = (long) (set * SET_ROWS + r) * rowBytes + (long) s * f.blockBytes;
                     f.decode(data, block, levels, scales, factors);
@@ -96,7 +104,7 @@ final class KQuantLayout {
                     if (f.hasMin) {
                         copyShort(data, block + dOffset(f) + 2, out, sb + 2L * SET_ROWS + 2L * r);
                     }
-                    for (int k = 0; k < TILES; k++) {
+                    for (int k = 0; k < tiles; k++) {
                         long tile = sb + header + (long) k * tileBytes;
                         writeTile(f, levels, scales, k, r, out, tile);
                     }
@@ -108,16 +116,18 @@ final class KQuantLayout {
 
     /**
      * Row {@code r}'s part of tile {@code k}: its scales (and mins), then its levels as unsigned bytes' worth of
-     * nibble pairs (Q4_K, Q5_K, Q6_K) or 2-bit planes (Q2_K, Q3_K), then the high-bit plane where there is one.
+     * nibble pairs or 2-bit planes (Q2_K, Q3_K), then the high-bit plane where there is one.
      */
     private static void writeTile(BlockFormat f, byte[] levels, int[] scales, int k, int r, MemorySegment out,
                                   long tile) {
         int[] u = new int[WeightTensor.TILE];
         for (int j = 0; j < u.length; j++) {
-            u[j] = levels[tileStart(k) + j] + levelOffset(f);
+            u[j] = f == BlockFormat.IQ4_NL ? tableIndex(levels[tileStart(k) + j])
+                    : levels[tileStart(k) + j] + levelOffset(f);
         }
         long levelsAt;
         switch (f) {
+            case Q4_1, Q5_0, Q5_1, IQ4_NL -> levelsAt = tile; // one scale per block, in the header
             case Q4_K, Q5_K -> {
                 // The tile's one scale and min: its two halves share them.
                 put(out, tile + r, scales[2 * k]);
@@ -138,7 +148,7 @@ final class KQuantLayout {
                 levelsAt = tile + 2 * SET_ROWS;
             }
         }
-        boolean nibbles = f == BlockFormat.Q4_K || f == BlockFormat.Q5_K || f == BlockFormat.Q6_K;
+        boolean nibbles = f != BlockFormat.Q2_K && f != BlockFormat.Q3_K;
         long planes;
         if (nibbles) {
             for (int p = 0; p < 4; p++) {
@@ -152,7 +162,7 @@ final class KQuantLayout {
             planes = levelsAt + 2 * 256;
         }
         switch (f) {
-            case Q5_K -> oneBitPlane(u, 4, out, planes, r);
+            case Q5_K, Q5_0, Q5_1 -> oneBitPlane(u, 4, out, planes, r);
             case Q3_K -> oneBitPlane(u, 2, out, planes, r);
             case Q6_K -> twoBitPlanes(u, 4, out, planes, r);
             default -> {
@@ -182,6 +192,16 @@ final class KQuantLayout {
             }
             put(out, at + 4L * r + b, bits);
         }
+    }
+
+    /** IQ4_NL stores the index of its level in the table, which the kernel maps back ({@code vpshufb}). */
+    private static int tableIndex(byte level) {
+        for (int i = 0; i < BlockFormat.KVALUES.length; i++) {
+            if (BlockFormat.KVALUES[i] == level) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("not an IQ4_NL level: " + level);
     }
 
     private static void put(MemorySegment out, long at, int value) {
