@@ -1,5 +1,6 @@
 package dev.continuum.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -40,14 +41,84 @@ public final class BlockQuantTensor extends WeightTensor {
     /** For {@link #dequantizeRow}, which the engine thread calls per token (embedding lookups): guarded by itself. */
     private final RowScratch dequantizeScratch = new RowScratch();
 
+    /**
+     * The leading rows again in the native kernels' layout ({@link KQuantLayout}), or null: then the row kernels
+     * serve every row. The file's row-major bytes stay the tensor's {@link #data} either way.
+     */
+    private final MemorySegment nativeSets;
+    /** What {@link #interleaved} made of this tensor, once asked: guarded by {@code this}. */
+    private BlockQuantTensor prepared;
+
     BlockQuantTensor(BlockFormat format, String name, MemorySegment data, int rows, int cols, int interleavedRows) {
-        super(name, data, rows, cols, 0);
+        this(format, name, data, rows, cols, null, 0);
         if (interleavedRows != 0) {
             throw new IllegalArgumentException(format.type + " tensors stay row-major; cannot interleave " + name);
         }
+    }
+
+    /** A tensor whose first {@code nativeRows} rows the native set kernels multiply from {@code nativeSets}. */
+    private BlockQuantTensor(BlockFormat format, String name, MemorySegment data, int rows, int cols,
+                             MemorySegment nativeSets, int nativeRows) {
+        super(name, data, rows, cols, nativeRows);
         this.format = format;
         this.blocksPerRow = cols / format.blockSize;
-        this.kernels = FormatKernels.rowMajor(this::multiplyRow);
+        this.nativeSets = nativeSets;
+        this.kernels = nativeSets == null ? FormatKernels.rowMajor(this::multiplyRow)
+                : new FormatKernels(FormatKernels.Activations.QUANTIZED, null, null, null, 0, null, nativeKernel(),
+                        this::multiplyRow);
+    }
+
+    /** The native set kernel of this format, bound to this tensor's sets (addresses as longs: no allocation). */
+    private FormatKernels.SetKernel nativeKernel() {
+        long base = nativeSets.address();
+        long stride = KQuantLayout.setBytes(format, cols);
+        int tiles = cols / TILE;
+        return switch (format) {
+            case Q4_1 -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q4_1(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q5_0 -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q5_0(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q5_1 -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q5_1(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case IQ4_NL -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.iq4_nl(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q2_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q2_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q3_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q3_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q4_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q4_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q5_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q5_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            case Q6_K -> (set, tokens, na, scratch, out, outOffset, outStride) ->
+                    NativeCpuKernels.q6_K(base + set * stride, tiles, tokens, na, scratch, out, outOffset, outStride);
+            default -> throw new IllegalStateException(format + " has no native kernel");
+        };
+    }
+
+    /**
+     * With the native route in effect ({@link NativeCpuKernels#enabled}) and a format it has (all but Q8_K),
+     * this tensor with its whole sets of 64 rows also repacked, once, into the native layout ({@link KQuantLayout});
+     * otherwise this tensor, whose row kernels serve every row. The file's bytes are left as they are, so this
+     * tensor stays usable too.
+     */
+    @Override
+    public synchronized WeightTensor interleaved() {
+        if (prepared == null) {
+            int sets = rows / KQuantLayout.SET_ROWS;
+            boolean repack = nativeSets == null && sets > 0 && KQuantLayout.covers(format)
+                    && NativeCpuKernels.enabled();
+            prepared = repack ? new BlockQuantTensor(format, name, data, rows, cols,
+                    KQuantLayout.repack(format, data, sets, cols, Arena.ofAuto()), sets * KQuantLayout.SET_ROWS)
+                    : this;
+        }
+        return prepared;
+    }
+
+    /** The file's bytes, which this tensor keeps row-major whatever its kernels read. */
+    @Override
+    public void writeRowMajor(MemorySegment target) {
+        MemorySegment.copy(data, 0, target, 0, data.byteSize());
     }
 
     @Override

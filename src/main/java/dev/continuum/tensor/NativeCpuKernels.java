@@ -37,13 +37,19 @@ public final class NativeCpuKernels {
     static final String PROPERTY = "continuum.cpu-kernels";
     static final String LIBRARY_PROPERTY = "continuum.native-library";
     /** The library's ABI ({@code continuum_abi_version} in {@code quant_vnni.c}); a mismatch is refused. */
-    static final int ABI_VERSION = 1;
+    static final int ABI_VERSION = 2;
     private static final int FEATURE_AVX512_VNNI = 1;
     private static final String RESOURCE = "/dev/continuum/tensor/native/linux-x86_64/libcontinuum_cpu.so";
 
     /** What was decided: the kernel handles (null for the Java kernels) and the sentence that says why. */
-    private record Route(MethodHandle q8_0Set, MethodHandle q4_0Set, MethodHandle f16Set, String description,
-                         boolean forcedButMissing) {
+    private record Route(MethodHandle q8_0Set, MethodHandle q4_0Set, MethodHandle f16Set, MethodHandle q4_1Set,
+                         MethodHandle q5_0Set, MethodHandle q5_1Set, MethodHandle iq4_nlSet, MethodHandle q2_KSet,
+                         MethodHandle q3_KSet, MethodHandle q4_KSet, MethodHandle q5_KSet, MethodHandle q6_KSet,
+                         String description, boolean forcedButMissing) {
+        static Route java(String description, boolean forcedButMissing) {
+            return new Route(null, null, null, null, null, null, null, null, null, null, null, null, description,
+                    forcedButMissing);
+        }
     }
 
     private static final Route ROUTE = decide();
@@ -51,6 +57,15 @@ public final class NativeCpuKernels {
     private static final MethodHandle Q8_0_SET = ROUTE.q8_0Set();
     private static final MethodHandle Q4_0_SET = ROUTE.q4_0Set();
     private static final MethodHandle F16_SET = ROUTE.f16Set();
+    private static final MethodHandle Q4_1_SET = ROUTE.q4_1Set();
+    private static final MethodHandle Q5_0_SET = ROUTE.q5_0Set();
+    private static final MethodHandle Q5_1_SET = ROUTE.q5_1Set();
+    private static final MethodHandle IQ4_NL_SET = ROUTE.iq4_nlSet();
+    private static final MethodHandle Q2_K_SET = ROUTE.q2_KSet();
+    private static final MethodHandle Q3_K_SET = ROUTE.q3_KSet();
+    private static final MethodHandle Q4_K_SET = ROUTE.q4_KSet();
+    private static final MethodHandle Q5_K_SET = ROUTE.q5_KSet();
+    private static final MethodHandle Q6_K_SET = ROUTE.q6_KSet();
 
     private NativeCpuKernels() {
     }
@@ -107,6 +122,132 @@ public final class NativeCpuKernels {
         copyOut(scratch, tokens, out, outOffset, outStride);
     }
 
+    /** As {@link #q4_K} for a Q4_1 set. */
+    static void q4_1(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q4_1_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q5_0 set. */
+    static void q5_0(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q5_0_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q5_1 set. */
+    static void q5_1(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q5_1_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a IQ4_NL set. */
+    static void iq4_nl(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            IQ4_NL_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q2_K set. */
+    static void q2_K(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q2_K_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q3_K set. */
+    static void q3_K(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q3_K_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q8_0} for a Q4_K set in {@link KQuantLayout}'s layout ({@code kquant_vnni.c}). */
+    static void q4_K(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q4_K_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q5_K set. */
+    static void q5_K(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q5_K_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
+    /** As {@link #q4_K} for a Q6_K set. */
+    static void q6_K(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
+                     int outOffset, int outStride) {
+        try {
+            Q6_K_SET.invokeExact(set, (long) tiles, (long) tokens, na.values(0, tiles * WeightTensor.TILE),
+                    na.scales(0, tiles), na.sums(0, tiles), scratch.address());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+        copyOut(scratch, tokens, out, outOffset, outStride);
+    }
+
     /** As {@link #q8_0} for an F16 set (the Java kernels' layout) times float activations. */
     static void f16(long set, int tiles, int tokens, NativeActivations na, MemorySegment scratch, float[] out,
                     int outOffset, int outStride) {
@@ -142,7 +283,7 @@ public final class NativeCpuKernels {
     private static Route decide() {
         String asked = choice();
         if (asked.equals("java")) {
-            return new Route(null, null, null, "Java kernels (" + PROPERTY + "=java)", false);
+            return Route.java("Java kernels (" + PROPERTY + "=java)", false);
         }
         boolean forced = asked.equals("native");
         String missing = unusableReason();
@@ -156,11 +297,12 @@ public final class NativeCpuKernels {
         }
         if (handles == null) {
             String why = forced ? PROPERTY + "=native, but " + missing : "Java kernels (" + missing + ")";
-            return new Route(null, null, null, why, forced);
+            return Route.java(why, forced);
         }
-        return new Route(handles[0], handles[1], handles[2],
-                "native AVX512-VNNI kernels for Q8_0 and Q4_0, AVX-512 for F16 (" + PROPERTY + "=" + asked + ")",
-                false);
+        return new Route(handles[0], handles[1], handles[2], handles[3], handles[4], handles[5], handles[6],
+                handles[7], handles[8], handles[9], handles[10], handles[11],
+                "native AVX512-VNNI kernels for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL and Q2_K-Q6_K, AVX-512 for F16 ("
+                        + PROPERTY + "=" + asked + ")", false);
     }
 
     private static String choice() {
@@ -212,6 +354,15 @@ public final class NativeCpuKernels {
             linker.downcallHandle(lib.findOrThrow("continuum_q4_0_vnni_set"), set, Linker.Option.critical(false)),
             linker.downcallHandle(lib.findOrThrow("continuum_f16_set"), FunctionDescriptor.ofVoid(j, j, j, j, j),
                     Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q4_1_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q5_0_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q5_1_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_iq4_nl_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q2_k_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q3_k_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q4_k_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q5_k_vnni_set"), set, Linker.Option.critical(false)),
+            linker.downcallHandle(lib.findOrThrow("continuum_q6_k_vnni_set"), set, Linker.Option.critical(false)),
         };
     }
 

@@ -44,7 +44,7 @@ class KernelRouteChoiceTest {
         assertEquals(hashes(java), hashes(auto), () -> "auto against java:\n" + auto.describe());
         if (nativeHere) {
             ChildJvm.Result forced = probe("-Dcontinuum.cpu-kernels=native");
-            assertTrue(forced.out().contains("route: native AVX512-VNNI kernels for Q8_0 and Q4_0, AVX-512 for F16"), forced::describe);
+            assertTrue(forced.out().contains("route: native AVX512-VNNI kernels for Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL and Q2_K-Q6_K, AVX-512 for F16"), forced::describe);
             assertEquals(hashes(java), hashes(forced), forced::describe);
         }
     }
