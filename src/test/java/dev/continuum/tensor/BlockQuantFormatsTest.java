@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -174,13 +175,24 @@ class BlockQuantFormatsTest {
         }
     }
 
-    /** The block formats never take the interleaved layout: interleaving returns the tensor itself. */
+    /**
+     * The file's bytes stay row-major: on the Java route interleaving returns the tensor itself; on the native route
+     * a tensor whose whole sets the native kernels read from their own copy ({@link KQuantLayout}), over the same
+     * row-major data.
+     */
     @Test
-    void blockFormatsStayRowMajor() {
+    void blockFormatsKeepTheFileLayout() {
         byte[] bytes = new byte[Interleaving.SET_ROWS * 2 * GgmlType.Q4_K.blockBytes];
         WeightTensor w = WeightTensor.of("w", GgmlType.Q4_K, MemorySegment.ofArray(bytes), Interleaving.SET_ROWS,
                 512);
-        assertEquals(0, w.interleaved().interleavedRows());
+        WeightTensor prepared = w.interleaved();
+        if (NativeCpuKernels.enabled()) {
+            assertEquals(Interleaving.SET_ROWS, prepared.interleavedRows());
+            assertSame(w.data(), prepared.data());
+        } else {
+            assertSame(w, prepared);
+            assertEquals(0, prepared.interleavedRows());
+        }
     }
 
     /** The kernel warm-up runs the block formats' kernels too (on random blocks of one superblock per row). */
