@@ -83,13 +83,13 @@ final class PerplexityCommand implements Callable<Integer> {
             int window = ctx != null ? ctx : Math.min(DEFAULT_CTX, opened.runner().shape().contextLength());
             int chunk = batch != null ? batch : window;
             int bos = tok.addBos() ? tok.bosId() : -1;
+            WindowLogits scored = new WindowLogits(opened.runner(), window, chunk, bos);
             int[] tokens = tokenize(tok, text);
             if (tokens.length < 2 * window) {
                 err.println("error: the text has " + tokens.length + " tokens; a window of " + window
                         + " needs at least " + 2 * window + " (2 x --ctx, as llama.cpp)");
                 return 1;
             }
-            WindowLogits scored = new WindowLogits(opened.runner(), window, chunk, bos);
             int windows = tokens.length / window;
             err.printf(Locale.ROOT, "perplexity: %s, %d tokens, %d windows of %d, batch %d%n", loaded.description(),
                     tokens.length, windows, window, Math.min(chunk, window));
