@@ -1,12 +1,15 @@
 package dev.continuum.engine;
 
-/** Log-probabilities from a logits row: the chosen token's and the top alternatives', without allocation. */
-final class Logprobs {
+/**
+ * Log-probabilities from a logits row: the chosen token's and the top alternatives', without allocation. Public for
+ * the {@code perplexity} command, which scores every row of a window with the same arithmetic.
+ */
+public final class Logprobs {
     private Logprobs() {
     }
 
     /** log(sum(exp(logits))) over the row, computed stably. */
-    static float logSumExp(float[] logits, int o, int n) {
+    public static float logSumExp(float[] logits, int o, int n) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
             max = Math.max(max, logits[o + i]);
@@ -19,7 +22,7 @@ final class Logprobs {
     }
 
     /** Fills {@code ids/values} with the {@code ids.length} largest logits, largest first (lower id on ties). */
-    static void top(float[] logits, int o, int n, int[] ids, float[] values) {
+    public static void top(float[] logits, int o, int n, int[] ids, float[] values) {
         int k = ids.length;
         int filled = 0;
         for (int i = 0; i < n; i++) {
