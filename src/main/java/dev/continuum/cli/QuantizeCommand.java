@@ -4,6 +4,7 @@ import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufExporter;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
+import dev.continuum.quantize.Calibration;
 import dev.continuum.quantize.GgufQuantizer;
 import dev.continuum.quantize.QuantizeType;
 import picocli.CommandLine.Command;
@@ -14,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -47,6 +49,16 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--gptq", description = "Quantize Q8_0/Q4_0/Q4_1 matrices by GPTQ (needs --calibration)")
+    boolean gptq;
+
+    @Option(names = "--calibration", description = "Text file the model runs over to collect GPTQ's Hessians")
+    Path calibration;
+
+    @Option(names = "--calibration-tokens", defaultValue = "256",
+            description = "Calibration tokens at most (default: ${DEFAULT-VALUE})")
+    int calibrationTokens;
+
     @Override
     public Integer call() {
         PrintStream err = System.err;
@@ -59,6 +71,14 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         if (threads != null && threads < 1) {
             err.println("error: --threads must be >= 1");
+            return 2;
+        }
+        if (gptq != (calibration != null)) {
+            err.println("error: --gptq and --calibration go together");
+            return 2;
+        }
+        if (gptq && !t.defaultType.name().matches("Q8_0|Q4_0|Q4_1")) {
+            err.println("error: --gptq writes Q8_0, Q4_0 or Q4_1, not " + t);
             return 2;
         }
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -75,7 +95,9 @@ final class QuantizeCommand implements Callable<Integer> {
             long start = System.nanoTime();
             boolean showProgress = (System.console() != null && System.console().isTerminal())
                     || Files.size(in) > PROGRESS_BYTES;
-            GgufQuantizer.Result r = GgufQuantizer.quantize(in, out, t, pure, n, showProgress ? QuantizeCommand::progress : null);
+            Map<String, double[]> hessians = gptq ? hessians(in) : Map.of();
+            GgufQuantizer.Result r = GgufQuantizer.quantize(in, out, t, pure, n,
+                    showProgress ? QuantizeCommand::progress : null, hessians);
             if (showProgress) {
                 err.println();
             }
@@ -95,6 +117,17 @@ final class QuantizeCommand implements Callable<Integer> {
                     err.println("WARNING: cannot delete " + temp + ": " + e.getMessage());
                 }
             }
+        }
+    }
+
+    private Map<String, double[]> hessians(Path in) throws IOException {
+        String text = Files.readString(calibration);
+        long start = System.nanoTime();
+        try (LoadedModel m = ModelLoader.load(in.toString(), null)) {
+            Map<String, double[]> h = Calibration.hessians(m, text, calibrationTokens);
+            System.err.printf(Locale.ROOT, "GPTQ: Hessians of %d matrices from %s in %.2f s%n", h.size(), calibration,
+                    (System.nanoTime() - start) / 1e9);
+            return h;
         }
     }
 

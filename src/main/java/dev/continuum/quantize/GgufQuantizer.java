@@ -20,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -70,6 +71,16 @@ public final class GgufQuantizer {
      */
     public static Result quantize(Path in, Path out, QuantizeType type, boolean pure, int threads, Progress progress)
             throws IOException {
+        return quantize(in, out, type, pure, threads, progress, Map.of());
+    }
+
+    /**
+     * As {@link #quantize(Path, Path, QuantizeType, boolean, int, Progress)}, but matrices that get Q8_0, Q4_0 or
+     * Q4_1 and have a Hessian in {@code hessians} (by tensor name, see {@link Gptq}) are quantized by GPTQ
+     * instead of plain rounding. The Hessians are left unchanged.
+     */
+    public static Result quantize(Path in, Path out, QuantizeType type, boolean pure, int threads, Progress progress,
+                                  Map<String, double[]> hessians) throws IOException {
         // Shared: the worker threads read the input mapping and write the output one.
         try (Arena arena = Arena.ofShared();
              FileChannel inChannel = FileChannel.open(in, StandardOpenOption.READ)) {
@@ -94,7 +105,10 @@ public final class GgufQuantizer {
                 for (int i = 0; i < plans.size(); i++) {
                     Plan p = plans.get(i);
                     MemorySegment target = data.asSlice(p.offset, p.bytes);
-                    if (p.quantize) {
+                    double[] h = hessians.get(p.in.name());
+                    if (p.quantize && h != null && Gptq.supports(p.type)) {
+                        gptqTensor(gguf.bytes(p.in), p.in, p.type, h.clone(), target);
+                    } else if (p.quantize) {
                         quantizeTensor(gguf.bytes(p.in), p.in, p.type, target, pool, threads);
                     } else {
                         MemorySegment.copy(gguf.bytes(p.in), 0, target, 0, p.bytes);
@@ -282,6 +296,20 @@ public final class GgufQuantizer {
                 throw new IOException("quantizing " + t.name() + " failed: " + e.getCause(), e.getCause());
             }
         }
+    }
+
+    private static void gptqTensor(MemorySegment src, GgufTensorInfo t, GgmlType type, double[] h, MemorySegment dst) {
+        int cols = Math.toIntExact(t.columns());
+        int rows = Math.toIntExact(t.rows());
+        float[] w = new float[Math.multiplyExact(rows, cols)];
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            readRow(src, t.type(), (long) r * cols, row);
+            System.arraycopy(row, 0, w, r * cols, cols);
+        }
+        byte[] packed = new byte[Math.toIntExact(dst.byteSize())];
+        Gptq.quantize(type, w, rows, cols, h, packed);
+        MemorySegment.copy(packed, 0, dst, ValueLayout.JAVA_BYTE, 0, packed.length);
     }
 
     /** Widens one row of an F32, F16 or BF16 tensor to floats (exactly, as ggml's to_float does). */

@@ -92,4 +92,29 @@ class QuantizeCommandTest {
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("Missing required option: '--type=<type>'"), r.err());
     }
+
+    @Test
+    void gptqCalibratesOnATextFile() throws Exception {
+        Path text = tmp.resolve("calibration.txt");
+        Files.writeString(text, "The quick brown fox jumps over the lazy dog, again and again, until the sun sets.");
+        Path out = tmp.resolve("tiny-gptq.gguf");
+        Run r = run("quantize", "--model", "dummy:tiny:f16", "--type", "Q4_0", "--out", out.toString(), "--gptq",
+                "--calibration", text.toString(), "--calibration-tokens", "64");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("GPTQ: Hessians of 15 matrices from " + text), r.err());
+        try (Arena arena = Arena.ofConfined()) {
+            assertEquals(GgmlType.Q4_0, GgufFile.open(out, arena).tensor("blk.0.attn_q.weight").type());
+        }
+    }
+
+    @Test
+    void gptqNeedsCalibrationAndA32BlockType() {
+        Run alone = run("quantize", "--model", "dummy:tiny:f16", "--type", "Q4_0", "--out", tmp.resolve("x.gguf").toString(), "--gptq");
+        assertEquals(2, alone.exitCode());
+        assertTrue(alone.err().contains("--gptq and --calibration go together"), alone.err());
+        Run k = run("quantize", "--model", "dummy:tiny:f16", "--type", "Q4_K_M", "--out", tmp.resolve("x.gguf").toString(),
+                "--gptq", "--calibration", tmp.resolve("c.txt").toString());
+        assertEquals(2, k.exitCode());
+        assertTrue(k.err().contains("--gptq writes Q8_0, Q4_0 or Q4_1, not Q4_K_M"), k.err());
+    }
 }
