@@ -18,10 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -120,7 +122,7 @@ public final class GgufQuantizer {
                     }
                 }
                 file.force();
-                return new Result(results, src.byteSize(), header.length + dataSize, rules == null ? 0 : rules.fallbacks);
+                return new Result(results, src.byteSize(), header.length + dataSize, rules.fallbacks);
             }
         }
     }
@@ -129,7 +131,7 @@ public final class GgufQuantizer {
      * llama.cpp's tensor order ({@code weight_name_comparer}): by the layer number of {@code blk.N.} (tensors
      * outside layers first), then by name.
      */
-    static List<GgufTensorInfo> llamaOrder(java.util.Collection<GgufTensorInfo> tensors) {
+    static List<GgufTensorInfo> llamaOrder(Collection<GgufTensorInfo> tensors) {
         List<GgufTensorInfo> list = new ArrayList<>(tensors);
         list.sort(Comparator.comparingInt((GgufTensorInfo t) -> layerOf(t.name())).thenComparing(GgufTensorInfo::name));
         return list;
@@ -292,7 +294,7 @@ public final class GgufQuantizer {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while quantizing " + t.name(), e);
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 throw new IOException("quantizing " + t.name() + " failed: " + e.getCause(), e.getCause());
             }
         }

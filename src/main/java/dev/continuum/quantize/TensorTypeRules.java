@@ -26,8 +26,8 @@ final class TensorTypeRules {
         this.nAttentionWv = nAttentionWv;
         this.nLayer = nLayer;
         this.nGqa = nGqa;
-        // llama.cpp's LLM_TYPE_70B for the llama architecture is an 80-layer model.
-        this.is70b = nLayer == 80;
+        // llama.cpp's LLM_TYPE_70B for the llama architecture: 80 layers with grouped KV heads (without, 65B).
+        this.is70b = nLayer == 80 && nGqa > 1;
     }
 
     private static boolean useMoreBits(int i, int n) {
