@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(name = "continuum", mixinStandardHelpOptions = true, version = "continuum 0.1.0",
         description = "An OpenAI-compatible LLM inference server on the JVM.",
         subcommands = {ServeCommand.class, GenerateCommand.class, BenchCommand.class, ExportCommand.class,
-                PerplexityCommand.class})
+                QuantizeCommand.class, PerplexityCommand.class})
 final class RootCommand implements Runnable {
     @Override
     public void run() {

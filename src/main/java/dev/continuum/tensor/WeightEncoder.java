@@ -91,7 +91,16 @@ public final class WeightEncoder {
         }
     }
 
+    /**
+     * C's {@code roundf}, as ggml's Q8_0 uses. Not {@code floor(v + 0.5f)}: for the float just below 0.5 that sum
+     * rounds up to 1.
+     */
     private static int roundHalfAway(float v) {
-        return (int) (v < 0 ? -Math.floor(-v + 0.5f) : Math.floor(v + 0.5f));
+        float a = Math.abs(v);
+        int r = (int) a;
+        if (a - r >= 0.5f) {
+            r++;
+        }
+        return v < 0 ? -r : r;
     }
 }

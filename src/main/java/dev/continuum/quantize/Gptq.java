@@ -1,0 +1,238 @@
+package dev.continuum.quantize;
+
+import dev.continuum.tensor.GgmlType;
+
+/**
+ * GPTQ (Frantar et al. 2022, as gpt-fast implements it) into standard Q8_0, Q4_0 or Q4_1 blocks: columns are
+ * rounded one at a time and each one's rounding error, weighted by the inverse Hessian of the layer's inputs, is
+ * pushed onto the columns not yet rounded, so the layer's outputs on the calibration activations move less than
+ * with plain rounding. Row-major W (rows = outputs, cols = inputs) and H = 2 X^T X (cols x cols, X the layer's
+ * calibration inputs, one row per token).
+ *
+ * <p>Steps: columns whose H diagonal is 0 (inputs never active) are zeroed; H gets 1% of its mean diagonal added
+ * (damping), then U = the upper Cholesky factor of H^-1. Columns go in blocks of 128: inside a block the error of
+ * column i updates the block's later columns at once (err * U[i, j] / U[i, i]); after the block, the block's
+ * errors update all later columns in one product. Each 32-column group gets its block scale (and min, Q4_1) from
+ * the group's values as they stand when its first column is reached, after the earlier columns' compensation;
+ * the scale is rounded to f16 first, so the levels chosen are the ones the stored block decodes to.
+ */
+final class Gptq {
+    static final int BLOCK_COLUMNS = 128;
+    static final double DAMPING = 0.01;
+    private static final int GROUP = 32;
+
+    private Gptq() {
+    }
+
+    /** True for the block types this produces. */
+    static boolean supports(GgmlType type) {
+        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_1;
+    }
+
+    /**
+     * Quantizes {@code w} (rows x cols, row-major, modified in place) with Hessian {@code h} (cols x cols,
+     * row-major, modified in place) into {@code out}: rows of {@code type} blocks, row after row.
+     */
+    static void quantize(GgmlType type, float[] w, int rows, int cols, double[] h, byte[] out) {
+        if (!supports(type) || cols % GROUP != 0) {
+            throw new IllegalArgumentException("GPTQ writes Q8_0, Q4_0 or Q4_1 rows of multiples of 32, not "
+                    + type + " x " + cols);
+        }
+        double meanDiag = 0;
+        for (int i = 0; i < cols; i++) {
+            meanDiag += h[i * cols + i];
+        }
+        meanDiag /= cols;
+        for (int i = 0; i < cols; i++) {
+            if (h[i * cols + i] == 0) {
+                h[i * cols + i] = 1;
+                for (int r = 0; r < rows; r++) {
+                    w[r * cols + i] = 0;
+                }
+            }
+        }
+        double damp = DAMPING * (meanDiag > 0 ? meanDiag : 1);
+        for (int i = 0; i < cols; i++) {
+            h[i * cols + i] += damp;
+        }
+        double[] u = upperCholeskyOfInverse(h, cols);
+
+        int rowBytes = (int) type.bytesFor(cols);
+        float[] scale = new float[rows];
+        float[] min = new float[rows];
+        byte[] level = new byte[rows];
+        double[] err = new double[rows * BLOCK_COLUMNS];
+        for (int b = 0; b < cols; b += BLOCK_COLUMNS) {
+            int e = Math.min(cols, b + BLOCK_COLUMNS);
+            for (int c = b; c < e; c++) {
+                if (c % GROUP == 0) {
+                    groupParams(type, w, rows, cols, c, scale, min);
+                    for (int r = 0; r < rows; r++) {
+                        putGroupHeader(type, out, r * rowBytes + (c / GROUP) * type.blockBytes, scale[r], min[r]);
+                    }
+                }
+                double d = u[c * cols + c];
+                for (int r = 0; r < rows; r++) {
+                    float x = w[r * cols + c];
+                    int q = level(type, x, scale[r], min[r]);
+                    level[r] = (byte) q;
+                    float dq = dequantize(type, q, scale[r], min[r]);
+                    double er = (x - dq) / d;
+                    err[r * BLOCK_COLUMNS + (c - b)] = er;
+                    int row = r * cols;
+                    for (int j = c + 1; j < e; j++) {
+                        w[row + j] -= (float) (er * u[c * cols + j]);
+                    }
+                }
+                for (int r = 0; r < rows; r++) {
+                    putLevel(type, out, r * rowBytes + (c / GROUP) * type.blockBytes, c % GROUP, level[r]);
+                }
+            }
+            // The block's errors onto every later column: W[:, e:] -= Err @ U[b:e, e:].
+            for (int r = 0; r < rows; r++) {
+                int row = r * cols;
+                for (int i = b; i < e; i++) {
+                    double er = err[r * BLOCK_COLUMNS + (i - b)];
+                    if (er == 0) {
+                        continue;
+                    }
+                    int ui = i * cols;
+                    for (int j = e; j < cols; j++) {
+                        w[row + j] -= (float) (er * u[ui + j]);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Each row's scale (f16-rounded) and min for the group starting at column {@code c}, as ggml would pick them. */
+    private static void groupParams(GgmlType type, float[] w, int rows, int cols, int c, float[] scale, float[] min) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * cols + c;
+            float amax = 0;
+            float max = 0;
+            float lo = Float.MAX_VALUE;
+            float hi = -Float.MAX_VALUE;
+            for (int j = 0; j < GROUP; j++) {
+                float v = w[o + j];
+                if (Math.abs(v) > amax) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            float d = switch (type) {
+                case Q8_0 -> amax / 127;
+                case Q4_0 -> max / -8;
+                default -> (hi - lo) / 15;
+            };
+            scale[r] = Float.float16ToFloat(Float.floatToFloat16(d));
+            min[r] = Float.float16ToFloat(Float.floatToFloat16(lo));
+        }
+    }
+
+    private static int level(GgmlType type, float x, float d, float m) {
+        if (d == 0) {
+            return switch (type) {
+                case Q8_0 -> 0;
+                case Q4_0 -> 8;
+                default -> 0;
+            };
+        }
+        return switch (type) {
+            case Q8_0 -> Math.clamp(Math.round(x / d), -128, 127);
+            case Q4_0 -> Math.clamp(Math.round(x / d) + 8, 0, 15);
+            default -> Math.clamp(Math.round((x - m) / d), 0, 15);
+        };
+    }
+
+    private static float dequantize(GgmlType type, int q, float d, float m) {
+        return switch (type) {
+            case Q8_0 -> d * q;
+            case Q4_0 -> d * (q - 8);
+            default -> d * q + m;
+        };
+    }
+
+    private static void putGroupHeader(GgmlType type, byte[] out, int o, float d, float m) {
+        BlockEncoder.putHalf(out, o, d);
+        if (type == GgmlType.Q4_1) {
+            BlockEncoder.putHalf(out, o + 2, m);
+        }
+    }
+
+    /** Stores level {@code q} of value {@code j} of the block at {@code out[o..]} (layouts as in the encoders). */
+    private static void putLevel(GgmlType type, byte[] out, int o, int j, int q) {
+        switch (type) {
+            case Q8_0 -> out[o + 2 + j] = (byte) q;
+            case Q4_0, Q4_1 -> {
+                int p = o + (type == GgmlType.Q4_0 ? 2 : 4) + (j & 15);
+                out[p] = (byte) (j < 16 ? (out[p] & 0xF0) | q : (out[p] & 0x0F) | q << 4);
+            }
+            default -> throw new IllegalStateException();
+        }
+    }
+
+    /**
+     * U upper triangular with U^T U = H^-1, for H symmetric positive definite (n x n, row-major; overwritten).
+     * H = L L^T, H^-1 = L^-T L^-1, then the lower Cholesky factor L2 of H^-1 gives U = L2^T.
+     */
+    static double[] upperCholeskyOfInverse(double[] h, int n) {
+        choleskyInPlace(h, n);
+        // Invert L (lower) in place: forward substitution column by column.
+        double[] inv = new double[n * n];
+        for (int j = 0; j < n; j++) {
+            inv[j * n + j] = 1 / h[j * n + j];
+            for (int i = j + 1; i < n; i++) {
+                double s = 0;
+                for (int k = j; k < i; k++) {
+                    s += h[i * n + k] * inv[k * n + j];
+                }
+                inv[i * n + j] = -s / h[i * n + i];
+            }
+        }
+        // H^-1 = inv^T inv (symmetric; fill both halves).
+        double[] hinv = h;
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                double s = 0;
+                for (int k = j; k < n; k++) {
+                    s += inv[k * n + i] * inv[k * n + j];
+                }
+                hinv[i * n + j] = s;
+                hinv[j * n + i] = s;
+            }
+        }
+        choleskyInPlace(hinv, n);
+        double[] u = inv;
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) {
+                u[i * n + j] = j >= i ? hinv[j * n + i] : 0;
+            }
+        }
+        return u;
+    }
+
+    /** The lower Cholesky factor of {@code a} in its lower triangle (the upper triangle is left as it was). */
+    private static void choleskyInPlace(double[] a, int n) {
+        for (int j = 0; j < n; j++) {
+            double s = a[j * n + j];
+            for (int k = 0; k < j; k++) {
+                s -= a[j * n + k] * a[j * n + k];
+            }
+            if (!(s > 0)) {
+                throw new IllegalArgumentException("the Hessian is not positive definite at column " + j);
+            }
+            double l = Math.sqrt(s);
+            a[j * n + j] = l;
+            for (int i = j + 1; i < n; i++) {
+                double t = a[i * n + j];
+                for (int k = 0; k < j; k++) {
+                    t -= a[i * n + k] * a[j * n + k];
+                }
+                a[i * n + j] = t / l;
+            }
+        }
+    }
+}
