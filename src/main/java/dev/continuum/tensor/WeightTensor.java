@@ -27,7 +27,8 @@ import java.util.Objects;
  * only on the row, a token's outputs never depend on what else shares the batch or how rows are split across
  * threads.
  */
-public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor {
+public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor,
+        LoadTimeQuantized {
     /** Columns per tile: the quantization block size of Q8_0 and Q4_0. */
     public static final int TILE = 32;
 
