@@ -11,6 +11,7 @@ import dev.continuum.backend.RunnerFactory;
 import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.ModelShape;
 import dev.continuum.runner.WarmupReport;
+import dev.continuum.loader.LoadQuantization;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import picocli.CommandLine.Command;
@@ -31,6 +32,10 @@ import java.util.concurrent.Callable;
 final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Model spec for in-process runs (and for the tokenizer's vocabulary)")
     String model = "dummy:15m";
+
+    @Option(names = "--quantize", description = "Quantize a float model's weights at load: "
+            + LoadQuantization.VALUES)
+    String quantize;
 
     @Option(names = "--tokenizer")
     Path tokenizer;
@@ -70,6 +75,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        LoadQuantization loadQuantization;
+        try {
+            loadQuantization = LoadQuantization.parse(quantize);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 2;
+        }
         int maxConcurrency = concurrency.stream().mapToInt(Integer::intValue).max().orElse(1);
         if (url != null) {
             int v = vocab != null ? vocab : 512;
@@ -83,7 +95,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             return 0;
         }
-        try (LoadedModel m = ModelLoader.load(model, tokenizer);
+        try (LoadedModel m = ModelLoader.load(model, tokenizer, loadQuantization);
              OpenedRunner opened = RunnerFactory.open(m, Backend.parse(backend), threads == null ? 0 : threads,
                      w -> System.err.println("WARNING: " + w))) {
             System.err.println("loaded " + m.description());

@@ -8,6 +8,7 @@ import dev.continuum.backend.OpenedRunner;
 import dev.continuum.backend.RunnerFactory;
 import dev.continuum.cuda.CudaException;
 import dev.continuum.runner.ModelRunner;
+import dev.continuum.loader.LoadQuantization;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.sampling.SamplingParams;
@@ -30,6 +31,10 @@ import java.util.concurrent.Callable;
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "embedded:stories260K, dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
     String model;
+
+    @Option(names = "--quantize", description = "Quantize a float model's weights at load: "
+            + LoadQuantization.VALUES)
+    String quantize;
 
     @Option(names = "--tokenizer", description = "Tokenizer file for a llama2.c checkpoint")
     Path tokenizer;
@@ -85,6 +90,13 @@ final class GenerateCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 2;
         }
+        LoadQuantization loadQuantization;
+        try {
+            loadQuantization = LoadQuantization.parse(quantize);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        }
         long loadStart = System.nanoTime();
         Backend choice;
         try {
@@ -93,7 +105,7 @@ final class GenerateCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 2;
         }
-        try (LoadedModel loaded = ModelLoader.load(model, tokenizer);
+        try (LoadedModel loaded = ModelLoader.load(model, tokenizer, loadQuantization);
              OpenedRunner opened = RunnerFactory.open(loaded, choice, threads == null ? 0 : threads,
                      w -> err.println("WARNING: " + w))) {
             err.printf(Locale.ROOT, "loaded %s in %.2f s%n", loaded.description(), (System.nanoTime() - loadStart) / 1e9);

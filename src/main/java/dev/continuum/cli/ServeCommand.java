@@ -12,6 +12,10 @@ final class ServeCommand implements Runnable {
     @Option(names = "--model", description = "Model spec: embedded:stories260K (the default), dummy:NAME[:TYPE], a .gguf file, or a llama2.c .bin")
     String model;
 
+    @Option(names = "--quantize", description = "Quantize a float model's weights at load: "
+            + dev.continuum.loader.LoadQuantization.VALUES + " (property continuum.quantize)")
+    String quantize;
+
     @Option(names = "--tokenizer", description = "Tokenizer file for a llama2.c checkpoint")
     String tokenizer;
 
@@ -31,6 +35,7 @@ final class ServeCommand implements Runnable {
     void applyAsSystemProperties() {
         set("continuum.model", model);
         set("continuum.tokenizer", tokenizer);
+        set("continuum.quantize", quantize);
         set("continuum.backend", backend);
         set("quarkus.http.port", port == null ? null : port.toString());
         set("quarkus.http.host", host);

@@ -77,6 +77,11 @@ final class DeviceWeights implements AutoCloseable {
     }
 
     private DeviceMatrix matrix(WeightTensor t, UploadRing ring) {
+        if (t instanceof dev.continuum.tensor.LoadTimeQuantized q) {
+            // No CUDA kernel reads the load-time formats; uploading their bytes as the file's type would be noise.
+            throw new CudaException("the CUDA backend has no kernels for weights quantized at load (" + q.format()
+                    + ", tensor '" + t.name() + "'); use --backend cpu, or serve without --quantize");
+        }
         Object done = uploaded.get(t);
         if (done != null) {
             return (DeviceMatrix) done;

@@ -19,6 +19,29 @@ public final class ModelLoader {
      * its kernels read.
      */
     public static LoadedModel load(String spec, Path tokenizer) {
+        return load(spec, tokenizer, null);
+    }
+
+    /**
+     * As {@link #load(String, Path)}, then with the linear weights converted to {@code quantize}'s format (see
+     * {@link LoadQuantization}) unless it is null.
+     *
+     * @throws ModelFormatException also when {@code quantize} is given for a file whose weights are not all float
+     */
+    public static LoadedModel load(String spec, Path tokenizer, LoadQuantization quantize) {
+        LoadedModel m = load0(spec, tokenizer);
+        if (quantize == null) {
+            return m;
+        }
+        try {
+            return quantize.apply(spec, m);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    private static LoadedModel load0(String spec, Path tokenizer) {
         try {
             return loadUnchecked(spec, tokenizer);
         } catch (ModelFormatException e) {

@@ -21,6 +21,12 @@ public interface ContinuumConfig {
     @WithDefault("embedded:stories260K")
     String model();
 
+    /**
+     * Load-time quantization of a float model's linear weights: {@code int8}, {@code int4:G} or {@code nf4} (see
+     * {@link dev.continuum.loader.LoadQuantization}); absent keeps the file's weights.
+     */
+    Optional<String> quantize();
+
     /** Tokenizer file for a llama2.c checkpoint. */
     Optional<String> tokenizer();
 

@@ -73,7 +73,8 @@ public class ModelHost {
         try {
             Backend choice = Backend.parse(config.backend());
             String spec = config.model();
-            LoadedModel m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null));
+            LoadedModel m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null),
+                    dev.continuum.loader.LoadQuantization.parse(config.quantize().orElse(null)));
             LOG.infof("Loaded %s in %.2f s", m.description(), (System.nanoTime() - start) / 1e9);
             if (spec.startsWith("dummy:")) {
                 LOG.warnf("*** The served model %s has RANDOM WEIGHTS: its output is noise. Set CONTINUUM_MODEL to a"

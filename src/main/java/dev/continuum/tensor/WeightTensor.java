@@ -29,7 +29,7 @@ import java.util.Objects;
  * mins, so their fixed order is their own, spelled out there; they stay row-major ({@link #rowMajorOnly}).
  */
 public abstract sealed class WeightTensor permits F32Tensor, F16Tensor, BF16Tensor, Q8_0Tensor, Q4_0Tensor,
-        BlockQuantTensor {
+        BlockQuantTensor, LoadTimeQuantized {
     /** Columns per tile: the quantization block size of Q8_0 and Q4_0. */
     public static final int TILE = 32;
 

@@ -58,4 +58,31 @@ class GenerateCommandTest {
         assertEquals(1, missing.exitCode());
         assertTrue(missing.err().contains("no such model file"), missing.err());
     }
+
+    @Test
+    void quantizeAtLoadGeneratesAndRefusesClearly() {
+        String model = SharedTestData.require("models/stories260K.gguf").toString();
+        Run int8 = run("generate", "--model", model, "--quantize", "int8", "--prompt", "Once upon a time",
+                "--max-tokens", "20", "--no-warmup");
+        assertEquals(0, int8.exitCode(), int8.err());
+        // int8 keeps stories260K's first 20 greedy tokens (LoadQuantizedLogitsTest measures the logits).
+        assertEquals(dev.continuum.model.ReferenceCompletionsAccess.stories260k().get(0).textOfFirst(20) + "\n",
+                int8.out());
+        assertTrue(int8.err().contains("weights quantized at load to int8 ("), int8.err());
+        Run nf4 = run("generate", "--model", model, "--quantize", "nf4", "--prompt", "Once upon a time",
+                "--max-tokens", "8", "--no-warmup");
+        assertEquals(0, nf4.exitCode(), nf4.err());
+        assertTrue(nf4.err().contains("weights quantized at load to nf4 ("), nf4.err());
+        Run bad = run("generate", "--model", model, "--quantize", "int4:48", "--prompt", "x");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("error: --quantize int4:48: the int4 group size must be 32..256 and a multiple"
+                + " of 32, got '48'"), bad.err());
+        Run quantized = run("generate", "--model", "dummy:tiny:q8_0", "--quantize", "nf4", "--prompt", "x");
+        assertEquals(1, quantized.exitCode());
+        assertTrue(quantized.err().contains("--quantize needs float weights; dummy:tiny:q8_0 holds Q8_0"),
+                quantized.err());
+        Run bench = run("bench", "--model", "dummy:tiny", "--quantize", "q4", "--gen-tokens", "1");
+        assertEquals(2, bench.exitCode());
+        assertTrue(bench.err().contains("error: --quantize q4: unknown format 'q4'"), bench.err());
+    }
 }
