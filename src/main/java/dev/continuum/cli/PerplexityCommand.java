@@ -8,6 +8,7 @@ import dev.continuum.eval.KlStats;
 import dev.continuum.eval.NllStats;
 import dev.continuum.eval.WindowLogits;
 import dev.continuum.format.ModelFormatException;
+import dev.continuum.loader.LoadQuantization;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.tokenizer.Tokenizer;
@@ -56,6 +57,10 @@ final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--kl-base", description = "A base model (any model spec) to compare with: KL divergence, top-1 agreement")
     String klBase;
 
+    @Option(names = "--quantize", description = "Quantize the model's float weights at load (the base stays as it is): "
+            + LoadQuantization.VALUES)
+    String quantize;
+
     @Option(names = "--threads", description = "Compute threads (default: all cores)")
     Integer threads;
 
@@ -76,8 +81,15 @@ final class PerplexityCommand implements Callable<Integer> {
         if (text.endsWith("\n")) {
             text = text.substring(0, text.length() - 1); // as llama.cpp's --file, which drops one final newline
         }
+        LoadQuantization loadQuantization;
+        try {
+            loadQuantization = LoadQuantization.parse(quantize);
+        } catch (IllegalArgumentException e) {
+            err.println("error: " + e.getMessage());
+            return 2;
+        }
         int threadCount = threads == null ? 0 : threads;
-        try (LoadedModel loaded = ModelLoader.load(model, tokenizer);
+        try (LoadedModel loaded = ModelLoader.load(model, tokenizer, loadQuantization);
              OpenedRunner opened = RunnerFactory.open(loaded, Backend.CPU, threadCount, w -> err.println("WARNING: " + w))) {
             Tokenizer tok = loaded.tokenizer();
             int window = ctx != null ? ctx : Math.min(DEFAULT_CTX, opened.runner().shape().contextLength());
