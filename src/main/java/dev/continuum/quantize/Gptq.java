@@ -26,7 +26,7 @@ final class Gptq {
 
     /** True for the block types this produces. */
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_1;
+        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_1 || type == GgmlType.Q5_0;
     }
 
     /**
@@ -35,7 +35,7 @@ final class Gptq {
      */
     static void quantize(GgmlType type, float[] w, int rows, int cols, double[] h, byte[] out) {
         if (!supports(type) || cols % GROUP != 0) {
-            throw new IllegalArgumentException("GPTQ writes Q8_0, Q4_0 or Q4_1 rows of multiples of 32, not "
+            throw new IllegalArgumentException("GPTQ writes Q8_0, Q4_0, Q4_1 or Q5_0 rows of multiples of 32, not "
                     + type + " x " + cols);
         }
         double meanDiag = 0;
@@ -125,6 +125,7 @@ final class Gptq {
             float d = switch (type) {
                 case Q8_0 -> amax / 127;
                 case Q4_0 -> max / -8;
+                case Q5_0 -> max / -16;
                 default -> (hi - lo) / 15;
             };
             scale[r] = Float.float16ToFloat(Float.floatToFloat16(d));
@@ -137,12 +138,14 @@ final class Gptq {
             return switch (type) {
                 case Q8_0 -> 0;
                 case Q4_0 -> 8;
+                case Q5_0 -> 16;
                 default -> 0;
             };
         }
         return switch (type) {
             case Q8_0 -> Math.clamp(Math.round(x / d), -128, 127);
             case Q4_0 -> Math.clamp(Math.round(x / d) + 8, 0, 15);
+            case Q5_0 -> Math.clamp(Math.round(x / d) + 16, 0, 31);
             default -> Math.clamp(Math.round((x - m) / d), 0, 15);
         };
     }
@@ -151,6 +154,7 @@ final class Gptq {
         return switch (type) {
             case Q8_0 -> d * q;
             case Q4_0 -> d * (q - 8);
+            case Q5_0 -> d * (q - 16);
             default -> d * q + m;
         };
     }
@@ -169,6 +173,14 @@ final class Gptq {
             case Q4_0, Q4_1 -> {
                 int p = o + (type == GgmlType.Q4_0 ? 2 : 4) + (j & 15);
                 out[p] = (byte) (j < 16 ? (out[p] & 0xF0) | q : (out[p] & 0x0F) | q << 4);
+            }
+            case Q5_0 -> {
+                // [d f16][qh: bit j = bit 4 of value j][qs 16: value j's low 4 bits, j < 16 low nibble]
+                int p = o + 6 + (j & 15);
+                int low = q & 0x0F;
+                out[p] = (byte) (j < 16 ? (out[p] & 0xF0) | low : (out[p] & 0x0F) | low << 4);
+                int h = o + 2 + j / 8;
+                out[h] = (byte) ((out[h] & ~(1 << (j % 8))) | ((q >> 4) & 1) << (j % 8));
             }
             default -> throw new IllegalStateException();
         }

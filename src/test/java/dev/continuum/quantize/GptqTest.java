@@ -67,7 +67,7 @@ class GptqTest {
 
     /** On inputs with correlated features, GPTQ's output error is below plain rounding's, for each block type. */
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1"})
+    @EnumSource(value = GgmlType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0"})
     void beatsRoundToNearestOnCorrelatedInputs(GgmlType type) {
         int rows = 16;
         int cols = 256;
@@ -171,7 +171,7 @@ class GptqTest {
         return total / 2;
     }
 
-    /** ggml's dequantization of Q8_0, Q4_0 and Q4_1 blocks. */
+    /** ggml's dequantization of Q8_0, Q4_0, Q4_1 and Q5_0 blocks. */
     static float[] decode(GgmlType type, byte[] b, int n) {
         float[] out = new float[n];
         for (int blk = 0; blk < n / 32; blk++) {
@@ -182,6 +182,8 @@ class GptqTest {
                     case Q8_0 -> d * b[o + 2 + j];
                     case Q4_0 -> d * ((j < 16 ? b[o + 2 + j] & 15 : (b[o + 2 + j - 16] & 0xff) >> 4) - 8);
                     case Q4_1 -> d * (j < 16 ? b[o + 4 + j] & 15 : (b[o + 4 + j - 16] & 0xff) >> 4) + BlockEncoder.half(b, o + 2);
+                    case Q5_0 -> d * (((j < 16 ? b[o + 6 + j] & 15 : (b[o + 6 + j - 16] & 0xff) >> 4)
+                            | ((b[o + 2 + j / 8] >> (j % 8)) & 1) << 4) - 16);
                     default -> throw new IllegalArgumentException();
                 };
             }
