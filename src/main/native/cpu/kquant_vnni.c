@@ -22,8 +22,8 @@
  *         [sc r0..r63 u8][m r0..r63 u8][pair 0 | pair 1 | pair 2 | pair 3]          256 + 8 * 1152 = 9472 bytes
  *   Q5_K  as Q4_K, and after each tile's pairs its high-bit plane [r0 b0..b3 | .. | r63 b0..b3]
  *                                                                                   256 + 8 * 1408 = 11520 bytes
- *   Q6_K  [d r0..r63 f16] then per tile: [s0 r0..r63 i8][s1 r0..r63 i8][pair 0..3][plane half 0][plane half 1]
- *                                                                                   128 + 8 * 1664 = 13440 bytes
+ *   Q6_K  [d r0..r63 f16] then per tile: [s0 r0..r63 i8][s1 r0..r63 i8][quad 0 | quad 1 | .. | quad 7]
+ *                                                                                   128 + 8 * 2176 = 17536 bytes
  *   Q2_K  [d][dmin] then per tile: [s0 u8][s1 u8][m0 u8][m1 u8][plane2 half 0][plane2 half 1]
  *                                                                                   256 + 8 * 768 = 6400 bytes
  *   Q3_K  [d] then per tile: [s0 i8][s1 i8][plane2 half 0][plane2 half 1][plane1]  128 + 8 * 896 = 7296 bytes
@@ -33,12 +33,15 @@
  *
  * A pair (256 bytes) is Q4_0's (quant_vnni.c): row r's 4 bytes, byte k holding column 8p + k in its low nibble and
  * column 8p + 4 + k in its high nibble, so one 64-byte load is 16 rows x 8 columns. The Q5_K plane: row r's byte k,
- * bit i is the fifth bit of column 4i + k. A Q6_K plane of half h: row r's byte k, bits 2i..2i+1 are the top two
- * bits of column 16h + 4i + k. So the levels of quad i (4 columns) of 16 rows come from one nibble load and one plane
- * load with shifts and masks, as unsigned bytes for vpdpbusd: Q6_K's -32 is taken off with the activation sums,
- * sum (q6 - 32) x = sum q6 x - 32 sum x. A 2-bit plane of half h (Q2_K's levels, Q3_K's low bits) is laid out as
- * Q6_K's high plane; Q3_K's third bit is a plane as Q5_K's (bit i of byte k: column 4i + k), its level q3 - 4 taken
- * as (stored - 4). Sizes against the file: Q4_K/Q5_K +2-3 % (scales unpacked), Q6_K the same, Q2_K +19 %, Q3_K +4 %.
+ * bit i is the fifth bit of column 4i + k. So the levels of quad i (4 columns) of 16 rows come from one nibble load
+ * and one plane load with shifts and masks, as unsigned bytes for vpdpbusd. Q6_K's levels are whole bytes: a quad
+ * (256 bytes) is row r's 4 bytes, byte k the stored level (0..63, the format's + 32) of column 4i + k, one load per 16 rows x
+ * 4 columns and no unpacking: with nibbles and two 2-bit planes the unpacking took eleven vector operations per two
+ * vpdpbusd and held the kernel to 45 G multiply-adds/s a thread where Q4_K runs 112; the bytes cost 30 % more
+ * memory than the file's 6.56 bits. Q6_K's -32 is taken off with the activation sums, sum (q6 - 32) x = sum q6 x -
+ * 32 sum x. A 2-bit plane of half h (Q2_K's levels, Q3_K's low bits): row r's byte k, bits 2i..2i+1 are those of
+ * column 16h + 4i + k; Q3_K's third bit is a plane as Q5_K's (bit i of byte k: column 4i + k), its level q3 - 4 taken
+ * as (stored - 4). Sizes against the file: Q4_K/Q5_K +2-3 % (scales unpacked), Q6_K +30 %, Q2_K +19 %, Q3_K +4 %.
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -70,12 +73,12 @@
 #define SPLIT(f) ((f) == FMT_Q6_K || (f) == FMT_Q3_K || (f) == FMT_Q2_K)
 /* What the stored unsigned level exceeds the format's level by. */
 #define LEVEL_OFFSET(f) ((f) == FMT_Q6_K ? 32 : (f) == FMT_Q3_K ? 4 : (f) == FMT_Q5_0 ? 16 : (f) == FMT_IQ4_NL ? 128 : 0)
-/* Nibble pairs (Q4_K, Q5_K, Q6_K) or 2-bit planes (Q2_K, Q3_K) for a tile's low bits. */
-#define NIBBLES(f) ((f) != FMT_Q2_K && (f) != FMT_Q3_K)
+/* Nibble pairs (Q4_K, Q5_K, the 32-blocks) or 2-bit planes (Q2_K, Q3_K) for a tile's low bits; Q6_K's whole bytes. */
+#define NIBBLES(f) ((f) != FMT_Q2_K && (f) != FMT_Q3_K && (f) != FMT_Q6_K)
 /* Bit 4 of the stored level in a one-bit plane (Q5_K, Q5_0, Q5_1). */
 #define FIFTH_BIT(f) ((f) == FMT_Q5_K || (f) == FMT_Q5_0 || (f) == FMT_Q5_1)
 #define HEADER_BYTES(f) (HAS_DMIN(f) || HAS_MIN32(f) ? 4 * KSET : 2 * KSET)
-#define KTILE_BYTES(f) ((f) == FMT_Q4_K ? 1152 : (f) == FMT_Q5_K ? 1408 : (f) == FMT_Q6_K ? 1664 \
+#define KTILE_BYTES(f) ((f) == FMT_Q4_K ? 1152 : (f) == FMT_Q5_K ? 1408 : (f) == FMT_Q6_K ? 2176 \
         : (f) == FMT_Q2_K ? 768 : (f) == FMT_Q3_K ? 896 : FIFTH_BIT(f) ? 1280 : 1024)
 /* Where a tile's level bytes start, after its scales (and mins). */
 #define LEVELS_AT(f) (BLOCK32(f) ? 0 : (f) == FMT_Q2_K ? 4 * KSET : 2 * KSET)
@@ -162,6 +165,9 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                             lo[g] = _mm512_shuffle_epi8(table, lo[g]);
                             hi[g] = _mm512_shuffle_epi8(table, hi[g]);
                         }
+                    } else if (F == FMT_Q6_K) {
+                        lo[g] = _mm512_loadu_si512((const void *) (pairs + (2 * p) * 256 + (g0 + g) * 64));
+                        hi[g] = _mm512_loadu_si512((const void *) (pairs + (2 * p + 1) * 256 + (g0 + g) * 64));
                     } else {
                         /* Quads 2p and 2p + 1 both lie in half p / 2, at positions (2p) % 4 and (2p + 1) % 4. */
                         __m512i v = _mm512_loadu_si512((const void *) (pairs + (p / 2) * 256 + (g0 + g) * 64));
@@ -179,16 +185,6 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                         __m512i plane = _mm512_loadu_si512((const void *) (pairs + 1024 + (g0 + g) * 64));
                         __m512i bl = _mm512_and_si512(_mm512_srli_epi16(plane, 2 * p), m1);
                         __m512i bh = _mm512_and_si512(_mm512_srli_epi16(plane, 2 * p + 1), m1);
-                        lo[g] = _mm512_or_si512(lo[g], _mm512_slli_epi16(bl, 4));
-                        hi[g] = _mm512_or_si512(hi[g], _mm512_slli_epi16(bh, 4));
-                    } else if (F == FMT_Q6_K) {
-                        /* Quad i = 2p (+1) lies in half i / 4 at position i % 4 of that half's plane. */
-                        int ql = 2 * p;
-                        int qh = 2 * p + 1;
-                        __m512i pl = _mm512_loadu_si512((const void *) (pairs + 1024 + (ql / 4) * 256 + (g0 + g) * 64));
-                        __m512i ph = _mm512_loadu_si512((const void *) (pairs + 1024 + (qh / 4) * 256 + (g0 + g) * 64));
-                        __m512i bl = _mm512_and_si512(_mm512_srli_epi16(pl, 2 * (ql % 4)), m3);
-                        __m512i bh = _mm512_and_si512(_mm512_srli_epi16(ph, 2 * (qh % 4)), m3);
                         lo[g] = _mm512_or_si512(lo[g], _mm512_slli_epi16(bl, 4));
                         hi[g] = _mm512_or_si512(hi[g], _mm512_slli_epi16(bh, 4));
                     }

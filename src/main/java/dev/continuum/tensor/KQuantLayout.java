@@ -13,7 +13,7 @@ import java.lang.foreign.ValueLayout;
  * rows in the reference's order ({@link BlockQuantTensor}'s dot).
  *
  * <p>The file's bytes stay where they are: the repacked copy is a second, off-heap segment, since unpacked scales make
- * Q4_K and Q5_K 2-3 % larger than the file (Q6_K keeps its size). The row-major bytes still serve the embedding
+ * Q4_K and Q5_K 2-3 % larger than the file, and Q6_K's levels as whole bytes 30 % larger. The row-major bytes still serve the embedding
  * lookup, the rows after the last whole set and {@link WeightTensor#writeRowMajor}.
  */
 final class KQuantLayout {
@@ -43,7 +43,7 @@ final class KQuantLayout {
             case Q3_K -> 896;
             case Q4_K -> 1152;
             case Q5_K -> 1408;
-            case Q6_K -> 1664;
+            case Q6_K -> 2176;
             default -> throw new IllegalArgumentException(f + " has no native layout");
         };
     }
@@ -116,7 +116,7 @@ final class KQuantLayout {
 
     /**
      * Row {@code r}'s part of tile {@code k}: its scales (and mins), then its levels as unsigned bytes' worth of
-     * nibble pairs or 2-bit planes (Q2_K, Q3_K), then the high-bit plane where there is one.
+     * nibble pairs, 2-bit planes (Q2_K, Q3_K) or whole bytes (Q6_K), then the high-bit plane where there is one.
      */
     private static void writeTile(BlockFormat f, byte[] levels, int[] scales, int k, int r, MemorySegment out,
                                   long tile) {
@@ -148,9 +148,13 @@ final class KQuantLayout {
                 levelsAt = tile + 2 * SET_ROWS;
             }
         }
-        boolean nibbles = f != BlockFormat.Q2_K && f != BlockFormat.Q3_K;
-        long planes;
-        if (nibbles) {
+        long planes = levelsAt;
+        if (f == BlockFormat.Q6_K) {
+            // Quad i: row r's 4 bytes, byte b the level of column 4i + b.
+            for (int j = 0; j < u.length; j++) {
+                put(out, levelsAt + (j / 4) * 256L + 4L * r + (j % 4), u[j]);
+            }
+        } else if (f != BlockFormat.Q2_K && f != BlockFormat.Q3_K) {
             for (int p = 0; p < 4; p++) {
                 for (int b = 0; b < 4; b++) {
                     put(out, levelsAt + p * 256L + 4L * r + b, (u[8 * p + b] & 0x0f) | (u[8 * p + 4 + b] & 0x0f) << 4);
@@ -164,7 +168,6 @@ final class KQuantLayout {
         switch (f) {
             case Q5_K, Q5_0, Q5_1 -> oneBitPlane(u, 4, out, planes, r);
             case Q3_K -> oneBitPlane(u, 2, out, planes, r);
-            case Q6_K -> twoBitPlanes(u, 4, out, planes, r);
             default -> {
             }
         }
