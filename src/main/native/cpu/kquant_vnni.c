@@ -298,49 +298,21 @@ KVNNI static inline __attribute__((always_inline)) void k_set(
 
 /*
  * tokens x one set of 64 rows in the layout above: out[t * 64 + r] for token t and the set's row r. Arguments as
- * continuum_q8_0_vnni_set's (tiles = cols / 32, a multiple of 8).
+ * continuum_q8_0_vnni_set's (tiles = cols / 32, a multiple of 8 for the K-quants). One entry point per format, so
+ * that each call compiles k_set for a constant F.
  */
-KVNNI void continuum_q4_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q4_K, set, tiles, tokens, xq, dx, xsum, out);
-}
+#define K_ENTRY(name, F) \
+    KVNNI void continuum_##name##_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx, \
+                                           intptr_t xsum, intptr_t out) { \
+        k_set(F, set, tiles, tokens, xq, dx, xsum, out); \
+    }
 
-KVNNI void continuum_q5_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q5_K, set, tiles, tokens, xq, dx, xsum, out);
-}
-
-KVNNI void continuum_q6_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q6_K, set, tiles, tokens, xq, dx, xsum, out);
-}
-
-KVNNI void continuum_q2_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q2_K, set, tiles, tokens, xq, dx, xsum, out);
-}
-
-KVNNI void continuum_q3_k_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q3_K, set, tiles, tokens, xq, dx, xsum, out);
-}
-
-KVNNI void continuum_q4_1_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q4_1, set, tiles, tokens, xq, dx, xsum, out);
-}
-
-KVNNI void continuum_q5_0_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q5_0, set, tiles, tokens, xq, dx, xsum, out);
-}
-
-KVNNI void continuum_q5_1_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_Q5_1, set, tiles, tokens, xq, dx, xsum, out);
-}
-
-KVNNI void continuum_iq4_nl_vnni_set(intptr_t set, int64_t tiles, int64_t tokens, intptr_t xq, intptr_t dx,
-                                   intptr_t xsum, intptr_t out) {
-    k_set(FMT_IQ4_NL, set, tiles, tokens, xq, dx, xsum, out);
-}
+K_ENTRY(q4_k, FMT_Q4_K)
+K_ENTRY(q5_k, FMT_Q5_K)
+K_ENTRY(q6_k, FMT_Q6_K)
+K_ENTRY(q2_k, FMT_Q2_K)
+K_ENTRY(q3_k, FMT_Q3_K)
+K_ENTRY(q4_1, FMT_Q4_1)
+K_ENTRY(q5_0, FMT_Q5_0)
+K_ENTRY(q5_1, FMT_Q5_1)
+K_ENTRY(iq4_nl, FMT_IQ4_NL)
