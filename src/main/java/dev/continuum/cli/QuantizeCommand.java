@@ -49,13 +49,14 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
-    @Option(names = "--gptq", description = "Quantize Q8_0/Q4_0/Q4_1 matrices by GPTQ (needs --calibration)")
+    @Option(names = "--gptq", description = "Round by GPTQ every matrix the type gives 32-value blocks (Q8_0, Q4_0, Q4_1,"
+            + " Q5_0, Q5_1, IQ4_NL: the mixes' fallbacks too); needs --calibration")
     boolean gptq;
 
     @Option(names = "--calibration", description = "Text file the model runs over to collect GPTQ's Hessians")
     Path calibration;
 
-    @Option(names = "--calibration-tokens", defaultValue = "256",
+    @Option(names = "--calibration-tokens", defaultValue = "16384",
             description = "Calibration tokens at most (default: ${DEFAULT-VALUE})")
     int calibrationTokens;
 
@@ -75,10 +76,6 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         if (gptq != (calibration != null)) {
             err.println("error: --gptq and --calibration go together");
-            return 2;
-        }
-        if (gptq && !t.defaultType.name().matches("Q8_0|Q4_0|Q4_1")) {
-            err.println("error: --gptq writes Q8_0, Q4_0 or Q4_1, not " + t);
             return 2;
         }
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -105,6 +102,13 @@ final class QuantizeCommand implements Callable<Integer> {
                     r.tensors().size(), r.inputBytes() / 1048576.0, r.outputBytes() / 1048576.0,
                     (System.nanoTime() - start) / 1e9,
                     r.fallbacks() > 0 ? " (" + r.fallbacks() + " tensors used a fallback type)" : "");
+            if (gptq) {
+                long byGptq = 0;
+                for (GgufQuantizer.TensorResult tr : r.tensors()) {
+                    byGptq += tr.gptq() ? 1 : 0;
+                }
+                err.printf(Locale.ROOT, "GPTQ: %d matrices by GPTQ, the others rounded to nearest%n", byGptq);
+            }
             return 0;
         } catch (ModelFormatException | IllegalArgumentException | IOException e) {
             err.println("error: " + e.getMessage());

@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * GPTQ's Hessians H = 2 X^T X / n of every linear layer's inputs X, collected by running the model in float
- * over calibration tokens (one sequence, token after token, plain loops: this runs once, not per request).
+ * over calibration windows (each its own sequence from position 0, token after token, plain loops: this runs once,
+ * not per request), the n tokens of all windows together.
  * Matrices that read the same input share one H: q/k/v (the attention norm's output), gate/up (the FFN norm's
  * output); attn_output gets the attention result, ffn_down the SiLU product, output the final norm's output.
  */
@@ -19,32 +20,78 @@ final class CalibrationHessians {
     private CalibrationHessians() {
     }
 
-    /** Tensor name (as in GGUF) -> H (cols x cols, row-major), over {@code tokens} from position 0. */
-    static Map<String, double[]> collect(LlamaConfig c, LlamaWeights w, int[] tokens) {
-        int dim = c.dim();
-        int qDim = c.heads() * c.headDim();
-        int kvDim = c.kvHeads() * c.headDim();
-        int ffn = c.ffnDim();
-        int n = tokens.length;
-        int layers = c.layers();
-        double[][] hAttn = new double[layers][dim * dim];
-        double[][] hOut = new double[layers][qDim * qDim];
-        double[][] hFfn = new double[layers][dim * dim];
-        double[][] hDown = new double[layers][ffn * ffn];
-        double[] hOutput = new double[dim * dim];
-        float[][] keys = new float[layers][n * kvDim];
-        float[][] values = new float[layers][n * kvDim];
-        float[] x = new float[dim];
-        float[] xb = new float[dim];
-        float[] q = new float[qDim];
-        float[] att = new float[qDim];
-        float[] hb = new float[ffn];
-        float[] hb2 = new float[ffn];
-        float[] scores = new float[n];
-        float[] tmp = new float[dim];
-        double thetaScale = Math.pow(c.ropeTheta(), -2.0 / c.ropeDims());
-        for (int t = 0; t < n; t++) {
-            w.tokenEmbedding().dequantizeRow(tokens[t], x, 0);
+    /** Tensor name (as in GGUF) -> H (cols x cols, row-major), over every window, each from position 0. */
+    static Map<String, double[]> collect(LlamaConfig c, LlamaWeights w, int[][] windows) {
+        int longest = 0;
+        int n = 0;
+        for (int[] window : windows) {
+            longest = Math.max(longest, window.length);
+            n += window.length;
+        }
+        Pass pass = new Pass(c, w, longest);
+        for (int[] tokens : windows) {
+            for (int t = 0; t < tokens.length; t++) {
+                pass.step(tokens[t], t);
+            }
+        }
+        return pass.hessians(n);
+    }
+
+    /** The float forward pass and the sums of x x^T of every layer input, over the windows run so far. */
+    private static final class Pass {
+        private final LlamaConfig c;
+        private final LlamaWeights w;
+        private final int dim;
+        private final int qDim;
+        private final int kvDim;
+        private final int ffn;
+        private final int layers;
+        private final double[][] hAttn;
+        private final double[][] hOut;
+        private final double[][] hFfn;
+        private final double[][] hDown;
+        private final double[] hOutput;
+        private final float[][] keys;
+        private final float[][] values;
+        private final float[] x;
+        private final float[] xb;
+        private final float[] q;
+        private final float[] att;
+        private final float[] hb;
+        private final float[] hb2;
+        private final float[] scores;
+        private final float[] tmp;
+        private final double thetaScale;
+
+        Pass(LlamaConfig c, LlamaWeights w, int longest) {
+            this.c = c;
+            this.w = w;
+            dim = c.dim();
+            qDim = c.heads() * c.headDim();
+            kvDim = c.kvHeads() * c.headDim();
+            ffn = c.ffnDim();
+            layers = c.layers();
+            hAttn = new double[layers][dim * dim];
+            hOut = new double[layers][qDim * qDim];
+            hFfn = new double[layers][dim * dim];
+            hDown = new double[layers][ffn * ffn];
+            hOutput = new double[dim * dim];
+            keys = new float[layers][longest * kvDim];
+            values = new float[layers][longest * kvDim];
+            x = new float[dim];
+            xb = new float[dim];
+            q = new float[qDim];
+            att = new float[qDim];
+            hb = new float[ffn];
+            hb2 = new float[ffn];
+            scores = new float[longest];
+            tmp = new float[dim];
+            thetaScale = Math.pow(c.ropeTheta(), -2.0 / c.ropeDims());
+        }
+
+        /** Token {@code token} at position {@code t} of its window (its keys and values kept for the later ones). */
+        void step(int token, int t) {
+            w.tokenEmbedding().dequantizeRow(token, x, 0);
             for (int l = 0; l < layers; l++) {
                 LayerWeights lw = w.layers()[l];
                 rmsNorm(xb, x, lw.attnNorm(), c.rmsEps());
@@ -79,21 +126,24 @@ final class CalibrationHessians {
             rmsNorm(xb, x, w.outputNorm(), c.rmsEps());
             accumulate(hOutput, xb, dim);
         }
-        Map<String, double[]> result = new HashMap<>();
-        for (int l = 0; l < layers; l++) {
-            String p = "blk." + l + ".";
-            double[] a = finish(hAttn[l], dim, n);
-            result.put(p + "attn_q.weight", a);
-            result.put(p + "attn_k.weight", a);
-            result.put(p + "attn_v.weight", a);
-            result.put(p + "attn_output.weight", finish(hOut[l], qDim, n));
-            double[] f = finish(hFfn[l], dim, n);
-            result.put(p + "ffn_gate.weight", f);
-            result.put(p + "ffn_up.weight", f);
-            result.put(p + "ffn_down.weight", finish(hDown[l], ffn, n));
+
+        Map<String, double[]> hessians(int n) {
+            Map<String, double[]> result = new HashMap<>();
+            for (int l = 0; l < layers; l++) {
+                String p = "blk." + l + ".";
+                double[] a = finish(hAttn[l], dim, n);
+                result.put(p + "attn_q.weight", a);
+                result.put(p + "attn_k.weight", a);
+                result.put(p + "attn_v.weight", a);
+                result.put(p + "attn_output.weight", finish(hOut[l], qDim, n));
+                double[] f = finish(hFfn[l], dim, n);
+                result.put(p + "ffn_gate.weight", f);
+                result.put(p + "ffn_up.weight", f);
+                result.put(p + "ffn_down.weight", finish(hDown[l], ffn, n));
+            }
+            result.put("output.weight", finish(hOutput, dim, n));
+            return result;
         }
-        result.put("output.weight", finish(hOutput, dim, n));
-        return result;
     }
 
     /** Upper triangle of H += x x^T (mirrored in {@link #finish}). */

@@ -54,7 +54,7 @@ public final class GgufQuantizer {
     }
 
     /** One output tensor: its name, the type it got, and its size in the output. */
-    public record TensorResult(String name, GgmlType type, long bytes) {
+    public record TensorResult(String name, GgmlType type, long bytes, boolean gptq) {
     }
 
     /** What was written: the tensors in file order and the input and output sizes. */
@@ -77,9 +77,10 @@ public final class GgufQuantizer {
     }
 
     /**
-     * As {@link #quantize(Path, Path, QuantizeType, boolean, int, Progress)}, but matrices that get Q8_0, Q4_0 or
-     * Q4_1 and have a Hessian in {@code hessians} (by tensor name, see {@link Gptq}) are quantized by GPTQ
-     * instead of plain rounding. The Hessians are left unchanged.
+     * As {@link #quantize(Path, Path, QuantizeType, boolean, int, Progress)}, but matrices whose type (after the
+     * mix's choice and fallbacks) GPTQ writes ({@link Gptq#supports}) and that have a Hessian in {@code hessians}
+     * (by tensor name) are quantized by GPTQ instead of plain rounding; the others as without. The Hessians are
+     * left unchanged.
      */
     public static Result quantize(Path in, Path out, QuantizeType type, boolean pure, int threads, Progress progress,
                                   Map<String, double[]> hessians) throws IOException {
@@ -108,7 +109,9 @@ public final class GgufQuantizer {
                     Plan p = plans.get(i);
                     MemorySegment target = data.asSlice(p.offset, p.bytes);
                     double[] h = hessians.get(p.in.name());
-                    if (p.quantize && h != null && Gptq.supports(p.type)) {
+                    boolean byGptq = p.quantize && h != null && Gptq.supports(p.type)
+                            && p.in.columns() % Gptq.GROUP == 0;
+                    if (byGptq) {
                         gptqTensor(gguf.bytes(p.in), p.in, p.type, h.clone(), target);
                     } else if (p.quantize) {
                         quantizeTensor(gguf.bytes(p.in), p.in, p.type, target, pool, threads);
@@ -116,7 +119,7 @@ public final class GgufQuantizer {
                         MemorySegment.copy(gguf.bytes(p.in), 0, target, 0, p.bytes);
                     }
                     done += p.bytes;
-                    results.add(new TensorResult(p.in.name(), p.type, p.bytes));
+                    results.add(new TensorResult(p.in.name(), p.type, p.bytes, byGptq));
                     if (progress != null) {
                         progress.tensorDone(i + 1, plans.size(), done, dataSize);
                     }

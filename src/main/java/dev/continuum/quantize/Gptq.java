@@ -3,7 +3,8 @@ package dev.continuum.quantize;
 import dev.continuum.tensor.GgmlType;
 
 /**
- * GPTQ (Frantar et al. 2022, as gpt-fast implements it) into standard Q8_0, Q4_0 or Q4_1 blocks: columns are
+ * GPTQ (Frantar et al. 2022, as gpt-fast implements it) into standard 32-value blocks (Q8_0, Q4_0, Q4_1, Q5_0,
+ * Q5_1, IQ4_NL: the types llama.cpp's mixes give rows that are not a multiple of 256 too): columns are
  * rounded one at a time and each one's rounding error, weighted by the inverse Hessian of the layer's inputs, is
  * pushed onto the columns not yet rounded, so the layer's outputs on the calibration activations move less than
  * with plain rounding. Row-major W (rows = outputs, cols = inputs) and H = 2 X^T X (cols x cols, X the layer's
@@ -12,21 +13,25 @@ import dev.continuum.tensor.GgmlType;
  * <p>Steps: columns whose H diagonal is 0 (inputs never active) are zeroed; H gets 1% of its mean diagonal added
  * (damping), then U = the upper Cholesky factor of H^-1. Columns go in blocks of 128: inside a block the error of
  * column i updates the block's later columns at once (err * U[i, j] / U[i, i]); after the block, the block's
- * errors update all later columns in one product. Each 32-column group gets its block scale (and min, Q4_1) from
- * the group's values as they stand when its first column is reached, after the earlier columns' compensation;
- * the scale is rounded to f16 first, so the levels chosen are the ones the stored block decodes to.
+ * errors update all later columns in one product. Each 32-column group gets its block scale (and min) as the type's
+ * own round-to-nearest encoder ({@link BlockEncoder}) picks it for the group's values as they stand when its first
+ * column is reached, after the earlier columns' compensation; each column's level is then the nearest one under the
+ * stored (f16) scale, so the levels chosen are the ones the block decodes to.
  */
 final class Gptq {
     static final int BLOCK_COLUMNS = 128;
     static final double DAMPING = 0.01;
-    private static final int GROUP = 32;
+    static final int GROUP = 32;
 
     private Gptq() {
     }
 
     /** True for the block types this produces. */
     static boolean supports(GgmlType type) {
-        return type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.Q4_1 || type == GgmlType.Q5_0;
+        return switch (type) {
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL -> true;
+            default -> false;
+        };
     }
 
     /**
@@ -35,8 +40,8 @@ final class Gptq {
      */
     static void quantize(GgmlType type, float[] w, int rows, int cols, double[] h, byte[] out) {
         if (!supports(type) || cols % GROUP != 0) {
-            throw new IllegalArgumentException("GPTQ writes Q8_0, Q4_0, Q4_1 or Q5_0 rows of multiples of 32, not "
-                    + type + " x " + cols);
+            throw new IllegalArgumentException("GPTQ writes Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 or IQ4_NL rows of multiples"
+                    + " of 32, not " + type + " x " + cols);
         }
         double meanDiag = 0;
         for (int i = 0; i < cols; i++) {
@@ -62,13 +67,19 @@ final class Gptq {
         float[] min = new float[rows];
         byte[] level = new byte[rows];
         double[] err = new double[rows * BLOCK_COLUMNS];
+        BlockEncoder encoder = BlockEncoder.of(type);
+        float[] group = new float[GROUP];
         for (int b = 0; b < cols; b += BLOCK_COLUMNS) {
             int e = Math.min(cols, b + BLOCK_COLUMNS);
             for (int c = b; c < e; c++) {
                 if (c % GROUP == 0) {
-                    groupParams(type, w, rows, cols, c, scale, min);
+                    // The encoder writes the whole block; its levels are overwritten column by column below.
                     for (int r = 0; r < rows; r++) {
-                        putGroupHeader(type, out, r * rowBytes + (c / GROUP) * type.blockBytes, scale[r], min[r]);
+                        int o = r * rowBytes + (c / GROUP) * type.blockBytes;
+                        System.arraycopy(w, r * cols + c, group, 0, GROUP);
+                        encoder.encodeBlock(group, 0, out, o);
+                        scale[r] = BlockEncoder.half(out, o);
+                        min[r] = type == GgmlType.Q4_1 || type == GgmlType.Q5_1 ? BlockEncoder.half(out, o + 2) : 0;
                     }
                 }
                 double d = u[c * cols + c];
@@ -105,40 +116,12 @@ final class Gptq {
         }
     }
 
-    /** Each row's scale (f16-rounded) and min for the group starting at column {@code c}, as ggml would pick them. */
-    private static void groupParams(GgmlType type, float[] w, int rows, int cols, int c, float[] scale, float[] min) {
-        for (int r = 0; r < rows; r++) {
-            int o = r * cols + c;
-            float amax = 0;
-            float max = 0;
-            float lo = Float.MAX_VALUE;
-            float hi = -Float.MAX_VALUE;
-            for (int j = 0; j < GROUP; j++) {
-                float v = w[o + j];
-                if (Math.abs(v) > amax) {
-                    amax = Math.abs(v);
-                    max = v;
-                }
-                lo = Math.min(lo, v);
-                hi = Math.max(hi, v);
-            }
-            float d = switch (type) {
-                case Q8_0 -> amax / 127;
-                case Q4_0 -> max / -8;
-                case Q5_0 -> max / -16;
-                default -> (hi - lo) / 15;
-            };
-            scale[r] = Float.float16ToFloat(Float.floatToFloat16(d));
-            min[r] = Float.float16ToFloat(Float.floatToFloat16(lo));
-        }
-    }
-
     private static int level(GgmlType type, float x, float d, float m) {
         if (d == 0) {
             return switch (type) {
-                case Q8_0 -> 0;
                 case Q4_0 -> 8;
                 case Q5_0 -> 16;
+                case IQ4_NL -> 8; // level 1 x 0
                 default -> 0;
             };
         }
@@ -146,7 +129,10 @@ final class Gptq {
             case Q8_0 -> Math.clamp(Math.round(x / d), -128, 127);
             case Q4_0 -> Math.clamp(Math.round(x / d) + 8, 0, 15);
             case Q5_0 -> Math.clamp(Math.round(x / d) + 16, 0, 31);
-            default -> Math.clamp(Math.round((x - m) / d), 0, 15);
+            case Q4_1 -> Math.clamp(Math.round((x - m) / d), 0, 15);
+            case Q5_1 -> Math.clamp(Math.round((x - m) / d), 0, 31);
+            case IQ4_NL -> IQ4_NLEncoder.bestIndex(x / d);
+            default -> throw new IllegalStateException();
         };
     }
 
@@ -155,31 +141,27 @@ final class Gptq {
             case Q8_0 -> d * q;
             case Q4_0 -> d * (q - 8);
             case Q5_0 -> d * (q - 16);
+            case IQ4_NL -> d * IQ4_NLEncoder.level(q);
             default -> d * q + m;
         };
-    }
-
-    private static void putGroupHeader(GgmlType type, byte[] out, int o, float d, float m) {
-        BlockEncoder.putHalf(out, o, d);
-        if (type == GgmlType.Q4_1) {
-            BlockEncoder.putHalf(out, o + 2, m);
-        }
     }
 
     /** Stores level {@code q} of value {@code j} of the block at {@code out[o..]} (layouts as in the encoders). */
     private static void putLevel(GgmlType type, byte[] out, int o, int j, int q) {
         switch (type) {
             case Q8_0 -> out[o + 2 + j] = (byte) q;
-            case Q4_0, Q4_1 -> {
-                int p = o + (type == GgmlType.Q4_0 ? 2 : 4) + (j & 15);
+            case Q4_0, Q4_1, IQ4_NL -> {
+                // [d f16][(Q4_1: m f16)][qs 16: value j's nibble, j < 16 low]; IQ4_NL's nibble is a table index.
+                int p = o + (type == GgmlType.Q4_1 ? 4 : 2) + (j & 15);
                 out[p] = (byte) (j < 16 ? (out[p] & 0xF0) | q : (out[p] & 0x0F) | q << 4);
             }
-            case Q5_0 -> {
-                // [d f16][qh: bit j = bit 4 of value j][qs 16: value j's low 4 bits, j < 16 low nibble]
-                int p = o + 6 + (j & 15);
+            case Q5_0, Q5_1 -> {
+                // [d f16][(Q5_1: m f16)][qh: bit j = bit 4 of value j][qs 16: value j's low 4 bits, j < 16 low]
+                int header = type == GgmlType.Q5_1 ? 4 : 2;
+                int p = o + header + 4 + (j & 15);
                 int low = q & 0x0F;
                 out[p] = (byte) (j < 16 ? (out[p] & 0xF0) | low : (out[p] & 0x0F) | low << 4);
-                int h = o + 2 + j / 8;
+                int h = o + header + j / 8;
                 out[h] = (byte) ((out[h] & ~(1 << (j % 8))) | ((q >> 4) & 1) << (j % 8));
             }
             default -> throw new IllegalStateException();

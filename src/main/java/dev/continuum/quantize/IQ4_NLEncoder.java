@@ -79,6 +79,11 @@ final class IQ4_NLEncoder implements BlockEncoder {
         }
     }
 
+    /** The level of table index {@code i}. */
+    static int level(int i) {
+        return LEVELS[i];
+    }
+
     /** The nearest level by bisection, ties between neighbours going to the upper one (ggml's best_index_int8). */
     static int bestIndex(float x) {
         if (x <= LEVELS[0]) {

@@ -108,13 +108,25 @@ class QuantizeCommandTest {
     }
 
     @Test
-    void gptqNeedsCalibrationAndA32BlockType() {
+    void gptqNeedsCalibration() {
         Run alone = run("quantize", "--model", "dummy:tiny:f16", "--type", "Q4_0", "--out", tmp.resolve("x.gguf").toString(), "--gptq");
         assertEquals(2, alone.exitCode());
         assertTrue(alone.err().contains("--gptq and --calibration go together"), alone.err());
-        Run k = run("quantize", "--model", "dummy:tiny:f16", "--type", "Q4_K_M", "--out", tmp.resolve("x.gguf").toString(),
-                "--gptq", "--calibration", tmp.resolve("c.txt").toString());
-        assertEquals(2, k.exitCode());
-        assertTrue(k.err().contains("--gptq writes Q8_0, Q4_0 or Q4_1, not Q4_K_M"), k.err());
+    }
+
+    /** The tiny model's 64- and 192-wide rows take the mix's 32-block fallbacks, which GPTQ writes: all 15 matrices. */
+    @Test
+    void gptqRoundsAMixsFallbackMatrices() throws Exception {
+        Path text = tmp.resolve("calibration.txt");
+        Files.writeString(text, "The quick brown fox jumps over the lazy dog, again and again, until the sun sets.");
+        Path out = tmp.resolve("tiny-q4km-gptq.gguf");
+        Run r = run("quantize", "--model", "dummy:tiny:f16", "--type", "Q4_K_M", "--out", out.toString(), "--gptq",
+                "--calibration", text.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("GPTQ: 15 matrices by GPTQ, the others rounded to nearest"), r.err());
+        try (Arena arena = Arena.ofConfined()) {
+            GgufFile f = GgufFile.open(out, arena);
+            assertEquals(GgmlType.Q5_0, f.tensor("blk.0.attn_q.weight").type());
+        }
     }
 }
