@@ -71,6 +71,10 @@ public final class CudaModelRunner implements ModelRunner {
         if (!availability.available()) {
             throw new CudaException("the CUDA backend is not available: " + availability.reason());
         }
+        if (!config.ropeScaling().isIdentity()) {
+            throw new CudaException("the CUDA backend does not compute rope scaling yet (" + config.ropeScaling()
+                    + "); use --backend cpu");
+        }
         String unreadable = CudaWeightTypes.unreadableWeights(stored);
         if (unreadable != null) {
             throw new CudaException(unreadable);

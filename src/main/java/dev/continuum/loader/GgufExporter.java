@@ -3,6 +3,7 @@ package dev.continuum.loader;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
+import dev.continuum.model.RopeScaling;
 import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightTensor;
 
@@ -11,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Writes a loaded model as a llama.cpp-compatible GGUF file (architecture {@code llama}), so another engine can
@@ -47,6 +49,7 @@ public final class GgufExporter {
                 .putUint32("llama.rope.dimension_count", c.ropeDims())
                 .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsEps())
                 .putFloat32("llama.rope.freq_base", c.ropeTheta());
+        ropeScaling(g, c.ropeScaling());
         vocabulary(g, c.vocabSize());
         matrix(g, "token_embd.weight", w.tokenEmbedding());
         for (int l = 0; l < c.layers(); l++) {
@@ -67,6 +70,20 @@ public final class GgufExporter {
             matrix(g, "output.weight", w.output());
         }
         g.write(out);
+    }
+
+    /** The keys (and rope_freqs tensor) llama.cpp reads the scaling from; nothing for a model without scaling. */
+    private static void ropeScaling(GgufWriter g, RopeScaling s) {
+        if (s.isIdentity()) {
+            return;
+        }
+        g.putString("llama.rope.scaling.type", s.type().name().toLowerCase(Locale.ROOT))
+                .putFloat32("llama.rope.scaling.factor", 1 / s.freqScale())
+                .putFloat32("llama.rope.scaling.attn_factor", s.attnFactor())
+                .putUint32("llama.rope.scaling.original_context_length", s.originalContext());
+        if (s.freqFactors() != null) {
+            vector(g, "rope_freqs.weight", s.freqFactors());
+        }
     }
 
     private static void vocabulary(GgufWriter g, int size) {

@@ -2,7 +2,11 @@ package dev.continuum.loader;
 
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.LlamaConfig;
+import dev.continuum.model.RopeScaling;
 import dev.continuum.model.RopeType;
+import dev.continuum.tensor.GgmlType;
+
+import java.lang.foreign.ValueLayout;
 
 import java.util.BitSet;
 
@@ -106,9 +110,53 @@ final class LlamaConfigReader {
         if (!(theta > 0) || !Float.isFinite(theta)) {
             throw invalid("rope.freq_base", theta, "be a positive finite number");
         }
+        RopeScaling scaling = ropeScaling(context, ropeDims);
         try {
             return new LlamaConfig(arch, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
-                    theta, ropeDims, ropeType);
+                    theta, ropeDims, ropeType, scaling);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(src + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The rope scaling as llama.cpp reads it: {@code rope.scaling.type} (default linear; none, linear and yarn are
+     * computed, others refused by name), {@code rope.scaling.factor} (or the old {@code rope.scale_linear}),
+     * {@code rope.scaling.attn_factor}, {@code rope.scaling.original_context_length}, and the frequency factors of
+     * a {@code rope_freqs.weight} tensor (Llama 3.x's {@code llama3} scaling, which the converter bakes into it).
+     */
+    private RopeScaling ropeScaling(int context, int ropeDims) {
+        String typeName = md.getString(key("rope.scaling.type"), "linear");
+        RopeScaling.Type type = switch (typeName) {
+            case "none" -> RopeScaling.Type.NONE;
+            case "linear" -> RopeScaling.Type.LINEAR;
+            case "yarn" -> RopeScaling.Type.YARN;
+            default -> throw new ModelFormatException(src + ": metadata '" + key("rope.scaling.type") + "' is '"
+                    + typeName + "': supported rope scaling types are none, linear and yarn");
+        };
+        float factor = md.has(key("rope.scaling.factor")) ? md.getFloat(key("rope.scaling.factor"), 0f)
+                : md.getFloat(key("rope.scale_linear"), 0f);
+        if (!(factor >= 0) || !Float.isFinite(factor)) {
+            throw invalid("rope.scaling.factor", factor, "be a non-negative finite number");
+        }
+        float freqScale = type == RopeScaling.Type.NONE || factor == 0 ? 1f : 1f / factor;
+        float attnFactor = md.getFloat(key("rope.scaling.attn_factor"), 1f);
+        if (!(attnFactor > 0) || !Float.isFinite(attnFactor)) {
+            throw invalid("rope.scaling.attn_factor", attnFactor, "be a positive finite number");
+        }
+        int original = md.has(key("rope.scaling.original_context_length"))
+                ? positive("rope.scaling.original_context_length") : context;
+        float[] factors = null;
+        GgufTensorInfo freqs = file.tensors().get("rope_freqs.weight");
+        if (freqs != null) {
+            if (freqs.type() != GgmlType.F32 || freqs.elementCount() != ropeDims / 2) {
+                throw new ModelFormatException(src + ": tensor 'rope_freqs.weight' must be F32 with " + ropeDims / 2
+                        + " values (one per rotated pair), not " + freqs.type() + " with " + freqs.elementCount());
+            }
+            factors = file.bytes(freqs).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
+        }
+        try {
+            return new RopeScaling(type, freqScale, attnFactor, original, factors);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
         }

@@ -3,7 +3,8 @@ package dev.continuum.model;
 /**
  * The hyper-parameters of a Llama-family transformer, all read from the model file.
  *
- * @param ropeDims number of leading elements of each head that are rotated (usually headDim)
+ * @param ropeDims    number of leading elements of each head that are rotated (usually headDim)
+ * @param ropeScaling how positions past the trained context are stretched ({@link RopeScaling#NONE}: not at all)
  */
 public record LlamaConfig(
         String architecture,
@@ -18,7 +19,8 @@ public record LlamaConfig(
         float rmsEps,
         float ropeTheta,
         int ropeDims,
-        RopeType ropeType) {
+        RopeType ropeType,
+        RopeScaling ropeScaling) {
 
     /** The longest context a model may claim: 16M positions, far past any real model, and safe for int sizes. */
     public static final int MAX_CONTEXT_LENGTH = 1 << 24;
@@ -41,6 +43,18 @@ public record LlamaConfig(
         require(heads % kvHeads == 0, "head count " + heads + " is not a multiple of KV head count " + kvHeads);
         require(ropeDims > 0 && ropeDims <= headDim && ropeDims % 2 == 0, "rope dimension " + ropeDims + " is invalid");
         require(rmsEps > 0 && ropeTheta > 0, "rms epsilon and rope base must be positive");
+        require(ropeScaling != null, "rope scaling missing");
+        float[] factors = ropeScaling.freqFactors();
+        require(factors == null || factors.length == ropeDims / 2, "rope_freqs has " + (factors == null ? 0
+                : factors.length) + " factors for " + ropeDims / 2 + " rotated pairs");
+    }
+
+    /** A config without rope scaling. */
+    public LlamaConfig(String architecture, int dim, int layers, int heads, int kvHeads, int headDim, int ffnDim,
+                       int vocabSize, int contextLength, float rmsEps, float ropeTheta, int ropeDims,
+                       RopeType ropeType) {
+        this(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, vocabSize, contextLength, rmsEps, ropeTheta,
+                ropeDims, ropeType, RopeScaling.NONE);
     }
 
     private static void require(boolean ok, String message) {

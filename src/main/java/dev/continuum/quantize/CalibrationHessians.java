@@ -28,6 +28,10 @@ final class CalibrationHessians {
             longest = Math.max(longest, window.length);
             n += window.length;
         }
+        if (!c.ropeScaling().isIdentity()) {
+            throw new IllegalArgumentException("GPTQ calibration does not compute rope scaling (" + c.ropeScaling()
+                    + ") yet; quantize without --gptq");
+        }
         Pass pass = new Pass(c, w, longest);
         for (int[] tokens : windows) {
             for (int t = 0; t < tokens.length; t++) {
