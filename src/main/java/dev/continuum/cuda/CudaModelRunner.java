@@ -75,6 +75,10 @@ public final class CudaModelRunner implements ModelRunner {
             throw new CudaException("the CUDA backend does not compute rope scaling yet (" + config.ropeScaling()
                     + "); use --backend cpu");
         }
+        if (stored.layers()[0].qNorm() != null) {
+            throw new CudaException("the CUDA backend does not compute " + config.architecture()
+                    + "'s per-head query and key norms yet; use --backend cpu");
+        }
         String unreadable = CudaWeightTypes.unreadableWeights(stored);
         if (unreadable != null) {
             throw new CudaException(unreadable);

@@ -15,7 +15,8 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Writes a loaded model as a llama.cpp-compatible GGUF file (architecture {@code llama}), so another engine can
+ * Writes a loaded model as a llama.cpp-compatible GGUF file (architecture {@code llama} or {@code qwen3}, with its
+ * per-head norms), so another engine can
  * run the very same weights: benchmarks give llama.cpp the file Continuum reads. The vocabulary written is a
  * SentencePiece one of the model's size: unknown, BOS, EOS, the 256 byte tokens, then placeholder pieces.
  */
@@ -31,25 +32,30 @@ public final class GgufExporter {
 
     public static void write(LoadedModel model, Path out) throws IOException {
         LlamaConfig c = model.config();
-        if (!c.architecture().equals("llama") || c.vocabSize() < FIRST_PIECE) {
-            throw new IllegalArgumentException("only llama models with at least " + FIRST_PIECE
-                    + " tokens can be exported, got " + c.architecture() + " with " + c.vocabSize());
+        String a = c.architecture();
+        if (!(a.equals("llama") || a.equals("qwen3")) || c.vocabSize() < FIRST_PIECE) {
+            throw new IllegalArgumentException("only llama and qwen3 models with at least " + FIRST_PIECE
+                    + " tokens can be exported, got " + a + " with " + c.vocabSize());
         }
         LlamaWeights w = model.weights();
         GgufWriter g = new GgufWriter()
-                .putString("general.architecture", "llama")
+                .putString("general.architecture", a)
                 .putString("general.name", model.name())
                 .putUint32("general.file_type", fileType(w.layers()[0].down()))
-                .putUint32("llama.context_length", c.contextLength())
-                .putUint32("llama.embedding_length", c.dim())
-                .putUint32("llama.block_count", c.layers())
-                .putUint32("llama.feed_forward_length", c.ffnDim())
-                .putUint32("llama.attention.head_count", c.heads())
-                .putUint32("llama.attention.head_count_kv", c.kvHeads())
-                .putUint32("llama.rope.dimension_count", c.ropeDims())
-                .putFloat32("llama.attention.layer_norm_rms_epsilon", c.rmsEps())
-                .putFloat32("llama.rope.freq_base", c.ropeTheta());
-        ropeScaling(g, c.ropeScaling());
+                .putUint32(a + ".context_length", c.contextLength())
+                .putUint32(a + ".embedding_length", c.dim())
+                .putUint32(a + ".block_count", c.layers())
+                .putUint32(a + ".feed_forward_length", c.ffnDim())
+                .putUint32(a + ".attention.head_count", c.heads())
+                .putUint32(a + ".attention.head_count_kv", c.kvHeads())
+                .putUint32(a + ".rope.dimension_count", c.ropeDims())
+                .putFloat32(a + ".attention.layer_norm_rms_epsilon", c.rmsEps())
+                .putFloat32(a + ".rope.freq_base", c.ropeTheta());
+        if (c.headDim() * c.heads() != c.dim()) {
+            // Qwen3's heads are wider than dim / heads (llama exports keep their bytes: the key is derived there).
+            g.putUint32(a + ".attention.key_length", c.headDim()).putUint32(a + ".attention.value_length", c.headDim());
+        }
+        ropeScaling(g, a, c.ropeScaling());
         vocabulary(g, c.vocabSize());
         matrix(g, "token_embd.weight", w.tokenEmbedding());
         for (int l = 0; l < c.layers(); l++) {
@@ -60,6 +66,10 @@ public final class GgufExporter {
             matrix(g, p + "attn_k.weight", lw.wk());
             matrix(g, p + "attn_v.weight", lw.wv());
             matrix(g, p + "attn_output.weight", lw.wo());
+            if (lw.qNorm() != null) {
+                vector(g, p + "attn_q_norm.weight", lw.qNorm());
+                vector(g, p + "attn_k_norm.weight", lw.kNorm());
+            }
             vector(g, p + "ffn_norm.weight", lw.ffnNorm());
             matrix(g, p + "ffn_gate.weight", lw.gate());
             matrix(g, p + "ffn_up.weight", lw.up());
@@ -73,14 +83,14 @@ public final class GgufExporter {
     }
 
     /** The keys (and rope_freqs tensor) llama.cpp reads the scaling from; nothing for a model without scaling. */
-    private static void ropeScaling(GgufWriter g, RopeScaling s) {
+    private static void ropeScaling(GgufWriter g, String a, RopeScaling s) {
         if (s.isIdentity()) {
             return;
         }
-        g.putString("llama.rope.scaling.type", s.type().name().toLowerCase(Locale.ROOT))
-                .putFloat32("llama.rope.scaling.factor", 1 / s.freqScale())
-                .putFloat32("llama.rope.scaling.attn_factor", s.attnFactor())
-                .putUint32("llama.rope.scaling.original_context_length", s.originalContext());
+        g.putString(a + ".rope.scaling.type", s.type().name().toLowerCase(Locale.ROOT))
+                .putFloat32(a + ".rope.scaling.factor", 1 / s.freqScale())
+                .putFloat32(a + ".rope.scaling.attn_factor", s.attnFactor())
+                .putUint32(a + ".rope.scaling.original_context_length", s.originalContext());
         if (s.freqFactors() != null) {
             vector(g, "rope_freqs.weight", s.freqFactors());
         }

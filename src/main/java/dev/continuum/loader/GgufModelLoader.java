@@ -18,7 +18,8 @@ public final class GgufModelLoader {
     private static final Map<String, RopeType> ARCHITECTURES = Map.of(
             "llama", RopeType.INTERLEAVED,
             "mistral", RopeType.INTERLEAVED,
-            "qwen2", RopeType.NEOX);
+            "qwen2", RopeType.NEOX,
+            "qwen3", RopeType.NEOX);
 
     private GgufModelLoader() {
     }
@@ -84,7 +85,14 @@ public final class GgufModelLoader {
                 WeightShapes.vector(tensor(file, p + "ffn_norm.weight"), p + "ffn_norm.weight", dim),
                 WeightShapes.expect(tensor(file, p + "ffn_gate.weight"), p + "ffn_gate.weight", c.ffnDim(), dim),
                 WeightShapes.expect(tensor(file, p + "ffn_up.weight"), p + "ffn_up.weight", c.ffnDim(), dim),
-                WeightShapes.expect(tensor(file, p + "ffn_down.weight"), p + "ffn_down.weight", dim, c.ffnDim()));
+                WeightShapes.expect(tensor(file, p + "ffn_down.weight"), p + "ffn_down.weight", dim, c.ffnDim()),
+                headNorm(file, c, p + "attn_q_norm.weight"),
+                headNorm(file, c, p + "attn_k_norm.weight"));
+    }
+
+    /** Qwen3's per-head query or key norm (required there, one weight per head dimension); null elsewhere. */
+    private static float[] headNorm(GgufFile file, LlamaConfig c, String name) {
+        return c.architecture().equals("qwen3") ? WeightShapes.vector(tensor(file, name), name, c.headDim()) : null;
     }
 
     private static float[] optionalVector(GgufFile file, String name, int n) {

@@ -70,7 +70,8 @@ public record LoadQuantization(String name, int group) {
                     convert(done, x.wq(), kept), convert(done, x.wk(), kept), convert(done, x.wv(), kept),
                     x.bq(), x.bk(), x.bv(),
                     convert(done, x.wo(), kept), x.ffnNorm(),
-                    convert(done, x.gate(), kept), convert(done, x.up(), kept), convert(done, x.down(), kept));
+                    convert(done, x.gate(), kept), convert(done, x.up(), kept), convert(done, x.down(), kept),
+                    x.qNorm(), x.kNorm());
         }
         WeightTensor output = convert(done, w.output(), kept);
         WeightTensor embedding = done.getOrDefault(w.tokenEmbedding(), w.tokenEmbedding());

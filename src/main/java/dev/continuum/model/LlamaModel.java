@@ -120,6 +120,15 @@ final class LlamaModel {
         addBias(q, w.bq(), n, qDim);
         addBias(k, w.bk(), n, kvDim);
         addBias(v, w.bv(), n, kvDim);
+        if (w.qNorm() != null) {
+            // Qwen3: each head's query and key RMS-normalised over the head before rotation.
+            for (int i = 0; i < n * config.heads(); i++) {
+                RmsNorm.apply(q, i * headDim, q, i * headDim, w.qNorm(), headDim, eps);
+            }
+            for (int i = 0; i < n * config.kvHeads(); i++) {
+                RmsNorm.apply(k, i * headDim, k, i * headDim, w.kNorm(), headDim, eps);
+            }
+        }
 
         int table = rope.tableSize();
         for (int i = 0; i < n; i++) {

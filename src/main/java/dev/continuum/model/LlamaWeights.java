@@ -25,7 +25,7 @@ public record LlamaWeights(WeightTensor tokenEmbedding, LayerWeights[] layers, f
                     repack(done, w.wq()), repack(done, w.wk()), repack(done, w.wv()),
                     w.bq(), w.bk(), w.bv(),
                     repack(done, w.wo()), w.ffnNorm(),
-                    repack(done, w.gate()), repack(done, w.up()), repack(done, w.down()));
+                    repack(done, w.gate()), repack(done, w.up()), repack(done, w.down()), w.qNorm(), w.kNorm());
         }
         WeightTensor out = repack(done, output);
         return new LlamaWeights(done.getOrDefault(tokenEmbedding, tokenEmbedding), repacked, outputNorm, out);
