@@ -1,7 +1,6 @@
 package dev.continuum.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.continuum.IntegrationTest;
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufExporter;
@@ -16,7 +15,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +46,7 @@ class Qwen3Test {
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16"})
     void matchesTheFloat64Reference(GgmlType type, @TempDir Path tmp) throws IOException {
-        JsonNode ref = reference(type);
+        JsonNode ref = ArchitectureReferences.json("qwen3-" + type.name().toLowerCase(Locale.ROOT));
         int[] prompt = Qwen3Models.prompt();
         assertEquals(prompt.length, ref.get("prompt_ids").size());
         for (int i = 0; i < prompt.length; i++) {
@@ -94,7 +92,7 @@ class Qwen3Test {
                 if (margins.get(g).asDouble() < 2 * LOGIT_TOLERANCE) {
                     break; // a near-tie in the reference: float32 may pick the other token
                 }
-                int token = argmax(logits);
+                int token = ArchitectureReferences.argmax(logits, Qwen3Models.VOCAB);
                 assertEquals(greedy.get(g).asInt(), token, "greedy token " + g);
                 pinned++;
                 batch.clear();
@@ -109,7 +107,7 @@ class Qwen3Test {
     /** The head norms are what makes the model Qwen3: without them the logits are far off the reference. */
     @Test
     void theHeadNormsMatter() throws IOException {
-        JsonNode ref = reference(GgmlType.F32);
+        JsonNode ref = ArchitectureReferences.json("qwen3-f32");
         try (LoadedModel m = Qwen3Models.create(); ComputePool pool = new ComputePool(2)) {
             LayerWeights[] plain = m.weights().layers().clone();
             for (int l = 0; l < plain.length; l++) {
@@ -134,7 +132,7 @@ class Qwen3Test {
         }
         byte[] b = Files.readAllBytes(file);
         byte[] name = "blk.1.attn_q_norm.weight".getBytes(StandardCharsets.US_ASCII);
-        int at = indexOf(b, name);
+        int at = ArchitectureReferences.indexOf(b, name);
         assertTrue(at > 0);
         b[at + "blk.1.attn_q_".length()] = 'x'; // blk.1.attn_q_xorm.weight: an unknown tensor, the norm missing
         Files.write(file, b);
@@ -183,36 +181,5 @@ class Qwen3Test {
             max = Math.max(max, Math.abs(expected.get(i).asDouble() - logits[i]));
         }
         return max;
-    }
-
-    private static int indexOf(byte[] b, byte[] v) {
-        outer:
-        for (int i = 0; i + v.length <= b.length; i++) {
-            for (int j = 0; j < v.length; j++) {
-                if (b[i + j] != v[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    private static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < Qwen3Models.VOCAB; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static JsonNode reference(GgmlType type) throws IOException {
-        String name = "/reference/architectures/qwen3-" + type.name().toLowerCase(Locale.ROOT) + ".json";
-        try (InputStream in = Qwen3Test.class.getResourceAsStream(name)) {
-            assertNotNull(in, name);
-            return new ObjectMapper().readTree(in);
-        }
     }
 }

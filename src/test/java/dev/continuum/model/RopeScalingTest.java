@@ -1,7 +1,6 @@
 package dev.continuum.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.continuum.IntegrationTest;
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufExporter;
@@ -15,7 +14,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -46,7 +44,7 @@ class RopeScalingTest {
     @ParameterizedTest
     @ValueSource(strings = {"llama3", "linear", "yarn"})
     void matchesLlamaCppPastTheOriginalContext(String kind) throws IOException {
-        JsonNode ref = reference(kind);
+        JsonNode ref = ArchitectureReferences.json("rope-" + kind);
         assertEquals(PROMPT, ref.get("prompt_length").asInt());
         int[] prompt = RopeScalingModels.prompt(PROMPT);
         try (LoadedModel m = RopeScalingModels.create(kind); ComputePool pool = new ComputePool(2)) {
@@ -83,7 +81,7 @@ class RopeScalingTest {
             JsonNode margins = ref.get("margins");
             int pinned = 0;
             for (int g = 0; g < GENERATE; g++) {
-                int token = argmax(logits);
+                int token = ArchitectureReferences.argmax(logits, RopeScalingModels.VOCAB);
                 if (margins.get(g).asDouble() < 2 * LOGIT_TOLERANCE) {
                     break;
                 }
@@ -120,43 +118,12 @@ class RopeScalingTest {
         }
         byte[] b = Files.readAllBytes(file);
         byte[] value = {4, 0, 0, 0, 0, 0, 0, 0, 'y', 'a', 'r', 'n'};
-        int at = indexOf(b, value);
+        int at = ArchitectureReferences.indexOf(b, value);
         assertTrue(at > 0);
         b[at + 8] = 'q';
         Files.write(file, b);
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> GgufModelLoader.load(file).close());
         assertTrue(e.getMessage().contains("metadata 'llama.rope.scaling.type' is 'qarn': supported rope scaling types"
                 + " are none, linear and yarn"), e.getMessage());
-    }
-
-    private static int indexOf(byte[] b, byte[] v) {
-        outer:
-        for (int i = 0; i + v.length <= b.length; i++) {
-            for (int j = 0; j < v.length; j++) {
-                if (b[i + j] != v[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
-    private static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < RopeScalingModels.VOCAB; i++) {
-            if (logits[i] > logits[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    private static JsonNode reference(String kind) throws IOException {
-        try (InputStream in = RopeScalingTest.class.getResourceAsStream("/reference/architectures/rope-" + kind
-                + ".json")) {
-            assertNotNull(in, "reference for " + kind);
-            return new ObjectMapper().readTree(in);
-        }
     }
 }
