@@ -75,9 +75,9 @@ public final class CudaModelRunner implements ModelRunner {
             throw new CudaException("the CUDA backend does not compute rope scaling yet (" + config.ropeScaling()
                     + "); use --backend cpu");
         }
-        if (stored.layers()[0].qNorm() != null) {
+        if (!config.architecture().cudaComputes()) {
             throw new CudaException("the CUDA backend does not compute " + config.architecture()
-                    + "'s per-head query and key norms yet; use --backend cpu");
+                    + " models yet; use --backend cpu");
         }
         String unreadable = CudaWeightTypes.unreadableWeights(stored);
         if (unreadable != null) {

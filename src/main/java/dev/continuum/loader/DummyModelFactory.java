@@ -1,6 +1,7 @@
 package dev.continuum.loader;
 
 import dev.continuum.format.ModelFormatException;
+import dev.continuum.model.Architecture;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
@@ -69,7 +70,7 @@ public final class DummyModelFactory {
 
     public static LoadedModel create(Shape s, GgmlType type) {
         int headDim = s.dim / s.heads;
-        LlamaConfig config = new LlamaConfig("llama", s.dim, s.layers, s.heads, s.kvHeads, headDim, s.ffnDim, s.vocab,
+        LlamaConfig config = new LlamaConfig(Architecture.LLAMA, s.dim, s.layers, s.heads, s.kvHeads, headDim, s.ffnDim, s.vocab,
                 s.context, 1e-5f, 10000f, headDim, RopeType.INTERLEAVED);
         Arena arena = Arena.ofShared();
         Generator g = new Generator(arena, type);

@@ -32,8 +32,8 @@ public final class GgufExporter {
 
     public static void write(LoadedModel model, Path out) throws IOException {
         LlamaConfig c = model.config();
-        String a = c.architecture();
-        if (!(a.equals("llama") || a.equals("qwen3")) || c.vocabSize() < FIRST_PIECE) {
+        String a = c.architecture().ggufName();
+        if (!c.architecture().exportable() || c.vocabSize() < FIRST_PIECE) {
             throw new IllegalArgumentException("only llama and qwen3 models with at least " + FIRST_PIECE
                     + " tokens can be exported, got " + a + " with " + c.vocabSize());
         }

@@ -1,26 +1,21 @@
 package dev.continuum.loader;
 
 import dev.continuum.format.ModelFormatException;
+import dev.continuum.model.Architecture;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
-import dev.continuum.model.RopeType;
 import dev.continuum.tensor.WeightTensor;
 import dev.continuum.tokenizer.Tokenizer;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
-import java.util.Map;
 
-/** Builds a Llama-family model from a GGUF file, reading every hyper-parameter from its metadata. */
+/**
+ * Builds a model of one of the {@link Architecture}s from a GGUF file, reading every hyper-parameter from its
+ * metadata and exactly the tensors its architecture has.
+ */
 public final class GgufModelLoader {
-    /** Architectures that share the Llama block, and how each rotates. */
-    private static final Map<String, RopeType> ARCHITECTURES = Map.of(
-            "llama", RopeType.INTERLEAVED,
-            "mistral", RopeType.INTERLEAVED,
-            "qwen2", RopeType.NEOX,
-            "qwen3", RopeType.NEOX);
-
     private GgufModelLoader() {
     }
 
@@ -39,13 +34,13 @@ public final class GgufModelLoader {
         var md = file.metadata();
         String src = file.path().getFileName().toString();
         String arch = md.getString("general.architecture");
-        RopeType ropeType = ARCHITECTURES.get(arch);
-        if (ropeType == null) {
+        Architecture architecture = Architecture.named(arch);
+        if (architecture == null) {
             throw new ModelFormatException(src + ": architecture '" + arch + "' is not supported (supported: "
-                    + String.join(", ", new java.util.TreeSet<>(ARCHITECTURES.keySet())) + ")");
+                    + Architecture.supportedNames() + ")");
         }
         // Every hyper-parameter is checked against the tensor table before anything is sized from it.
-        LlamaConfig config = LlamaConfigReader.read(file, arch, ropeType);
+        LlamaConfig config = LlamaConfigReader.read(file, architecture);
         int dim = config.dim();
         WeightTensor embedding = tensor(file, "token_embd.weight");
         WeightShapes.expect(embedding, "token_embd.weight", config.vocabSize(), dim);
@@ -92,7 +87,7 @@ public final class GgufModelLoader {
 
     /** Qwen3's per-head query or key norm (required there, one weight per head dimension); null elsewhere. */
     private static float[] headNorm(GgufFile file, LlamaConfig c, String name) {
-        return c.architecture().equals("qwen3") ? WeightShapes.vector(tensor(file, name), name, c.headDim()) : null;
+        return c.architecture() == Architecture.QWEN3 ? WeightShapes.vector(tensor(file, name), name, c.headDim()) : null;
     }
 
     private static float[] optionalVector(GgufFile file, String name, int n) {

@@ -1,6 +1,7 @@
 package dev.continuum.loader;
 
 import dev.continuum.format.ModelFormatException;
+import dev.continuum.model.Architecture;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
@@ -73,7 +74,7 @@ public final class Llama2cModelLoader {
         int headDim = dim / heads;
         LlamaConfig config;
         try {
-            config = new LlamaConfig("llama", dim, layers, heads, kvHeads, headDim, hidden, vocab, seqLen,
+            config = new LlamaConfig(Architecture.LLAMA, dim, layers, heads, kvHeads, headDim, hidden, vocab, seqLen,
                     1e-5f, 10000f, headDim, RopeType.INTERLEAVED);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);

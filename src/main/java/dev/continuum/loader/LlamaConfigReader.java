@@ -1,6 +1,7 @@
 package dev.continuum.loader;
 
 import dev.continuum.format.ModelFormatException;
+import dev.continuum.model.Architecture;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.RopeScaling;
 import dev.continuum.model.RopeType;
@@ -21,17 +22,19 @@ final class LlamaConfigReader {
     private final GgufFile file;
     private final GgufMetadata md;
     private final String src;
+    private final Architecture architecture;
     private final String arch;
 
-    private LlamaConfigReader(GgufFile file, String arch) {
+    private LlamaConfigReader(GgufFile file, Architecture architecture) {
         this.file = file;
         this.md = file.metadata();
         this.src = file.path().getFileName().toString();
-        this.arch = arch;
+        this.architecture = architecture;
+        this.arch = architecture.ggufName();
     }
 
-    static LlamaConfig read(GgufFile file, String arch, RopeType ropeType) {
-        return new LlamaConfigReader(file, arch).read(ropeType);
+    static LlamaConfig read(GgufFile file, Architecture architecture) {
+        return new LlamaConfigReader(file, architecture).read(architecture.ropeType());
     }
 
     private LlamaConfig read(RopeType ropeType) {
@@ -112,7 +115,7 @@ final class LlamaConfigReader {
         }
         RopeScaling scaling = ropeScaling(context, ropeDims);
         try {
-            return new LlamaConfig(arch, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
+            return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
                     theta, ropeDims, ropeType, scaling);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);

@@ -65,17 +65,12 @@ public record LoadQuantization(String name, int group) {
         int[] kept = new int[1];
         LayerWeights[] layers = new LayerWeights[w.layers().length];
         for (int l = 0; l < layers.length; l++) {
-            LayerWeights x = w.layers()[l];
-            layers[l] = new LayerWeights(x.attnNorm(),
-                    convert(done, x.wq(), kept), convert(done, x.wk(), kept), convert(done, x.wv(), kept),
-                    x.bq(), x.bk(), x.bv(),
-                    convert(done, x.wo(), kept), x.ffnNorm(),
-                    convert(done, x.gate(), kept), convert(done, x.up(), kept), convert(done, x.down(), kept),
-                    x.qNorm(), x.kNorm());
+            layers[l] = w.layers()[l].mapMatrices(t -> convert(done, t, kept));
         }
         WeightTensor output = convert(done, w.output(), kept);
         WeightTensor embedding = done.getOrDefault(w.tokenEmbedding(), w.tokenEmbedding());
-        LlamaWeights q = new LlamaWeights(embedding, layers, w.outputNorm(), output);
+        LlamaWeights q = new LlamaWeights(embedding, layers, w.outputNorm(), output, w.positionEmbedding(),
+                w.outputNormBias());
         String note = "weights quantized at load to " + name + " (" + (done.size() - kept[0]) + " matrices"
                 + (kept[0] > 0 ? ", " + kept[0] + " left float: rows do not fit " + name : "")
                 + (embedding != w.tokenEmbedding() ? ", token embedding tied to output" : "") + ")";

@@ -86,15 +86,24 @@ final class Attention {
     /**
      * For each query head {@code h} of KV heads {@code [firstKvHead, firstKvHead + kvHeadCount)}, {@code group}
      * query heads per KV head, query vectors at {@code q[qo + h * headDim ..]} (h counted from the first KV head's
-     * first query head): {@code out[oo + h * headDim ..] = softmax(q·K[0..pos] * scale) · V[0..pos]} over the sequence
-     * whose block table is {@code table}. Taking several KV heads at once reads each block's heads as one contiguous run.
+     * first query head): {@code out[oo + h * headDim ..] = softmax(cap(q·K[f..pos] * scale)) · V[f..pos]} over the
+     * sequence whose block table is {@code table}, from {@code f = max(0, pos + 1 - window)}. Taking several KV heads
+     * at once reads each block's heads as one contiguous run.
+     *
+     * @param window  positions attended to, the token's own included ({@link Integer#MAX_VALUE}: all before it)
+     * @param softcap scores {@code s} become {@code softcap * tanh(s / softcap)} before the softmax (Gemma 2's
+     *                attention-logit soft-capping); 0: scores as they are
      */
     static void heads(float[] q, int qo, int group, Float16KvStore kv, int layer, int[] table, int pos,
-                      int firstKvHead, int kvHeadCount, float scale, float[] out, int oo, Scratch scratch) {
+                      int firstKvHead, int kvHeadCount, float scale, int window, float softcap, float[] out, int oo,
+                      Scratch scratch) {
         int n = pos + 1;
         int blockSize = kv.blockSize();
         int headDim = kv.headDim();
         int blocks = (n + blockSize - 1) / blockSize;
+        // The window's first position, and the first block holding it: blocks before it are not read at all.
+        int from = window >= n ? 0 : n - window;
+        int firstBlock = from / blockSize;
         int headRun = blockSize * headDim;
         int blockRun = kv.kvHeads() * headRun;
         float[] floats = scratch.block;
@@ -105,7 +114,7 @@ final class Attention {
 
         int queries = group * kvHeadCount;
         short[] keys = kv.keys(layer);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = firstBlock; b < blocks; b++) {
             for (int g = 0; g < kvHeadCount; g++) {
                 toFloats(keys, table[b] * blockRun + (firstKvHead + g) * headRun, floats, headRun);
                 for (int h = g * group; h < (g + 1) * group; h++) {
@@ -122,18 +131,27 @@ final class Attention {
         float[] sums = scratch.sums;
         for (int h = 0; h < queries; h++) {
             int so = h * stride;
+            if (softcap != 0f) {
+                for (int t = from; t < n; t++) {
+                    scores[so + t] = softcap * (float) Math.tanh(scores[so + t] / softcap);
+                }
+            }
             float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < n; t++) {
+            for (int t = from; t < n; t++) {
                 max = Math.max(max, scores[so + t]);
             }
-            sums[h] = ExpKernel.expShifted(scores, so, n, max);
+            sums[h] = ExpKernel.expShifted(scores, so + from, n - from, max);
+            // Positions of the window's first block that lie before it weigh nothing in the value sums below.
+            for (int t = firstBlock * blockSize; t < from; t++) {
+                scores[so + t] = 0f;
+            }
             for (int i = 0; i < headDim; i++) {
                 out[oo + h * headDim + i] = 0f;
             }
         }
 
         short[] values = kv.values(layer);
-        for (int b = 0; b < blocks; b++) {
+        for (int b = firstBlock; b < blocks; b++) {
             int first = b * blockSize;
             int count = Math.min(n - first, blockSize);
             for (int g = 0; g < kvHeadCount; g++) {

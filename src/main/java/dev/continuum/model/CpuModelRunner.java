@@ -11,8 +11,8 @@ import dev.continuum.tensor.NativeCpuKernels;
 import dev.continuum.tensor.VectorSupport;
 
 /**
- * The CPU backend behind the {@link ModelRunner} seam: a Llama-family transformer run by the Vector API kernels
- * on a {@link ComputePool}, its KV data in float16 heap arrays ({@link Float16KvStore}).
+ * The CPU backend behind the {@link ModelRunner} seam: the forward pass of the model's {@link Architecture} run by
+ * the Vector API (or native) kernels on a {@link ComputePool}, its KV data in float16 heap arrays ({@link Float16KvStore}).
  *
  * <p>The runner prepares its own weight layout: it takes the weights as the file stores them and repacks every
  * matrix the forward pass multiplies into the interleaved layout its kernels read, in place in the process's
@@ -23,7 +23,7 @@ public final class CpuModelRunner implements ModelRunner {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final ComputePool pool;
-    private final LlamaModel model;
+    private final Transformer model;
     private final ModelShape shape;
     private Float16KvStore kv;
     private StepOutput output;
@@ -38,7 +38,7 @@ public final class CpuModelRunner implements ModelRunner {
         this.config = config;
         this.weights = stored.interleaved();
         this.pool = pool;
-        this.model = new LlamaModel(config, weights, pool);
+        this.model = config.architecture().createPass(config, weights, pool);
         this.shape = new ModelShape(config.vocabSize(), config.contextLength(), config.layers(),
                 Float16KvStore.bytesPerToken(config));
     }

@@ -19,7 +19,7 @@ final class CpuWarmup {
     private CpuWarmup() {
     }
 
-    static WarmupReport run(LlamaConfig config, LlamaWeights weights, LlamaModel model, ComputePool pool,
+    static WarmupReport run(LlamaConfig config, LlamaWeights weights, Transformer model, ComputePool pool,
                             int decodeSteps) {
         long start = System.nanoTime();
         long calls = KernelWarmup.run(weights.matrixTypes(), pool, KERNEL_BUDGET_NANOS);
@@ -36,7 +36,7 @@ final class CpuWarmup {
     }
 
     /** A prompt of fixed pseudo-random ids in one pass, then greedy decode steps. */
-    private static void decode(LlamaConfig config, LlamaModel model, int promptLength, int steps) {
+    private static void decode(LlamaConfig config, Transformer model, int promptLength, int steps) {
         int vocab = config.vocabSize();
         int total = promptLength + steps;
         int blocks = (total + BLOCK_SIZE - 1) / BLOCK_SIZE;

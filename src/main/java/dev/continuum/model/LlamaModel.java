@@ -6,13 +6,14 @@ import dev.continuum.tensor.MatMul;
 import dev.continuum.tensor.WeightTensor;
 
 /**
- * The Llama-family transformer forward pass over a flattened batch of tokens: any mix of prefill chunks and
- * single decode tokens from different sequences, each token at its own position, attending to its own
- * sequence's keys and values. Logits are produced only for the rows asked for.
+ * The Llama block's forward pass (Llama, Mistral, Qwen2's biases, Qwen3's per-head query and key norms) over a
+ * flattened batch of tokens: any mix of prefill chunks and single decode tokens from different sequences, each
+ * token at its own position, attending to its own sequence's keys and values (within the sliding window where the
+ * file sets one). Logits are produced only for the rows asked for.
  *
  * <p>Not thread-safe: one caller (the engine thread) runs it; the work inside is split across the pool.
  */
-final class LlamaModel {
+final class LlamaModel implements Transformer {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final ComputePool pool;
@@ -37,6 +38,10 @@ final class LlamaModel {
     private int[] rowOffsets;
 
     LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
+        if (config.attnLogitSoftcap() != 0 || config.finalLogitSoftcap() != 0 || config.expertCount() != 0) {
+            throw new IllegalArgumentException("the Llama block does not compute soft-capping or experts ("
+                    + config.architecture() + ")");
+        }
         this.config = config;
         this.weights = weights;
         this.pool = pool;
@@ -54,13 +59,8 @@ final class LlamaModel {
         return weights;
     }
 
-    /**
-     * Runs the batch's rows: row {@code i}'s token at its position, its keys and values written into
-     * {@code kv} at the block its sequence's table names (which the engine must have reserved). For each of the
-     * batch's logits rows {@code j}, writes the logits of batch row {@code batch.logitRow(j)} to
-     * {@code logits[j * vocab ..]}.
-     */
-    void forward(StepBatch batch, Float16KvStore kv, float[] logits) {
+    @Override
+    public void forward(StepBatch batch, Float16KvStore kv, float[] logits) {
         int n = batch.rows();
         int logitCount = batch.logitRowCount();
         int[] tokens = batch.tokenArray();
@@ -137,7 +137,7 @@ final class LlamaModel {
             kv.write(l, rowBlocks[i], rowOffsets[i], k, i * kvDim, v, i * kvDim);
         }
 
-        attention.run(l, n, positions, slots, tables, kv);
+        attention.run(l, n, positions, slots, tables, kv, config.slidingWindow().positionsFor(l));
         matmul.multiply(w.wo(), att, n, xb);
         addInto(x, xb, n * dim);
 
@@ -158,11 +158,13 @@ final class LlamaModel {
         private int[] slots;
         private int[][] tables;
         private Float16KvStore kv;
+        private int window;
 
         private int headsPerItem;
 
-        void run(int layer, int n, int[] positions, int[] slots, int[][] tables, Float16KvStore kv) {
+        void run(int layer, int n, int[] positions, int[] slots, int[][] tables, Float16KvStore kv, int window) {
             this.layer = layer;
+            this.window = window;
             this.positions = positions;
             this.slots = slots;
             this.tables = tables;
@@ -198,7 +200,7 @@ final class LlamaModel {
                 int g = (item % perToken) * headsPerItem;
                 int offset = i * qDim + g * group * headDim;
                 Attention.heads(q, offset, group, kv, layer, tables[slots[i]], positions[i], g, headsPerItem,
-                        attentionScale, att, offset, work);
+                        attentionScale, window, 0f, att, offset, work);
             }
         }
     }

@@ -32,9 +32,9 @@ final class CalibrationHessians {
             throw new IllegalArgumentException("GPTQ calibration does not compute rope scaling (" + c.ropeScaling()
                     + ") yet; quantize without --gptq");
         }
-        if (w.layers()[0].qNorm() != null) {
+        if (!c.architecture().gptqComputes()) {
             throw new IllegalArgumentException("GPTQ calibration does not compute " + c.architecture()
-                    + "'s per-head query and key norms yet; quantize without --gptq");
+                    + " models yet; quantize without --gptq");
         }
         Pass pass = new Pass(c, w, longest);
         for (int[] tokens : windows) {

@@ -46,7 +46,7 @@ public final class Qwen3Models {
         if (type != GgmlType.F32 && type != GgmlType.F16) {
             throw new IllegalArgumentException("F32 or F16, not " + type);
         }
-        LlamaConfig config = new LlamaConfig("qwen3", DIM, LAYERS, HEADS, KV_HEADS, HEAD_DIM, FFN, VOCAB, CONTEXT,
+        LlamaConfig config = new LlamaConfig(Architecture.QWEN3, DIM, LAYERS, HEADS, KV_HEADS, HEAD_DIM, FFN, VOCAB, CONTEXT,
                 1e-6f, 1_000_000f, HEAD_DIM, RopeType.NEOX);
         Arena arena = Arena.ofShared();
         SplittableRandom rnd = new SplittableRandom(31);

@@ -57,7 +57,7 @@ class Qwen3Test {
             GgufExporter.write(m, file);
         }
         try (LoadedModel m = GgufModelLoader.load(file); ComputePool pool = new ComputePool(2)) {
-            assertEquals("qwen3", m.config().architecture());
+            assertEquals(Architecture.QWEN3, m.config().architecture());
             assertEquals(type, m.weights().layers()[0].wq().type());
             assertEquals(Qwen3Models.HEAD_DIM, m.config().headDim());
             assertEquals(RopeType.NEOX, m.config().ropeType());

@@ -69,7 +69,7 @@ public final class RopeScalingModels {
     }
 
     static LoadedModel create(String kind) {
-        LlamaConfig config = new LlamaConfig("llama", DIM, LAYERS, HEADS, KV_HEADS, HEAD_DIM, FFN, VOCAB, CONTEXT,
+        LlamaConfig config = new LlamaConfig(Architecture.LLAMA, DIM, LAYERS, HEADS, KV_HEADS, HEAD_DIM, FFN, VOCAB, CONTEXT,
                 1e-5f, THETA, HEAD_DIM, RopeType.INTERLEAVED, scaling(kind));
         Arena arena = Arena.ofShared();
         SplittableRandom rnd = new SplittableRandom(20261203L);
