@@ -75,6 +75,10 @@ public final class CudaModelRunner implements ModelRunner {
             throw new CudaException("the CUDA backend does not compute rope scaling yet (" + config.ropeScaling()
                     + "); use --backend cpu");
         }
+        if (config.slidingWindow().size() > 0) {
+            throw new CudaException("the CUDA backend does not compute sliding-window attention yet ("
+                    + config.slidingWindow() + "); use --backend cpu");
+        }
         if (!config.architecture().cudaComputes()) {
             throw new CudaException("the CUDA backend does not compute " + config.architecture()
                     + " models yet; use --backend cpu");

@@ -55,6 +55,12 @@ public final class GgufExporter {
             // Qwen3's heads are wider than dim / heads (llama exports keep their bytes: the key is derived there).
             g.putUint32(a + ".attention.key_length", c.headDim()).putUint32(a + ".attention.value_length", c.headDim());
         }
+        if (c.slidingWindow().size() > 0) {
+            if (c.slidingWindow().globalEvery() != 0) {
+                throw new IllegalArgumentException("only a sliding window over every layer can be exported");
+            }
+            g.putUint32(a + ".attention.sliding_window", c.slidingWindow().size());
+        }
         ropeScaling(g, a, c.ropeScaling());
         vocabulary(g, c.vocabSize());
         matrix(g, "token_embd.weight", w.tokenEmbedding());

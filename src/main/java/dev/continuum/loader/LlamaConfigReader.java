@@ -5,6 +5,7 @@ import dev.continuum.model.Architecture;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.RopeScaling;
 import dev.continuum.model.RopeType;
+import dev.continuum.model.SlidingWindow;
 import dev.continuum.tensor.GgmlType;
 
 import java.lang.foreign.ValueLayout;
@@ -114,12 +115,27 @@ final class LlamaConfigReader {
             throw invalid("rope.freq_base", theta, "be a positive finite number");
         }
         RopeScaling scaling = ropeScaling(context, ropeDims);
+        SlidingWindow window = slidingWindow(context);
         try {
             return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
-                    theta, ropeDims, ropeType, scaling);
+                    theta, ropeDims, ropeType, scaling, window, 0f, 0f, 0, 0);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Mistral's sliding window where the file sets one ({@code attention.sliding_window}: every layer attends to
+     * that many positions, its own included); none when absent or at least the context long. Only the Llama block's
+     * architectures read it here: the others' windows follow their own rules.
+     */
+    private SlidingWindow slidingWindow(int context) {
+        String name = "attention.sliding_window";
+        if (!md.has(key(name)) || !(architecture == Architecture.LLAMA || architecture == Architecture.MISTRAL)) {
+            return SlidingWindow.NONE;
+        }
+        int size = positive(name);
+        return size >= context ? SlidingWindow.NONE : SlidingWindow.everyLayer(size);
     }
 
     /**

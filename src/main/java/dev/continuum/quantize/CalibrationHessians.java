@@ -32,6 +32,10 @@ final class CalibrationHessians {
             throw new IllegalArgumentException("GPTQ calibration does not compute rope scaling (" + c.ropeScaling()
                     + ") yet; quantize without --gptq");
         }
+        if (c.slidingWindow().size() > 0 && c.slidingWindow().size() < longest) {
+            throw new IllegalArgumentException("GPTQ calibration does not compute sliding-window attention yet ("
+                    + c.slidingWindow() + "); quantize without --gptq");
+        }
         if (!c.architecture().gptqComputes()) {
             throw new IllegalArgumentException("GPTQ calibration does not compute " + c.architecture()
                     + " models yet; quantize without --gptq");

@@ -6,7 +6,6 @@ import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufExporter;
 import dev.continuum.loader.GgufModelLoader;
 import dev.continuum.loader.LoadedModel;
-import dev.continuum.runner.StepBatch;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
@@ -22,7 +21,6 @@ import java.util.Locale;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -34,9 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @IntegrationTest
 class Qwen3Test {
     private static final int GENERATE = 64;
-    private static final int BLOCK = 16;
-    /** Prompt chunks of 20 rows: more than one step, the last one partial. */
-    private static final int CHUNK = 20;
     /**
      * Several times the largest logit difference measured against the float64 reference (see the README): Continuum
      * computes in float32 and keeps its KV cache in F16.
@@ -48,10 +43,7 @@ class Qwen3Test {
     void matchesTheFloat64Reference(GgmlType type, @TempDir Path tmp) throws IOException {
         JsonNode ref = ArchitectureReferences.json("qwen3-" + type.name().toLowerCase(Locale.ROOT));
         int[] prompt = Qwen3Models.prompt();
-        assertEquals(prompt.length, ref.get("prompt_ids").size());
-        for (int i = 0; i < prompt.length; i++) {
-            assertEquals(ref.get("prompt_ids").get(i).asInt(), prompt[i], "prompt id " + i);
-        }
+        ArchitectureReferences.samePrompt(ref, prompt);
         Path file = tmp.resolve("qwen3-test.gguf");
         try (LoadedModel m = Qwen3Models.create(type)) {
             GgufExporter.write(m, file);
@@ -61,46 +53,9 @@ class Qwen3Test {
             assertEquals(type, m.weights().layers()[0].wq().type());
             assertEquals(Qwen3Models.HEAD_DIM, m.config().headDim());
             assertEquals(RopeType.NEOX, m.config().ropeType());
-            CpuModelRunner runner = new CpuModelRunner(m.config(), m.weights(), pool);
-            int blocks = (prompt.length + GENERATE + BLOCK - 1) / BLOCK;
-            runner.allocateKvCache(blocks, BLOCK);
-            int[][] table = new int[1][blocks];
-            for (int b = 0; b < blocks; b++) {
-                table[0][b] = b;
-            }
-            StepBatch batch = new StepBatch(CHUNK, 1, table, BLOCK);
-            float[] logits = null;
-            for (int s = 0; s < prompt.length; s += CHUNK) {
-                batch.clear();
-                int end = Math.min(prompt.length, s + CHUNK);
-                for (int p = s; p < end; p++) {
-                    batch.addRow(prompt[p], p, 0);
-                }
-                if (end == prompt.length) {
-                    batch.requestLogits(end - s - 1);
-                }
-                logits = runner.forward(batch).logits();
-            }
-            assertNotNull(logits);
-            assertTrue(maxDifference(ref.get("logits"), logits) <= LOGIT_TOLERANCE,
-                    "prompt logits differ by " + maxDifference(ref.get("logits"), logits));
-
-            JsonNode greedy = ref.get("greedy");
-            JsonNode margins = ref.get("margins");
-            int pinned = 0;
-            for (int g = 0; g < GENERATE; g++) {
-                if (margins.get(g).asDouble() < 2 * LOGIT_TOLERANCE) {
-                    break; // a near-tie in the reference: float32 may pick the other token
-                }
-                int token = ArchitectureReferences.argmax(logits, Qwen3Models.VOCAB);
-                assertEquals(greedy.get(g).asInt(), token, "greedy token " + g);
-                pinned++;
-                batch.clear();
-                batch.addRow(token, prompt.length + g, 0);
-                batch.requestLogits(0);
-                logits = runner.forward(batch).logits();
-            }
-            assertEquals(GENERATE, pinned, "the reference has no near-tie in its 64 tokens");
+            var agreement = ArchitectureReferences.check(ref, new CpuModelRunner(m.config(), m.weights(), pool),
+                    prompt, Qwen3Models.VOCAB, LOGIT_TOLERANCE);
+            assertEquals(GENERATE, agreement.tokensPinned(), "the reference has no near-tie in its 64 tokens");
         }
     }
 
@@ -117,8 +72,9 @@ class Qwen3Test {
             }
             LlamaWeights without = new LlamaWeights(m.weights().tokenEmbedding(), plain, m.weights().outputNorm(),
                     m.weights().output());
-            float[] logits = promptLogits(new CpuModelRunner(m.config(), without, pool), Qwen3Models.prompt());
-            double diff = maxDifference(ref.get("logits"), logits);
+            float[] logits = ArchitectureReferences.promptLogits(new CpuModelRunner(m.config(), without, pool),
+                    Qwen3Models.prompt());
+            double diff = ArchitectureReferences.maxDifference(ref.get("logits"), logits, Qwen3Models.VOCAB);
             assertTrue(diff > 100 * LOGIT_TOLERANCE, "without the head norms the logits differ by only " + diff);
         }
     }
@@ -158,28 +114,5 @@ class Qwen3Test {
                 }
             }
         }
-    }
-
-    private static float[] promptLogits(CpuModelRunner runner, int[] prompt) {
-        int blocks = (prompt.length + BLOCK - 1) / BLOCK;
-        runner.allocateKvCache(blocks, BLOCK);
-        int[][] table = new int[1][blocks];
-        for (int b = 0; b < blocks; b++) {
-            table[0][b] = b;
-        }
-        StepBatch batch = new StepBatch(prompt.length, 1, table, BLOCK);
-        for (int p = 0; p < prompt.length; p++) {
-            batch.addRow(prompt[p], p, 0);
-        }
-        batch.requestLogits(prompt.length - 1);
-        return runner.forward(batch).logits();
-    }
-
-    private static double maxDifference(JsonNode expected, float[] logits) {
-        double max = 0;
-        for (int i = 0; i < Qwen3Models.VOCAB; i++) {
-            max = Math.max(max, Math.abs(expected.get(i).asDouble() - logits[i]));
-        }
-        return max;
     }
 }
