@@ -67,8 +67,8 @@ public final class ChatTemplate {
 
     private static Node parse(String template) {
         // Jinja (keep_trailing_newline=False) drops one trailing newline of the source; many templates end with one.
-        String source = PythonSliceRewrite.rewrite(
-                template.endsWith("\n") ? template.substring(0, template.length() - 1) : template);
+        String source = KeywordArgumentRewrite.rewrite(PythonSliceRewrite.rewrite(
+                template.endsWith("\n") ? template.substring(0, template.length() - 1) : template));
         JinjavaInterpreter interpreter = JinjaEnvironment.INSTANCE.newInterpreter(Map.of());
         Node root;
         try {

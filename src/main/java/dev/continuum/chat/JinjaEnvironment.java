@@ -58,6 +58,9 @@ final class JinjaEnvironment {
         globals.registerFunction(new ELFunctionDefinition("", "strftime_now", TemplateFunctions.class,
                 "strftimeNow", String.class));
         globals.registerFilter(new PythonJsonFilter());
+        // In Python they are globals, so "strftime_now is defined" holds: Llama 3.2 stamps today's date only then.
+        globals.put("raise_exception", true);
+        globals.put("strftime_now", true);
     }
 
     /** A fresh interpreter per parse or render: interpreters carry per-render state and are not thread-safe. */

@@ -49,6 +49,11 @@ class PythonismsTest {
         "{{ 'a\\nb' }} ==> \"a\nb\"",
         "{% for m in messages[::-1] %}{{ m.role }};{% endfor %} ==> user;system;",
         "{{ '[::-1]' }}[::-1] ==> [::-1][::-1]",
+        "{% set ns = namespace(a=1, last=messages|length - 1) %}{{ ns.last }}/{{ ns.a }} ==> 1/1",
+        "{% set ns = namespace(x=[1, 2] | length + 1, y='a=b,c') %}{{ ns.x }}{{ ns.y }} ==> 3a=b,c",
+        "{{ (messages|length == 2) }}/{{ 1 != 2 }}/{{ 1 <= 2 }} ==> true/true/true",
+        "{{ messages[1] | tojson(indent=2) | length > 10 }} ==> true",
+        "{{ strftime_now is defined }}/{{ raise_exception is defined }}/{{ date_string is defined }} ==> true/true/false",
     })
     void rendersLikeJinja(String template, String expected) {
         assertEquals(expected, render(template));
