@@ -58,7 +58,8 @@ public final class GgufModelLoader {
         WeightTensor positions = gpt2 ? FusedLayers.positionEmbedding(file, config) : null;
         float[] outputNormBias = gpt2
                 ? WeightShapes.vector(tensor(file, "output_norm.bias"), "output_norm.bias", dim) : null;
-        WeightTensor output = file.tensors().containsKey("output.weight")
+        // Phi-3's output matrix is its own (llama.cpp requires it); elsewhere a file without one ties it.
+        WeightTensor output = file.tensors().containsKey("output.weight") || architecture == Architecture.PHI3
                 ? WeightShapes.expect(tensor(file, "output.weight"), "output.weight", config.vocabSize(), dim)
                 : embedding;
         Tokenizer tokenizer = GgufTokenizerReader.read(md);
