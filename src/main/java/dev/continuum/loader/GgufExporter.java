@@ -102,7 +102,12 @@ public final class GgufExporter {
         }
     }
 
-    private static void vocabulary(GgufWriter g, int size) {
+    /**
+     * Writes the vocabulary the exporter gives every model of {@code size} tokens (at least 259): a SentencePiece
+     * one both engines load; public so that files of architectures the exporter does not write (written directly
+     * with {@link GgufWriter}, as the architecture tests do) carry the same.
+     */
+    public static void vocabulary(GgufWriter g, int size) {
         List<String> tokens = new ArrayList<>(size);
         float[] scores = new float[size];
         int[] types = new int[size];

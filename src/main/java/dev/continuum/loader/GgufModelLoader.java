@@ -46,10 +46,20 @@ public final class GgufModelLoader {
         WeightShapes.expect(embedding, "token_embd.weight", config.vocabSize(), dim);
         LayerWeights[] layers = new LayerWeights[config.layers()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = layer(file, config, "blk." + l + ".");
+            String p = "blk." + l + ".";
+            layers[l] = switch (architecture) {
+                case GPT2 -> FusedLayers.gpt2Layer(file, config, p);
+                case PHI3 -> FusedLayers.phi3Layer(file, config, p);
+                default -> layer(file, config, p);
+            };
         }
         float[] outputNorm = WeightShapes.vector(tensor(file, "output_norm.weight"), "output_norm.weight", dim);
-        WeightTensor output = file.tensors().containsKey("output.weight")
+        boolean gpt2 = architecture == Architecture.GPT2;
+        WeightTensor positions = gpt2 ? FusedLayers.positionEmbedding(file, config) : null;
+        float[] outputNormBias = gpt2
+                ? WeightShapes.vector(tensor(file, "output_norm.bias"), "output_norm.bias", dim) : null;
+        // Phi-3's output matrix is its own (llama.cpp requires it); elsewhere a file without one ties it.
+        WeightTensor output = file.tensors().containsKey("output.weight") || architecture == Architecture.PHI3
                 ? WeightShapes.expect(tensor(file, "output.weight"), "output.weight", config.vocabSize(), dim)
                 : embedding;
         Tokenizer tokenizer = GgufTokenizerReader.read(md);
@@ -62,7 +72,7 @@ public final class GgufModelLoader {
                 src, arch, dominantType(file), config.parameterCount() / 1e6, config.layers(), dim,
                 config.contextLength());
         return new LoadedModel(name, description, config,
-                new LlamaWeights(embedding, layers, outputNorm, output),
+                new LlamaWeights(embedding, layers, outputNorm, output, positions, outputNormBias),
                 tokenizer, md.getString("tokenizer.chat_template", null), arena);
     }
 
@@ -94,7 +104,7 @@ public final class GgufModelLoader {
         return file.tensors().containsKey(name) ? WeightShapes.vector(tensor(file, name), name, n) : null;
     }
 
-    private static WeightTensor tensor(GgufFile file, String name) {
+    static WeightTensor tensor(GgufFile file, String name) {
         GgufTensorInfo info = file.tensor(name);
         return WeightTensor.of(name, info.type(), file.bytes(info), info.rows(), info.columns());
     }

@@ -65,12 +65,18 @@ final class LlamaConfigReader {
             throw invalid("attention.head_count_kv", kvHeads, "divide attention.head_count " + heads);
         }
         // The products are compared as longs: in int, a hostile head count could wrap onto the right value.
-        headsMatch("attention.head_count", heads, headDim, "blk.0.attn_q.weight");
-        headsMatch("attention.head_count_kv", kvHeads, headDim, "blk.0.attn_k.weight");
+        if (FusedLayers.fusedQkv(architecture)) {
+            fusedHeadsMatch(dim, heads, kvHeads, headDim);
+        } else {
+            headsMatch("attention.head_count", heads, headDim, "blk.0.attn_q.weight");
+            headsMatch("attention.head_count_kv", kvHeads, headDim, "blk.0.attn_k.weight");
+        }
 
         int ffnDim = positive("feed_forward_length");
-        mustEqual("feed_forward_length", ffnDim, rows("blk.0.ffn_gate.weight"),
-                "the rows of tensor 'blk.0.ffn_gate.weight'");
+        String ffnTensor = FusedLayers.ffnRowsTensor(architecture);
+        mustEqual("feed_forward_length", (long) ffnDim * FusedLayers.ffnRowsPerUnit(architecture), rows(ffnTensor),
+                "the rows of tensor '" + ffnTensor + "'" + (FusedLayers.ffnRowsPerUnit(architecture) == 2
+                        ? " (gate and up), halved" : ""));
 
         int context = positive("context_length");
         if (context > LlamaConfig.MAX_CONTEXT_LENGTH) {
@@ -106,16 +112,23 @@ final class LlamaConfigReader {
         if (ropeDims % 2 != 0 || ropeDims > headDim) {
             throw invalid("rope.dimension_count", ropeDims, "be even and at most the head dimension " + headDim);
         }
-        float eps = md.getFloat(key("attention.layer_norm_rms_epsilon"), 1e-5f);
+        // GPT-2's LayerNorms have their own epsilon key, which llama.cpp requires.
+        String epsKey = architecture == Architecture.GPT2 ? "attention.layer_norm_epsilon"
+                : "attention.layer_norm_rms_epsilon";
+        if (architecture == Architecture.GPT2 && !md.has(key(epsKey))) {
+            throw new ModelFormatException(src + ": required metadata '" + key(epsKey) + "' is missing");
+        }
+        float eps = md.getFloat(key(epsKey), 1e-5f);
         if (!(eps > 0) || !Float.isFinite(eps)) {
-            throw invalid("attention.layer_norm_rms_epsilon", eps, "be a positive finite number");
+            throw invalid(epsKey, eps, "be a positive finite number");
         }
         float theta = md.getFloat(key("rope.freq_base"), 10000f);
         if (!(theta > 0) || !Float.isFinite(theta)) {
             throw invalid("rope.freq_base", theta, "be a positive finite number");
         }
         RopeScaling scaling = ropeScaling(context, ropeDims);
-        SlidingWindow window = slidingWindow(context);
+        SlidingWindow window = architecture == Architecture.PHI3
+                ? phi3SlidingWindow(layers, kvHeads, context) : slidingWindow(context);
         try {
             return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
                     theta, ropeDims, ropeType, scaling, window, 0f, 0f, 0, 0);
@@ -165,11 +178,15 @@ final class LlamaConfigReader {
         }
         int original = md.has(key("rope.scaling.original_context_length"))
                 ? positive("rope.scaling.original_context_length") : context;
+        // Phi-3's longrope: llama.cpp divides by the long factors when a sequence's context exceeds the original
+        // one, by the short factors otherwise; here the context served is the file's.
+        String factorTensor = architecture != Architecture.PHI3 ? "rope_freqs.weight"
+                : context > original ? "rope_factors_long.weight" : "rope_factors_short.weight";
         float[] factors = null;
-        GgufTensorInfo freqs = file.tensors().get("rope_freqs.weight");
+        GgufTensorInfo freqs = file.tensors().get(factorTensor);
         if (freqs != null) {
             if (freqs.type() != GgmlType.F32 || freqs.elementCount() != ropeDims / 2) {
-                throw new ModelFormatException(src + ": tensor 'rope_freqs.weight' must be F32 with " + ropeDims / 2
+                throw new ModelFormatException(src + ": tensor '" + factorTensor + "' must be F32 with " + ropeDims / 2
                         + " values (one per rotated pair), not " + freqs.type() + " with " + freqs.elementCount());
             }
             factors = file.bytes(freqs).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED);
@@ -178,6 +195,45 @@ final class LlamaConfigReader {
             return new RopeScaling(type, freqScale, attnFactor, original, factors);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Phi-3's window, as llama.cpp reads it: {@code phi3.attention.sliding_window} (0: none, as Phi-4 writes),
+     * or where the key is absent the window of the known model the layer counts match (Phi-3 mini and medium 4k:
+     * 2047; mini 128k: 262 144; medium 128k: 131 072), else the file is refused.
+     */
+    private SlidingWindow phi3SlidingWindow(int layers, int kvHeads, int context) {
+        int size;
+        if (md.has(key("attention.sliding_window"))) {
+            size = md.getInt(key("attention.sliding_window"));
+            if (size < 0) {
+                throw invalid("attention.sliding_window", size, "be 0 (no window) or positive");
+            }
+        } else if ((layers == 32 || layers == 40) && context == 4096) {
+            size = 2047;
+        } else if (layers == 32 && kvHeads == 32 && context == 131072) {
+            size = 262144;
+        } else if (layers == 40 && context == 131072) {
+            size = 131072;
+        } else {
+            throw new ModelFormatException(src + ": required metadata '" + key("attention.sliding_window")
+                    + "' is missing (a Phi-3 file must give its sliding window)");
+        }
+        return size == 0 ? SlidingWindow.NONE : SlidingWindow.everyLayer(size);
+    }
+
+    /** The fused attn_qkv's rows are the query, key and value heads' (GPT-2, Phi-3: the queries as wide as dim). */
+    private void fusedHeadsMatch(int dim, int heads, int kvHeads, int headDim) {
+        String tensor = "blk.0.attn_qkv.weight";
+        long rows = rows(tensor);
+        if ((long) heads * headDim != dim) {
+            throw invalid("attention.head_count", heads, "divide embedding_length " + dim + " into heads of "
+                    + headDim + " (the fused queries are as wide as the embedding)");
+        }
+        if ((heads + 2L * kvHeads) * headDim != rows) {
+            throw invalid("attention.head_count_kv", kvHeads, "make (head_count + 2 x head_count_kv) x head dimension"
+                    + " the rows of tensor '" + tensor + "' (" + rows + ")");
         }
     }
 

@@ -19,7 +19,17 @@ public enum Architecture {
     MISTRAL("mistral", RopeType.INTERLEAVED, LlamaModel::new, true, true, false),
     QWEN2("qwen2", RopeType.NEOX, LlamaModel::new, true, true, false),
     /** Qwen3: Llama's block with each head's query and key RMS-normalised before rotation. */
-    QWEN3("qwen3", RopeType.NEOX, LlamaModel::new, false, false, true);
+    QWEN3("qwen3", RopeType.NEOX, LlamaModel::new, false, false, true),
+    /**
+     * GPT-2: learned absolute positions (no rotation), LayerNorms with biases, biased projections, an ungated
+     * tanh-GELU feed-forward.
+     */
+    GPT2("gpt2", RopeType.NONE, Gpt2Model::new, false, false, false),
+    /**
+     * Phi-3: exactly Llama's block once the loader splits its fused attn_qkv and gate-up matrices, with NEOX
+     * rotation, longrope frequency factors and a sliding window over every layer.
+     */
+    PHI3("phi3", RopeType.NEOX, LlamaModel::new, false, false, false);
 
     /** Builds an architecture's forward pass over weights already in the kernels' layout. */
     @FunctionalInterface

@@ -18,9 +18,8 @@ final class LlamaModel implements Transformer {
     private final LlamaWeights weights;
     private final ComputePool pool;
     private final MatMul matmul;
-    private final AttentionTask attention;
+    private final PooledAttention attention;
     private final Rope rope;
-    private final float attentionScale;
 
     // Scratch buffers sized for the largest batch seen so far; reused across steps.
     private int capacity;
@@ -46,9 +45,8 @@ final class LlamaModel implements Transformer {
         this.weights = weights;
         this.pool = pool;
         this.matmul = new MatMul(pool);
-        this.attention = new AttentionTask();
+        this.attention = new PooledAttention(config, pool, (float) (1.0 / Math.sqrt(config.headDim())));
         this.rope = new Rope(config);
-        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
 
     public LlamaConfig config() {
@@ -137,7 +135,7 @@ final class LlamaModel implements Transformer {
             kv.write(l, rowBlocks[i], rowOffsets[i], k, i * kvDim, v, i * kvDim);
         }
 
-        attention.run(l, n, positions, slots, tables, kv, config.slidingWindow().positionsFor(l));
+        attention.run(l, n, q, att, positions, slots, tables, kv, config.slidingWindow().positionsFor(l));
         matmul.multiply(w.wo(), att, n, xb);
         addInto(x, xb, n * dim);
 
@@ -148,61 +146,6 @@ final class LlamaModel implements Transformer {
         ExpKernel.siluTimes(hb, hb2, n * config.ffnDim());
         matmul.multiply(w.down(), hb, n, xb);
         addInto(x, xb, n * dim);
-    }
-
-    /** Attention of every token, split across the pool by (token, KV head); reused so a step allocates nothing. */
-    private final class AttentionTask implements ComputePool.RangeBody {
-        private final Attention.Scratch[] scratch = new Attention.Scratch[pool.threads()];
-        private int layer;
-        private int[] positions;
-        private int[] slots;
-        private int[][] tables;
-        private Float16KvStore kv;
-        private int window;
-
-        private int headsPerItem;
-
-        void run(int layer, int n, int[] positions, int[] slots, int[][] tables, Float16KvStore kv, int window) {
-            this.layer = layer;
-            this.window = window;
-            this.positions = positions;
-            this.slots = slots;
-            this.tables = tables;
-            this.kv = kv;
-            // Enough tokens to keep every thread busy: one item per token, whose KV heads then stream as one
-            // contiguous run per block. Otherwise one item per (token, KV head).
-            this.headsPerItem = n >= 2 * pool.threads() ? config.kvHeads() : 1;
-            try {
-                pool.parallelFor(n * config.kvHeads() / headsPerItem, this);
-            } finally {
-                this.positions = null;
-                this.slots = null;
-                this.tables = null;
-                this.kv = null;
-            }
-        }
-
-        /** Items are tokens, or (token, KV head) pairs; a KV head's group of query heads shares its converted blocks. */
-        @Override
-        public void run(int worker, int from, int to) {
-            int kvHeads = config.kvHeads();
-            int group = config.heads() / kvHeads;
-            int headDim = config.headDim();
-            int qDim = config.qDim();
-            int perToken = kvHeads / headsPerItem;
-            Attention.Scratch work = scratch[worker];
-            if (work == null || work.block.length < kv.blockSize() * headDim) {
-                work = scratch[worker] = new Attention.Scratch(kv.blockSize(), headDim, config.contextLength(),
-                        config.heads());
-            }
-            for (int item = from; item < to; item++) {
-                int i = item / perToken;
-                int g = (item % perToken) * headsPerItem;
-                int offset = i * qDim + g * group * headDim;
-                Attention.heads(q, offset, group, kv, layer, tables[slots[i]], positions[i], g, headsPerItem,
-                        attentionScale, window, 0f, att, offset, work);
-            }
-        }
     }
 
     private static void addBias(float[] out, float[] bias, int n, int width) {
