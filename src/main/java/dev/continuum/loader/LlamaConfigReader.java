@@ -5,6 +5,7 @@ import dev.continuum.model.Architecture;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.RopeScaling;
 import dev.continuum.model.RopeType;
+import dev.continuum.model.SlidingWindow;
 import dev.continuum.tensor.GgmlType;
 
 import java.lang.foreign.ValueLayout;
@@ -68,8 +69,14 @@ final class LlamaConfigReader {
         headsMatch("attention.head_count_kv", kvHeads, headDim, "blk.0.attn_k.weight");
 
         int ffnDim = positive("feed_forward_length");
-        mustEqual("feed_forward_length", ffnDim, rows("blk.0.ffn_gate.weight"),
-                "the rows of tensor 'blk.0.ffn_gate.weight'");
+        ExpertCounts experts = ExpertCounts.read(this);
+        if (experts.count() == 0) {
+            mustEqual("feed_forward_length", ffnDim, rows("blk.0.ffn_gate.weight"),
+                    "the rows of tensor 'blk.0.ffn_gate.weight'");
+        } else {
+            mustEqual("feed_forward_length", ffnDim, file.tensor(ExpertCounts.GATE).dims()[1],
+                    "dimension 1 of tensor '" + ExpertCounts.GATE + "'");
+        }
 
         int context = positive("context_length");
         if (context > LlamaConfig.MAX_CONTEXT_LENGTH) {
@@ -116,7 +123,7 @@ final class LlamaConfigReader {
         RopeScaling scaling = ropeScaling(context, ropeDims);
         try {
             return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
-                    theta, ropeDims, ropeType, scaling);
+                    theta, ropeDims, ropeType, scaling, SlidingWindow.NONE, 0f, 0f, experts.count(), experts.used());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
         }
@@ -199,11 +206,19 @@ final class LlamaConfigReader {
         return Integer.parseInt(digits);
     }
 
-    private String key(String suffix) {
+    GgufFile file() {
+        return file;
+    }
+
+    boolean has(String suffix) {
+        return md.has(key(suffix));
+    }
+
+    String key(String suffix) {
         return arch + "." + suffix;
     }
 
-    private int positive(String suffix) {
+    int positive(String suffix) {
         String key = key(suffix);
         int v;
         try {
@@ -235,7 +250,7 @@ final class LlamaConfigReader {
         }
     }
 
-    private ModelFormatException invalid(String suffix, Object value, String must) {
+    ModelFormatException invalid(String suffix, Object value, String must) {
         return new ModelFormatException(src + ": metadata '" + key(suffix) + "' = " + value + " is invalid: it must "
                 + must);
     }

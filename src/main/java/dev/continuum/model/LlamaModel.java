@@ -6,7 +6,8 @@ import dev.continuum.tensor.MatMul;
 import dev.continuum.tensor.WeightTensor;
 
 /**
- * The Llama block's forward pass (Llama, Mistral, Qwen2's biases, Qwen3's per-head query and key norms) over a
+ * The Llama block's forward pass (Llama, Mistral, Qwen2's biases, Qwen3's per-head query and key norms, Mixtral's
+ * mixture of experts as its {@link FeedForward}) over a
  * flattened batch of tokens: any mix of prefill chunks and single decode tokens from different sequences, each
  * token at its own position, attending to its own sequence's keys and values (within the sliding window where the
  * file sets one). Logits are produced only for the rows asked for.
@@ -19,6 +20,7 @@ final class LlamaModel implements Transformer {
     private final ComputePool pool;
     private final MatMul matmul;
     private final AttentionTask attention;
+    private final FeedForward feedForward;
     private final Rope rope;
     private final float attentionScale;
 
@@ -30,16 +32,14 @@ final class LlamaModel implements Transformer {
     private float[] k;
     private float[] v;
     private float[] att;
-    private float[] hb;
-    private float[] hb2;
     private float[] ropeCos;
     private float[] ropeSin;
     private int[] rowBlocks;
     private int[] rowOffsets;
 
     LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
-        if (config.attnLogitSoftcap() != 0 || config.finalLogitSoftcap() != 0 || config.expertCount() != 0) {
-            throw new IllegalArgumentException("the Llama block does not compute soft-capping or experts ("
+        if (config.attnLogitSoftcap() != 0 || config.finalLogitSoftcap() != 0) {
+            throw new IllegalArgumentException("the Llama block does not compute soft-capping ("
                     + config.architecture() + ")");
         }
         this.config = config;
@@ -47,6 +47,7 @@ final class LlamaModel implements Transformer {
         this.pool = pool;
         this.matmul = new MatMul(pool);
         this.attention = new AttentionTask();
+        this.feedForward = FeedForward.of(config, weights, matmul);
         this.rope = new Rope(config);
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
     }
@@ -144,10 +145,7 @@ final class LlamaModel implements Transformer {
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
         }
-        matmul.multiply(xb, n, w.gate(), hb, w.up(), hb2, null, null);
-        ExpKernel.siluTimes(hb, hb2, n * config.ffnDim());
-        matmul.multiply(w.down(), hb, n, xb);
-        addInto(x, xb, n * dim);
+        feedForward.addTo(w, xb, n, x);
     }
 
     /** Attention of every token, split across the pool by (token, KV head); reused so a step allocates nothing. */
@@ -234,8 +232,6 @@ final class LlamaModel implements Transformer {
         k = new float[c * config.kvDim()];
         v = new float[c * config.kvDim()];
         att = new float[c * config.qDim()];
-        hb = new float[c * config.ffnDim()];
-        hb2 = new float[c * config.ffnDim()];
         ropeCos = new float[c * rope.tableSize()];
         ropeSin = new float[c * rope.tableSize()];
         rowBlocks = new int[c];
