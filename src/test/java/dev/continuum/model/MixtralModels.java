@@ -3,13 +3,13 @@ package dev.continuum.model;
 import dev.continuum.loader.GgufExporter;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.tensor.GgmlType;
+import dev.continuum.tensor.WeightEncoder;
 import dev.continuum.tensor.WeightTensor;
 import dev.continuum.tokenizer.ByteLevelTokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -45,11 +45,11 @@ public final class MixtralModels {
         return create(type, EXPERTS, USED);
     }
 
-    /** The model with {@code experts} experts of which {@code used} per token, matrices in {@code type}. */
+    /**
+     * The model with {@code experts} experts of which {@code used} per token, matrices in {@code type} (any type
+     * {@link WeightEncoder} writes; the router stays F32).
+     */
     static LoadedModel create(GgmlType type, int experts, int used) {
-        if (type != GgmlType.F32 && type != GgmlType.F16) {
-            throw new IllegalArgumentException("F32 or F16, not " + type);
-        }
         LlamaConfig config = new LlamaConfig(Architecture.LLAMA, DIM, LAYERS, HEADS, KV_HEADS, HEAD_DIM, FFN, VOCAB,
                 CONTEXT, 1e-5f, 10000f, HEAD_DIM, RopeType.INTERLEAVED, RopeScaling.NONE, SlidingWindow.NONE, 0f, 0f,
                 experts, used);
@@ -82,15 +82,15 @@ public final class MixtralModels {
 
     private static WeightTensor matrix(GgmlType type, Arena arena, SplittableRandom rnd, int rows, int cols,
                                        double std) {
-        long n = (long) rows * cols;
-        MemorySegment data = arena.allocate(n * (type == GgmlType.F16 ? 2 : 4), 64);
-        for (long i = 0; i < n; i++) {
-            float v = (float) (rnd.nextGaussian() * std);
-            if (type == GgmlType.F16) {
-                data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16(v));
-            } else {
-                data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
+        long rowBytes = type.bytesFor(cols);
+        MemorySegment data = arena.allocate(rowBytes * rows, 64);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                row[j] = (float) (rnd.nextGaussian() * std);
             }
+            // F32 and F16 store each value as is (F16 rounded to nearest), as the writes before this did.
+            WeightEncoder.encode(type, row, 0, cols, data, rowBytes * r);
         }
         return WeightTensor.of("mixtral-test", type, data, rows, cols);
     }
