@@ -41,7 +41,7 @@ public final class MixtralModels {
     }
 
     /** The model with its matrices in {@code type} (F32 or F16: the F16 file holds the F32 weights rounded). */
-    static LoadedModel create(GgmlType type) {
+    public static LoadedModel create(GgmlType type) {
         return create(type, EXPERTS, USED);
     }
 
