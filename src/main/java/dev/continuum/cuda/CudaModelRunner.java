@@ -83,6 +83,10 @@ public final class CudaModelRunner implements ModelRunner {
             throw new CudaException("the CUDA backend does not compute " + config.architecture()
                     + " models yet; use --backend cpu");
         }
+        if (config.expertCount() != 0) {
+            throw new CudaException("the CUDA backend does not compute mixture-of-experts models yet ("
+                    + config.expertCount() + " experts per layer); use --backend cpu");
+        }
         String unreadable = CudaWeightTypes.unreadableWeights(stored);
         if (unreadable != null) {
             throw new CudaException(unreadable);

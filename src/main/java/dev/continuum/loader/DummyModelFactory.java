@@ -2,10 +2,13 @@ package dev.continuum.loader;
 
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.model.Architecture;
+import dev.continuum.model.Experts;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
+import dev.continuum.model.RopeScaling;
 import dev.continuum.model.RopeType;
+import dev.continuum.model.SlidingWindow;
 import dev.continuum.tensor.GgmlType;
 import dev.continuum.tensor.WeightEncoder;
 import dev.continuum.tensor.WeightTensor;
@@ -24,8 +27,16 @@ import java.util.stream.IntStream;
  * the text they produce is noise by design.
  */
 public final class DummyModelFactory {
-    /** A named model shape. */
-    public record Shape(String name, int dim, int layers, int heads, int kvHeads, int ffnDim, int vocab, int context) {
+    /**
+     * A named model shape; {@code experts > 0} makes each layer's feed-forward a mixture of that many experts of
+     * {@code ffnDim} each, {@code expertsUsed} per token (Mixtral's layout).
+     */
+    public record Shape(String name, int dim, int layers, int heads, int kvHeads, int ffnDim, int vocab, int context,
+                        int experts, int expertsUsed) {
+        /** A dense shape. */
+        public Shape(String name, int dim, int layers, int heads, int kvHeads, int ffnDim, int vocab, int context) {
+            this(name, dim, layers, heads, kvHeads, ffnDim, vocab, context, 0, 0);
+        }
     }
 
     private static final Shape[] SHAPES = {
@@ -33,6 +44,8 @@ public final class DummyModelFactory {
             new Shape("15m", 288, 6, 6, 6, 768, 32000, 2048),
             new Shape("110m", 768, 12, 12, 12, 2048, 32000, 2048),
             new Shape("1b", 2048, 22, 32, 4, 5632, 32000, 2048),
+            // Mixtral-shaped, for the grouped-experts benchmark: 8 experts of 2048, 2 per token (~210M parameters).
+            new Shape("moe", 1024, 4, 16, 4, 2048, 32000, 2048, 8, 2),
     };
     private static final long SEED = 0x5EED_C0FFEEL;
 
@@ -71,23 +84,43 @@ public final class DummyModelFactory {
     public static LoadedModel create(Shape s, GgmlType type) {
         int headDim = s.dim / s.heads;
         LlamaConfig config = new LlamaConfig(Architecture.LLAMA, s.dim, s.layers, s.heads, s.kvHeads, headDim, s.ffnDim, s.vocab,
-                s.context, 1e-5f, 10000f, headDim, RopeType.INTERLEAVED);
+                s.context, 1e-5f, 10000f, headDim, RopeType.INTERLEAVED, RopeScaling.NONE, SlidingWindow.NONE, 0f, 0f,
+                s.experts, s.expertsUsed);
         Arena arena = Arena.ofShared();
         Generator g = new Generator(arena, type);
         LayerWeights[] layers = new LayerWeights[s.layers];
         for (int l = 0; l < s.layers; l++) {
             float[] ones = ones(s.dim);
+            boolean dense = s.experts == 0;
             layers[l] = new LayerWeights(ones,
                     g.matrix(config.qDim(), s.dim), g.matrix(config.kvDim(), s.dim), g.matrix(config.kvDim(), s.dim),
                     null, null, null,
                     g.matrix(s.dim, config.qDim()), ones,
-                    g.matrix(s.ffnDim, s.dim), g.matrix(s.ffnDim, s.dim), g.matrix(s.dim, s.ffnDim));
+                    dense ? g.matrix(s.ffnDim, s.dim) : null, dense ? g.matrix(s.ffnDim, s.dim) : null,
+                    dense ? g.matrix(s.dim, s.ffnDim) : null);
+            if (!dense) {
+                layers[l] = layers[l].withExperts(experts(g, s));
+            }
         }
         LlamaWeights weights = new LlamaWeights(g.matrix(s.vocab, s.dim), layers, ones(s.dim), g.matrix(s.vocab, s.dim));
         String name = "dummy:" + s.name + (type == GgmlType.F32 ? "" : ":" + type.name().toLowerCase(Locale.ROOT));
         String description = String.format("%s (RANDOM WEIGHTS, output is noise; %s, %.1fM parameters, %d layers,"
                 + " dim %d)", name, type, config.parameterCount() / 1e6, s.layers, s.dim);
         return new LoadedModel(name, description, config, weights, new ByteLevelTokenizer(s.vocab), null, arena);
+    }
+
+    /** A layer's experts: an F32 router (as llama.cpp's converter keeps it) and SwiGLU matrices per expert. */
+    private static Experts experts(Generator g, Shape s) {
+        WeightTensor router = g.matrix(s.experts, s.dim, GgmlType.F32);
+        WeightTensor[] gate = new WeightTensor[s.experts];
+        WeightTensor[] up = new WeightTensor[s.experts];
+        WeightTensor[] down = new WeightTensor[s.experts];
+        for (int e = 0; e < s.experts; e++) {
+            gate[e] = g.matrix(s.ffnDim, s.dim);
+            up[e] = g.matrix(s.ffnDim, s.dim);
+            down[e] = g.matrix(s.dim, s.ffnDim);
+        }
+        return new Experts(router, gate, up, down);
     }
 
     private static float[] ones(int n) {
@@ -108,6 +141,10 @@ public final class DummyModelFactory {
         }
 
         WeightTensor matrix(int rows, int cols) {
+            return matrix(rows, cols, type);
+        }
+
+        WeightTensor matrix(int rows, int cols, GgmlType type) {
             long rowBytes = type.bytesFor(cols);
             MemorySegment data = arena.allocate(rowBytes * rows, 64);
             long tensorSeed = SEED * 31 + (tensorIndex++);

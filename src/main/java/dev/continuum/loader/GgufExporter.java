@@ -1,5 +1,6 @@
 package dev.continuum.loader;
 
+import dev.continuum.model.Experts;
 import dev.continuum.model.LayerWeights;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.LlamaWeights;
@@ -41,7 +42,7 @@ public final class GgufExporter {
         GgufWriter g = new GgufWriter()
                 .putString("general.architecture", a)
                 .putString("general.name", model.name())
-                .putUint32("general.file_type", fileType(w.layers()[0].down()))
+                .putUint32("general.file_type", fileType(mainMatrix(w.layers()[0])))
                 .putUint32(a + ".context_length", c.contextLength())
                 .putUint32(a + ".embedding_length", c.dim())
                 .putUint32(a + ".block_count", c.layers())
@@ -61,6 +62,9 @@ public final class GgufExporter {
             }
             g.putUint32(a + ".attention.sliding_window", c.slidingWindow().size());
         }
+        if (c.expertCount() != 0) {
+            g.putUint32(a + ".expert_count", c.expertCount()).putUint32(a + ".expert_used_count", c.expertsUsed());
+        }
         ropeScaling(g, a, c.ropeScaling());
         vocabulary(g, c.vocabSize());
         matrix(g, "token_embd.weight", w.tokenEmbedding());
@@ -77,9 +81,13 @@ public final class GgufExporter {
                 vector(g, p + "attn_k_norm.weight", lw.kNorm());
             }
             vector(g, p + "ffn_norm.weight", lw.ffnNorm());
-            matrix(g, p + "ffn_gate.weight", lw.gate());
-            matrix(g, p + "ffn_up.weight", lw.up());
-            matrix(g, p + "ffn_down.weight", lw.down());
+            if (lw.experts() != null) {
+                experts(g, p, lw.experts());
+            } else {
+                matrix(g, p + "ffn_gate.weight", lw.gate());
+                matrix(g, p + "ffn_up.weight", lw.up());
+                matrix(g, p + "ffn_down.weight", lw.down());
+            }
         }
         vector(g, "output_norm.weight", w.outputNorm());
         if (w.output() != w.tokenEmbedding()) {
@@ -139,6 +147,38 @@ public final class GgufExporter {
 
     private static void matrix(GgufWriter g, String name, WeightTensor t) {
         g.addTensor(name, t.type(), new long[]{t.cols(), t.rows()}, t::writeRowMajor);
+    }
+
+    /**
+     * A mixture of experts as llama.cpp's converter writes Mixtral: the router {@code ffn_gate_inp} ({@code [dim,
+     * experts]}) and each of gate, up and down as one 3-D tensor ({@code [cols, rows, experts]}) holding the
+     * experts' row-major matrices one after another.
+     */
+    private static void experts(GgufWriter g, String p, Experts e) {
+        matrix(g, p + "ffn_gate_inp.weight", e.router());
+        stacked(g, p + "ffn_gate_exps.weight", e.gate());
+        stacked(g, p + "ffn_up_exps.weight", e.up());
+        stacked(g, p + "ffn_down_exps.weight", e.down());
+    }
+
+    private static void stacked(GgufWriter g, String name, WeightTensor[] experts) {
+        WeightTensor first = experts[0];
+        for (WeightTensor t : experts) {
+            if (t.type() != first.type() || t.rows() != first.rows() || t.cols() != first.cols()) {
+                throw new IllegalArgumentException("the experts of '" + name + "' differ in type or shape");
+            }
+        }
+        long bytes = first.data().byteSize();
+        g.addTensor(name, first.type(), new long[]{first.cols(), first.rows(), experts.length}, target -> {
+            for (int i = 0; i < experts.length; i++) {
+                experts[i].writeRowMajor(target.asSlice(i * bytes, bytes));
+            }
+        });
+    }
+
+    /** The matrix whose type names the file's: the feed-forward's down projection (the first expert's). */
+    private static WeightTensor mainMatrix(LayerWeights l) {
+        return l.experts() != null ? l.experts().down()[0] : l.down();
     }
 
     private static void vector(GgufWriter g, String name, float[] v) {

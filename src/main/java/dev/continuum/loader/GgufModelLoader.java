@@ -78,7 +78,8 @@ public final class GgufModelLoader {
 
     private static LayerWeights layer(GgufFile file, LlamaConfig c, String p) {
         int dim = c.dim();
-        return new LayerWeights(
+        boolean experts = c.expertCount() > 0;
+        LayerWeights w = new LayerWeights(
                 WeightShapes.vector(tensor(file, p + "attn_norm.weight"), p + "attn_norm.weight", dim),
                 WeightShapes.expect(tensor(file, p + "attn_q.weight"), p + "attn_q.weight", c.qDim(), dim),
                 WeightShapes.expect(tensor(file, p + "attn_k.weight"), p + "attn_k.weight", c.kvDim(), dim),
@@ -88,11 +89,12 @@ public final class GgufModelLoader {
                 optionalVector(file, p + "attn_v.bias", c.kvDim()),
                 WeightShapes.expect(tensor(file, p + "attn_output.weight"), p + "attn_output.weight", dim, c.qDim()),
                 WeightShapes.vector(tensor(file, p + "ffn_norm.weight"), p + "ffn_norm.weight", dim),
-                WeightShapes.expect(tensor(file, p + "ffn_gate.weight"), p + "ffn_gate.weight", c.ffnDim(), dim),
-                WeightShapes.expect(tensor(file, p + "ffn_up.weight"), p + "ffn_up.weight", c.ffnDim(), dim),
-                WeightShapes.expect(tensor(file, p + "ffn_down.weight"), p + "ffn_down.weight", dim, c.ffnDim()),
+                experts ? null : WeightShapes.expect(tensor(file, p + "ffn_gate.weight"), p + "ffn_gate.weight", c.ffnDim(), dim),
+                experts ? null : WeightShapes.expect(tensor(file, p + "ffn_up.weight"), p + "ffn_up.weight", c.ffnDim(), dim),
+                experts ? null : WeightShapes.expect(tensor(file, p + "ffn_down.weight"), p + "ffn_down.weight", dim, c.ffnDim()),
                 headNorm(file, c, p + "attn_q_norm.weight"),
                 headNorm(file, c, p + "attn_k_norm.weight"));
+        return experts ? w.withExperts(ExpertTensors.read(file, c, p)) : w;
     }
 
     /** Qwen3's per-head query or key norm (required there, one weight per head dimension); null elsewhere. */
@@ -110,7 +112,8 @@ public final class GgufModelLoader {
     }
 
     private static String dominantType(GgufFile file) {
-        GgufTensorInfo t = file.tensors().get("blk.0.ffn_down.weight");
+        GgufTensorInfo t = file.tensors().getOrDefault("blk.0.ffn_down.weight",
+                file.tensors().get("blk.0.ffn_down_exps.weight"));
         return t == null ? "?" : t.type().name();
     }
 }

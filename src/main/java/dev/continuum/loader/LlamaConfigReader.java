@@ -73,10 +73,16 @@ final class LlamaConfigReader {
         }
 
         int ffnDim = positive("feed_forward_length");
-        String ffnTensor = FusedLayers.ffnRowsTensor(architecture);
-        mustEqual("feed_forward_length", (long) ffnDim * FusedLayers.ffnRowsPerUnit(architecture), rows(ffnTensor),
-                "the rows of tensor '" + ffnTensor + "'" + (FusedLayers.ffnRowsPerUnit(architecture) == 2
-                        ? " (gate and up), halved" : ""));
+        ExpertCounts experts = ExpertCounts.read(this);
+        if (experts.count() == 0) {
+            String ffnTensor = FusedLayers.ffnRowsTensor(architecture);
+            mustEqual("feed_forward_length", (long) ffnDim * FusedLayers.ffnRowsPerUnit(architecture),
+                    rows(ffnTensor), "the rows of tensor '" + ffnTensor + "'"
+                            + (FusedLayers.ffnRowsPerUnit(architecture) == 2 ? " (gate and up), halved" : ""));
+        } else {
+            mustEqual("feed_forward_length", ffnDim, file.tensor(ExpertCounts.GATE).dims()[1],
+                    "dimension 1 of tensor '" + ExpertCounts.GATE + "'");
+        }
 
         int context = positive("context_length");
         if (context > LlamaConfig.MAX_CONTEXT_LENGTH) {
@@ -131,7 +137,7 @@ final class LlamaConfigReader {
                 ? phi3SlidingWindow(layers, kvHeads, context) : slidingWindow(context);
         try {
             return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
-                    theta, ropeDims, ropeType, scaling, window, 0f, 0f, 0, 0);
+                    theta, ropeDims, ropeType, scaling, window, 0f, 0f, experts.count(), experts.used());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
         }
@@ -271,11 +277,19 @@ final class LlamaConfigReader {
         return Integer.parseInt(digits);
     }
 
-    private String key(String suffix) {
+    GgufFile file() {
+        return file;
+    }
+
+    boolean has(String suffix) {
+        return md.has(key(suffix));
+    }
+
+    String key(String suffix) {
         return arch + "." + suffix;
     }
 
-    private int positive(String suffix) {
+    int positive(String suffix) {
         String key = key(suffix);
         int v;
         try {
@@ -307,7 +321,7 @@ final class LlamaConfigReader {
         }
     }
 
-    private ModelFormatException invalid(String suffix, Object value, String must) {
+    ModelFormatException invalid(String suffix, Object value, String must) {
         return new ModelFormatException(src + ": metadata '" + key(suffix) + "' = " + value + " is invalid: it must "
                 + must);
     }

@@ -15,6 +15,10 @@ import java.util.stream.Collectors;
  * attention; an architecture's quirks live in its own pass, not as flags in another's.
  */
 public enum Architecture {
+    /**
+     * Llama, and Mixtral (a {@code llama} file with {@code expert_count}): its mixture of experts is the feed-forward
+     * {@link LlamaModel} picks from the config ({@link FeedForward}); CUDA and GPTQ refuse experts by the count.
+     */
     LLAMA("llama", RopeType.INTERLEAVED, LlamaModel::new, true, true, true),
     MISTRAL("mistral", RopeType.INTERLEAVED, LlamaModel::new, true, true, false),
     QWEN2("qwen2", RopeType.NEOX, LlamaModel::new, true, true, false),

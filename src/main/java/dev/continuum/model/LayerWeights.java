@@ -61,6 +61,15 @@ public record LayerWeights(
         this(attnNorm, wq, wk, wv, bq, bk, bv, wo, ffnNorm, gate, up, down, null, null);
     }
 
+    /** This layer with a mixture-of-experts feed-forward in place of its dense gate, up and down (all null). */
+    public LayerWeights withExperts(Experts e) {
+        if (gate != null || up != null || down != null) {
+            throw new IllegalArgumentException("a layer with experts has no dense feed-forward matrices");
+        }
+        return new LayerWeights(attnNorm, wq, wk, wv, bq, bk, bv, wo, ffnNorm, gate, up, down, qNorm, kNorm,
+                postAttnNorm, postFfnNorm, attnNormBias, ffnNormBias, bo, upBias, downBias, e);
+    }
+
     /**
      * This layer with every matrix the forward pass multiplies (experts' included) replaced by {@code f} of it,
      * every vector kept: how a runner repacks the layer for its kernels and how load-time quantization converts it.

@@ -103,7 +103,7 @@ public record LlamaConfig(
     /** Parameter count of the transformer's matrices and embeddings (norms excluded), for logs. */
     public long parameterCount() {
         long attn = (long) dim * qDim() * 2 + (long) dim * kvDim() * 2;
-        long ffn = 3L * dim * ffnDim;
+        long ffn = 3L * dim * ffnDim * Math.max(1, expertCount) + (long) expertCount * dim;
         return (long) vocabSize * dim * 2 + layers * (attn + ffn);
     }
 }

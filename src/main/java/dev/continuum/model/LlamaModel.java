@@ -6,7 +6,8 @@ import dev.continuum.tensor.MatMul;
 import dev.continuum.tensor.WeightTensor;
 
 /**
- * The Llama block's forward pass (Llama, Mistral, Qwen2's biases, Qwen3's per-head query and key norms) over a
+ * The Llama block's forward pass (Llama, Mistral, Qwen2's biases, Qwen3's per-head query and key norms, Mixtral's
+ * mixture of experts as its {@link FeedForward}) over a
  * flattened batch of tokens: any mix of prefill chunks and single decode tokens from different sequences, each
  * token at its own position, attending to its own sequence's keys and values (within the sliding window where the
  * file sets one). Logits are produced only for the rows asked for.
@@ -19,6 +20,7 @@ final class LlamaModel implements Transformer {
     private final ComputePool pool;
     private final MatMul matmul;
     private final PooledAttention attention;
+    private final FeedForward feedForward;
     private final Rope rope;
 
     // Scratch buffers sized for the largest batch seen so far; reused across steps.
@@ -29,16 +31,14 @@ final class LlamaModel implements Transformer {
     private float[] k;
     private float[] v;
     private float[] att;
-    private float[] hb;
-    private float[] hb2;
     private float[] ropeCos;
     private float[] ropeSin;
     private int[] rowBlocks;
     private int[] rowOffsets;
 
     LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
-        if (config.attnLogitSoftcap() != 0 || config.finalLogitSoftcap() != 0 || config.expertCount() != 0) {
-            throw new IllegalArgumentException("the Llama block does not compute soft-capping or experts ("
+        if (config.attnLogitSoftcap() != 0 || config.finalLogitSoftcap() != 0) {
+            throw new IllegalArgumentException("the Llama block does not compute soft-capping ("
                     + config.architecture() + ")");
         }
         this.config = config;
@@ -46,6 +46,7 @@ final class LlamaModel implements Transformer {
         this.pool = pool;
         this.matmul = new MatMul(pool);
         this.attention = new PooledAttention(config, pool, (float) (1.0 / Math.sqrt(config.headDim())));
+        this.feedForward = FeedForward.of(config, weights, matmul);
         this.rope = new Rope(config);
     }
 
@@ -142,10 +143,7 @@ final class LlamaModel implements Transformer {
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
         }
-        matmul.multiply(xb, n, w.gate(), hb, w.up(), hb2, null, null);
-        ExpKernel.siluTimes(hb, hb2, n * config.ffnDim());
-        matmul.multiply(w.down(), hb, n, xb);
-        addInto(x, xb, n * dim);
+        feedForward.addTo(w, xb, n, x);
     }
 
     private static void addBias(float[] out, float[] bias, int n, int width) {
@@ -177,8 +175,6 @@ final class LlamaModel implements Transformer {
         k = new float[c * config.kvDim()];
         v = new float[c * config.kvDim()];
         att = new float[c * config.qDim()];
-        hb = new float[c * config.ffnDim()];
-        hb2 = new float[c * config.ffnDim()];
         ropeCos = new float[c * rope.tableSize()];
         ropeSin = new float[c * rope.tableSize()];
         rowBlocks = new int[c];

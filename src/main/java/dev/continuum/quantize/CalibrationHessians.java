@@ -40,6 +40,10 @@ final class CalibrationHessians {
             throw new IllegalArgumentException("GPTQ calibration does not compute " + c.architecture()
                     + " models yet; quantize without --gptq");
         }
+        if (c.expertCount() != 0) {
+            throw new IllegalArgumentException("GPTQ calibration does not compute mixture-of-experts models yet ("
+                    + c.expertCount() + " experts per layer); quantize without --gptq");
+        }
         Pass pass = new Pass(c, w, longest);
         for (int[] tokens : windows) {
             for (int t = 0; t < tokens.length; t++) {
