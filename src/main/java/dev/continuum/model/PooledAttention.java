@@ -10,6 +10,8 @@ import dev.continuum.tensor.ComputePool;
  * <p>Every architecture's pass shares it; the scores are soft-capped where the config says so (Gemma 2).
  */
 final class PooledAttention implements ComputePool.RangeBody {
+    /** Below this many multiply-adds (scores and value sums) a step's attention runs on the calling thread alone. */
+    private static final long SERIAL_MACS = 1L << 16;
     private final LlamaConfig config;
     private final ComputePool pool;
     private final float scale;
@@ -50,8 +52,17 @@ final class PooledAttention implements ComputePool.RangeBody {
         // Enough tokens to keep every thread busy: one item per token, whose KV heads then stream as one
         // contiguous run per block. Otherwise one item per (token, KV head).
         this.headsPerItem = n >= 2 * pool.threads() ? config.kvHeads() : 1;
+        int items = n * config.kvHeads() / headsPerItem;
         try {
-            pool.parallelFor(n * config.kvHeads() / headsPerItem, this);
+            long work = 0;
+            for (int i = 0; i < n; i++) {
+                work += Math.min(positions[i] + 1L, window);
+            }
+            if (2 * work * config.qDim() < SERIAL_MACS) {
+                run(0, 0, items); // less work than waking the other threads costs
+            } else {
+                pool.parallelFor(items, this);
+            }
         } finally {
             this.q = null;
             this.out = null;

@@ -22,6 +22,13 @@ import java.util.Arrays;
  */
 public final class MatMul implements ComputePool.RangeBody {
     /**
+     * Below this many multiply-adds a job runs on the calling thread alone: waking the pool's threads and waiting
+     * for them costs some microseconds, as much as one thread spends on about 10^5 multiply-adds (a 64-wide model's
+     * whole layer). The split never changes a row's bits (each row's sum has a fixed order), only who computes it.
+     */
+    static final long SERIAL_MACS = 1L << 16;
+
+    /**
      * Spare elements at the end of each per-thread scratch array, so that no cache line holds data two threads
      * write: such a line moves between the cores on every write, and whether two arrays share one depends on where
      * the allocator (and later the GC) put them, which made whole processes run far slower at random (see
@@ -127,7 +134,15 @@ public final class MatMul implements ComputePool.RangeBody {
             this.na = nativeActivations;
         }
         try {
-            pool.parallelFor(firstUnit[count], this);
+            long macs = 0;
+            for (int m = 0; m < count; m++) {
+                macs += (long) ws[m].rows() * ws[m].cols() * tokens;
+            }
+            if (macs < SERIAL_MACS) {
+                run(0, 0, firstUnit[count]); // less work than waking the other threads costs
+            } else {
+                pool.parallelFor(firstUnit[count], this);
+            }
         } finally {
             for (int m = 0; m < count; m++) {
                 ws[m] = null;
