@@ -49,6 +49,12 @@ public final class GgufModelLoader {
             layers[l] = layer(file, config, "blk." + l + ".");
         }
         float[] outputNorm = WeightShapes.vector(tensor(file, "output_norm.weight"), "output_norm.weight", dim);
+        if (architecture == Architecture.GEMMA2 && file.tensors().containsKey("output.weight")) {
+            // llama.cpp's gemma2 always ties the output to the embedding and refuses a file with tensors it does
+            // not read: computing this one would be a model no other engine runs.
+            throw new ModelFormatException(src + ": gemma2 ties its output to 'token_embd.weight': tensor"
+                    + " 'output.weight' is not part of the architecture");
+        }
         WeightTensor output = file.tensors().containsKey("output.weight")
                 ? WeightShapes.expect(tensor(file, "output.weight"), "output.weight", config.vocabSize(), dim)
                 : embedding;
@@ -67,6 +73,22 @@ public final class GgufModelLoader {
     }
 
     private static LayerWeights layer(GgufFile file, LlamaConfig c, String p) {
+        LayerWeights common = commonLayer(file, c, p);
+        return c.architecture() == Architecture.GEMMA2 ? gemma2Layer(file, c, p, common) : common;
+    }
+
+    /** Gemma 2's layer: the common tensors and the norms of the attention's and the feed-forward's outputs. */
+    private static LayerWeights gemma2Layer(GgufFile file, LlamaConfig c, String p, LayerWeights w) {
+        float[] postAttn = WeightShapes.vector(tensor(file, p + "post_attention_norm.weight"),
+                p + "post_attention_norm.weight", c.dim());
+        float[] postFfn = WeightShapes.vector(tensor(file, p + "post_ffw_norm.weight"), p + "post_ffw_norm.weight",
+                c.dim());
+        return new LayerWeights(w.attnNorm(), w.wq(), w.wk(), w.wv(), w.bq(), w.bk(), w.bv(), w.wo(), w.ffnNorm(),
+                w.gate(), w.up(), w.down(), w.qNorm(), w.kNorm(), postAttn, postFfn, null, null, null, null, null,
+                null);
+    }
+
+    private static LayerWeights commonLayer(GgufFile file, LlamaConfig c, String p) {
         int dim = c.dim();
         return new LayerWeights(
                 WeightShapes.vector(tensor(file, p + "attn_norm.weight"), p + "attn_norm.weight", dim),

@@ -5,6 +5,7 @@ import dev.continuum.model.Architecture;
 import dev.continuum.model.LlamaConfig;
 import dev.continuum.model.RopeScaling;
 import dev.continuum.model.RopeType;
+import dev.continuum.model.SlidingWindow;
 import dev.continuum.tensor.GgmlType;
 
 import java.lang.foreign.ValueLayout;
@@ -114,9 +115,13 @@ final class LlamaConfigReader {
             throw invalid("rope.freq_base", theta, "be a positive finite number");
         }
         RopeScaling scaling = ropeScaling(context, ropeDims);
+        boolean gemma2 = architecture == Architecture.GEMMA2;
+        SlidingWindow window = gemma2 ? gemma2Window() : SlidingWindow.NONE;
+        float attnCap = gemma2 ? softcap("attn_logit_softcapping", 50f) : 0f;
+        float finalCap = gemma2 ? softcap("final_logit_softcapping", 30f) : 0f;
         try {
             return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
-                    theta, ropeDims, ropeType, scaling);
+                    theta, ropeDims, ropeType, scaling, window, attnCap, finalCap, 0, 0);
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
         }
@@ -163,6 +168,24 @@ final class LlamaConfigReader {
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Gemma 2's windows as llama.cpp reads them: {@code attention.sliding_window} positions (default 4096) on even
+     * layers, the odd ones global.
+     */
+    private SlidingWindow gemma2Window() {
+        int size = md.has(key("attention.sliding_window")) ? positive("attention.sliding_window") : 4096;
+        return new SlidingWindow(size, 2);
+    }
+
+    /** A soft-cap key ({@code c} in {@code c tanh(s / c)}), {@code fallback} when absent: positive and finite. */
+    private float softcap(String suffix, float fallback) {
+        float cap = md.getFloat(key(suffix), fallback);
+        if (!(cap > 0) || !Float.isFinite(cap)) {
+            throw invalid(suffix, cap, "be a positive finite number");
+        }
+        return cap;
     }
 
     /**

@@ -19,7 +19,12 @@ public enum Architecture {
     MISTRAL("mistral", RopeType.INTERLEAVED, LlamaModel::new, true, true, false),
     QWEN2("qwen2", RopeType.NEOX, LlamaModel::new, true, true, false),
     /** Qwen3: Llama's block with each head's query and key RMS-normalised before rotation. */
-    QWEN3("qwen3", RopeType.NEOX, LlamaModel::new, false, false, true);
+    QWEN3("qwen3", RopeType.NEOX, LlamaModel::new, false, false, true),
+    /**
+     * Gemma 2: embeddings scaled by sqrt(dim), post-attention and post-feed-forward norms, GeGLU, attention- and
+     * final-logit soft-capping, even layers windowed.
+     */
+    GEMMA2("gemma2", RopeType.NEOX, Gemma2Model::new, false, false, false);
 
     /** Builds an architecture's forward pass over weights already in the kernels' layout. */
     @FunctionalInterface

@@ -25,18 +25,19 @@ import jdk.incubator.vector.VectorSpecies;
 final class ExpKernel {
     /** The gate's decision, read once: fixed for the JVM's life, the same for every kernel. */
     private static final boolean VECTOR = VectorSupport.enabled();
-    private static final float MIN = -64f;
-    private static final float MAX = 88f;
-    private static final float LOG2E = 1.44269504088896341f;
-    private static final float ROUNDER = 0x1.8p23f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float P0 = 1.9875691500e-4f;
-    private static final float P1 = 1.3981999507e-3f;
-    private static final float P2 = 8.3334519073e-3f;
-    private static final float P3 = 4.1665795894e-2f;
-    private static final float P4 = 1.6666665459e-1f;
-    private static final float P5 = 5.0000001201e-1f;
+    // Package-private so that GeluKernel's vector lanes compute this very exp, bit for bit.
+    static final float MIN = -64f;
+    static final float MAX = 88f;
+    static final float LOG2E = 1.44269504088896341f;
+    static final float ROUNDER = 0x1.8p23f;
+    static final float LN2_HI = 0.693359375f;
+    static final float LN2_LO = -2.12194440e-4f;
+    static final float P0 = 1.9875691500e-4f;
+    static final float P1 = 1.3981999507e-3f;
+    static final float P2 = 8.3334519073e-3f;
+    static final float P3 = 4.1665795894e-2f;
+    static final float P4 = 1.6666665459e-1f;
+    static final float P5 = 5.0000001201e-1f;
 
     private ExpKernel() {
     }
