@@ -74,18 +74,28 @@ public final class GgufModelLoader {
 
     private static LayerWeights layer(GgufFile file, LlamaConfig c, String p) {
         LayerWeights common = commonLayer(file, c, p);
-        return c.architecture() == Architecture.GEMMA2 ? gemma2Layer(file, c, p, common) : common;
+        return switch (c.architecture()) {
+            case GEMMA2, GEMMA3 -> gemmaLayer(file, c, p, common);
+            default -> common;
+        };
     }
 
-    /** Gemma 2's layer: the common tensors and the norms of the attention's and the feed-forward's outputs. */
-    private static LayerWeights gemma2Layer(GgufFile file, LlamaConfig c, String p, LayerWeights w) {
+    /**
+     * A Gemma layer: the common tensors, the norms of the attention's and the feed-forward's outputs, and for
+     * Gemma 3 the per-head query and key norms.
+     */
+    private static LayerWeights gemmaLayer(GgufFile file, LlamaConfig c, String p, LayerWeights w) {
         float[] postAttn = WeightShapes.vector(tensor(file, p + "post_attention_norm.weight"),
                 p + "post_attention_norm.weight", c.dim());
         float[] postFfn = WeightShapes.vector(tensor(file, p + "post_ffw_norm.weight"), p + "post_ffw_norm.weight",
                 c.dim());
+        boolean gemma3 = c.architecture() == Architecture.GEMMA3;
+        float[] qNorm = gemma3 ? WeightShapes.vector(tensor(file, p + "attn_q_norm.weight"), p + "attn_q_norm.weight",
+                c.headDim()) : null;
+        float[] kNorm = gemma3 ? WeightShapes.vector(tensor(file, p + "attn_k_norm.weight"), p + "attn_k_norm.weight",
+                c.headDim()) : null;
         return new LayerWeights(w.attnNorm(), w.wq(), w.wk(), w.wv(), w.bq(), w.bk(), w.bv(), w.wo(), w.ffnNorm(),
-                w.gate(), w.up(), w.down(), w.qNorm(), w.kNorm(), postAttn, postFfn, null, null, null, null, null,
-                null);
+                w.gate(), w.up(), w.down(), qNorm, kNorm, postAttn, postFfn, null, null, null, null, null, null);
     }
 
     private static LayerWeights commonLayer(GgufFile file, LlamaConfig c, String p) {

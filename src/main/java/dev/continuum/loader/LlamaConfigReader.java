@@ -116,7 +116,11 @@ final class LlamaConfigReader {
         }
         RopeScaling scaling = ropeScaling(context, ropeDims);
         boolean gemma2 = architecture == Architecture.GEMMA2;
-        SlidingWindow window = gemma2 ? gemma2Window() : SlidingWindow.NONE;
+        SlidingWindow window = switch (architecture) {
+            case GEMMA2 -> gemma2Window();
+            case GEMMA3 -> new SlidingWindow(positive("attention.sliding_window"), 6); // required, as llama.cpp has it
+            default -> SlidingWindow.NONE;
+        };
         float attnCap = gemma2 ? softcap("attn_logit_softcapping", 50f) : 0f;
         float finalCap = gemma2 ? softcap("final_logit_softcapping", 30f) : 0f;
         try {

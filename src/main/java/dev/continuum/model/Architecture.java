@@ -24,7 +24,12 @@ public enum Architecture {
      * Gemma 2: embeddings scaled by sqrt(dim), post-attention and post-feed-forward norms, GeGLU, attention- and
      * final-logit soft-capping, even layers windowed.
      */
-    GEMMA2("gemma2", RopeType.NEOX, Gemma2Model::new, false, false, false);
+    GEMMA2("gemma2", RopeType.NEOX, GemmaModel::new, false, false, false),
+    /**
+     * Gemma 3: Gemma 2's block without soft-caps, with per-head query and key norms, five windowed layers (rotated
+     * at base 10 000) to each global one.
+     */
+    GEMMA3("gemma3", RopeType.NEOX, GemmaModel::new, false, false, false);
 
     /** Builds an architecture's forward pass over weights already in the kernels' layout. */
     @FunctionalInterface

@@ -112,7 +112,7 @@ public final class Gemma2Models {
     }
 
     /** A SentencePiece vocabulary as the exporter writes one: unknown, BOS, EOS, the 256 bytes, placeholders. */
-    private static void vocabulary(GgufWriter g) {
+    static void vocabulary(GgufWriter g) {
         List<String> tokens = new ArrayList<>(VOCAB);
         float[] scores = new float[VOCAB];
         int[] types = new int[VOCAB];
@@ -143,7 +143,7 @@ public final class Gemma2Models {
     }
 
     /** A rows x cols matrix of normal(0, std) values, row-major (GGUF dims: cols, rows). */
-    private static void matrix(GgufWriter g, GgmlType type, String name, SplittableRandom rnd, int rows, int cols,
+    static void matrix(GgufWriter g, GgmlType type, String name, SplittableRandom rnd, int rows, int cols,
                                double std) {
         int n = rows * cols;
         long[] dims = {cols, rows};
@@ -162,11 +162,11 @@ public final class Gemma2Models {
         }
     }
 
-    private static void vector(GgufWriter g, String name, float[] v) {
+    static void vector(GgufWriter g, String name, float[] v) {
         g.addTensor(name, GgmlType.F32, new long[]{v.length}, MemorySegment.ofArray(v));
     }
 
-    private static float[] near1(SplittableRandom rnd, int n, double std) {
+    static float[] near1(SplittableRandom rnd, int n, double std) {
         float[] a = new float[n];
         for (int i = 0; i < n; i++) {
             a[i] = (float) (1 + rnd.nextGaussian() * std);
