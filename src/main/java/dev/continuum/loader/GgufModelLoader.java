@@ -54,6 +54,12 @@ public final class GgufModelLoader {
             };
         }
         float[] outputNorm = WeightShapes.vector(tensor(file, "output_norm.weight"), "output_norm.weight", dim);
+        if (architecture == Architecture.GEMMA2 && file.tensors().containsKey("output.weight")) {
+            // llama.cpp's gemma2 always ties the output to the embedding and refuses a file with tensors it does
+            // not read: computing this one would be a model no other engine runs.
+            throw new ModelFormatException(src + ": gemma2 ties its output to 'token_embd.weight': tensor"
+                    + " 'output.weight' is not part of the architecture");
+        }
         boolean gpt2 = architecture == Architecture.GPT2;
         WeightTensor positions = gpt2 ? FusedLayers.positionEmbedding(file, config) : null;
         float[] outputNormBias = gpt2
@@ -77,6 +83,32 @@ public final class GgufModelLoader {
     }
 
     private static LayerWeights layer(GgufFile file, LlamaConfig c, String p) {
+        LayerWeights common = commonLayer(file, c, p);
+        return switch (c.architecture()) {
+            case GEMMA2, GEMMA3 -> gemmaLayer(file, c, p, common);
+            default -> common;
+        };
+    }
+
+    /**
+     * A Gemma layer: the common tensors, the norms of the attention's and the feed-forward's outputs, and for
+     * Gemma 3 the per-head query and key norms.
+     */
+    private static LayerWeights gemmaLayer(GgufFile file, LlamaConfig c, String p, LayerWeights w) {
+        float[] postAttn = WeightShapes.vector(tensor(file, p + "post_attention_norm.weight"),
+                p + "post_attention_norm.weight", c.dim());
+        float[] postFfn = WeightShapes.vector(tensor(file, p + "post_ffw_norm.weight"), p + "post_ffw_norm.weight",
+                c.dim());
+        boolean gemma3 = c.architecture() == Architecture.GEMMA3;
+        float[] qNorm = gemma3 ? WeightShapes.vector(tensor(file, p + "attn_q_norm.weight"), p + "attn_q_norm.weight",
+                c.headDim()) : null;
+        float[] kNorm = gemma3 ? WeightShapes.vector(tensor(file, p + "attn_k_norm.weight"), p + "attn_k_norm.weight",
+                c.headDim()) : null;
+        return new LayerWeights(w.attnNorm(), w.wq(), w.wk(), w.wv(), w.bq(), w.bk(), w.bv(), w.wo(), w.ffnNorm(),
+                w.gate(), w.up(), w.down(), qNorm, kNorm, postAttn, postFfn, null, null, null, null, null, null);
+    }
+
+    private static LayerWeights commonLayer(GgufFile file, LlamaConfig c, String p) {
         int dim = c.dim();
         boolean experts = c.expertCount() > 0;
         LayerWeights w = new LayerWeights(

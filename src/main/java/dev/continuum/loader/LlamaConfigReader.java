@@ -133,11 +133,18 @@ final class LlamaConfigReader {
             throw invalid("rope.freq_base", theta, "be a positive finite number");
         }
         RopeScaling scaling = ropeScaling(context, ropeDims);
-        SlidingWindow window = architecture == Architecture.PHI3
-                ? phi3SlidingWindow(layers, kvHeads, context) : slidingWindow(context);
+        boolean gemma2 = architecture == Architecture.GEMMA2;
+        SlidingWindow window = switch (architecture) {
+            case GEMMA2 -> gemma2Window();
+            case GEMMA3 -> new SlidingWindow(positive("attention.sliding_window"), 6); // required, as llama.cpp has it
+            case PHI3 -> phi3SlidingWindow(layers, kvHeads, context);
+            default -> slidingWindow(context);
+        };
+        float attnCap = gemma2 ? softcap("attn_logit_softcapping", 50f) : 0f;
+        float finalCap = gemma2 ? softcap("final_logit_softcapping", 30f) : 0f;
         try {
             return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffnDim, (int) vocab, context, eps,
-                    theta, ropeDims, ropeType, scaling, window, 0f, 0f, experts.count(), experts.used());
+                    theta, ropeDims, ropeType, scaling, window, attnCap, finalCap, experts.count(), experts.used());
         } catch (IllegalArgumentException e) {
             throw new ModelFormatException(src + ": " + e.getMessage(), e);
         }
@@ -241,6 +248,24 @@ final class LlamaConfigReader {
             throw invalid("attention.head_count_kv", kvHeads, "make (head_count + 2 x head_count_kv) x head dimension"
                     + " the rows of tensor '" + tensor + "' (" + rows + ")");
         }
+    }
+
+    /**
+     * Gemma 2's windows as llama.cpp reads them: {@code attention.sliding_window} positions (default 4096) on even
+     * layers, the odd ones global.
+     */
+    private SlidingWindow gemma2Window() {
+        int size = md.has(key("attention.sliding_window")) ? positive("attention.sliding_window") : 4096;
+        return new SlidingWindow(size, 2);
+    }
+
+    /** A soft-cap key ({@code c} in {@code c tanh(s / c)}), {@code fallback} when absent: positive and finite. */
+    private float softcap(String suffix, float fallback) {
+        float cap = md.getFloat(key(suffix), fallback);
+        if (!(cap > 0) || !Float.isFinite(cap)) {
+            throw invalid(suffix, cap, "be a positive finite number");
+        }
+        return cap;
     }
 
     /**

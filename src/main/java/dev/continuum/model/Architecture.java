@@ -33,7 +33,17 @@ public enum Architecture {
      * Phi-3: exactly Llama's block once the loader splits its fused attn_qkv and gate-up matrices, with NEOX
      * rotation, longrope frequency factors and a sliding window over every layer.
      */
-    PHI3("phi3", RopeType.NEOX, LlamaModel::new, false, false, false);
+    PHI3("phi3", RopeType.NEOX, LlamaModel::new, false, false, false),
+    /**
+     * Gemma 2: embeddings scaled by sqrt(dim), post-attention and post-feed-forward norms, GeGLU, attention- and
+     * final-logit soft-capping, even layers windowed.
+     */
+    GEMMA2("gemma2", RopeType.NEOX, GemmaModel::new, false, false, false),
+    /**
+     * Gemma 3: Gemma 2's block without soft-caps, with per-head query and key norms, five windowed layers (rotated
+     * at base 10 000) to each global one.
+     */
+    GEMMA3("gemma3", RopeType.NEOX, GemmaModel::new, false, false, false);
 
     /** Builds an architecture's forward pass over weights already in the kernels' layout. */
     @FunctionalInterface

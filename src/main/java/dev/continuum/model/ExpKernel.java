@@ -25,8 +25,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class ExpKernel {
     /** The gate's decision, read once: fixed for the JVM's life, the same for every kernel. */
     private static final boolean VECTOR = VectorSupport.enabled();
-    // The polynomial's constants are package-private so that other kernels' vector code (GeluKernel) can inline
-    // the very same steps and so give the bits of exp.
+    // Package-private so that GeluKernel's vector lanes compute this very exp, bit for bit.
     static final float MIN = -64f;
     static final float MAX = 88f;
     static final float LOG2E = 1.44269504088896341f;
