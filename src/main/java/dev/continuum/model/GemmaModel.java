@@ -113,27 +113,12 @@ final class GemmaModel implements Transformer {
         int[] positions = batch.positionArray();
         int[] slots = batch.slotArray();
         int[][] tables = batch.blockTables();
-        int blockSize = kv.blockSize();
         ensureCapacity(Math.max(n, logitCount));
         int dim = config.dim();
         int vocab = config.vocabSize();
+        StepRows.locate(batch, kv, config, rowBlocks, rowOffsets);
         for (int i = 0; i < n; i++) {
             int token = tokens[i];
-            if (token < 0 || token >= vocab) {
-                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-            }
-            if (positions[i] < 0 || positions[i] >= config.contextLength()) {
-                throw new IllegalArgumentException("position " + positions[i] + " is outside the context (0.."
-                        + (config.contextLength() - 1) + ")");
-            }
-            int[] table = tables[slots[i]];
-            int entry = positions[i] / blockSize;
-            if (entry >= table.length || table[entry] < 0 || table[entry] >= kv.blocks()) {
-                throw new IllegalArgumentException("slot " + slots[i] + " has no valid block for position "
-                        + positions[i]);
-            }
-            rowBlocks[i] = table[entry];
-            rowOffsets[i] = positions[i] % blockSize;
             weights.tokenEmbedding().dequantizeRow(token, x, i * dim);
             for (int j = i * dim; j < (i + 1) * dim; j++) {
                 x[j] *= embeddingScale;

@@ -74,27 +74,11 @@ final class Gpt2Model implements Transformer {
         int[] positions = batch.positionArray();
         int[] slots = batch.slotArray();
         int[][] tables = batch.blockTables();
-        int blockSize = kv.blockSize();
         ensureCapacity(Math.max(n, logitCount));
         int dim = config.dim();
-        int vocab = config.vocabSize();
+        StepRows.locate(batch, kv, config, rowBlocks, rowOffsets);
         for (int i = 0; i < n; i++) {
             int token = tokens[i];
-            if (token < 0 || token >= vocab) {
-                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-            }
-            if (positions[i] < 0 || positions[i] >= config.contextLength()) {
-                throw new IllegalArgumentException("position " + positions[i] + " is outside the context (0.."
-                        + (config.contextLength() - 1) + ")");
-            }
-            int[] table = tables[slots[i]];
-            int entry = positions[i] / blockSize;
-            if (entry >= table.length || table[entry] < 0 || table[entry] >= kv.blocks()) {
-                throw new IllegalArgumentException("slot " + slots[i] + " has no valid block for position "
-                        + positions[i]);
-            }
-            rowBlocks[i] = table[entry];
-            rowOffsets[i] = positions[i] % blockSize;
             weights.tokenEmbedding().dequantizeRow(token, x, i * dim);
             weights.positionEmbedding().dequantizeRow(positions[i], position, 0);
             for (int j = 0; j < dim; j++) {
