@@ -1,16 +1,12 @@
 package dev.continuum.model;
 
+import dev.continuum.loader.GgufExporter;
 import dev.continuum.loader.GgufWriter;
 import dev.continuum.tensor.GgmlType;
 
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * A small Gemma 2-shaped GGUF file, seeded, written with {@link GgufWriter} under the tensor names and metadata keys
@@ -44,11 +40,6 @@ public final class Gemma2Models {
     static final float EPS = 1e-6f;
     static final int PROMPT = 80;
 
-    private static final int TOKEN_NORMAL = 1;
-    private static final int TOKEN_UNKNOWN = 2;
-    private static final int TOKEN_CONTROL = 3;
-    private static final int TOKEN_BYTE = 6;
-
     private Gemma2Models() {
     }
 
@@ -62,9 +53,6 @@ public final class Gemma2Models {
      * and 30, apply).
      */
     static void write(GgmlType type, Path out, boolean softcapKeys) throws IOException {
-        if (type != GgmlType.F32 && type != GgmlType.F16) {
-            throw new IllegalArgumentException("F32 or F16, not " + type);
-        }
         String a = "gemma2";
         GgufWriter g = new GgufWriter()
                 .putString("general.architecture", a)
@@ -83,95 +71,32 @@ public final class Gemma2Models {
         if (softcapKeys) {
             g.putFloat32(a + ".attn_logit_softcapping", ATTN_CAP).putFloat32(a + ".final_logit_softcapping", FINAL_CAP);
         }
-        vocabulary(g);
-        SplittableRandom rnd = new SplittableRandom(2026_02_20L);
+        GgufExporter.vocabulary(g, VOCAB);
+        SeededTensors t = new SeededTensors(2026_02_20L, type, g, null);
         int q = HEADS * HEAD_DIM;
         int kv = KV_HEADS * HEAD_DIM;
-        matrix(g, type, "token_embd.weight", rnd, VOCAB, DIM, 0.3);
+        t.matrix("token_embd.weight", VOCAB, DIM, 0.3);
         for (int l = 0; l < LAYERS; l++) {
             String p = "blk." + l + ".";
-            vector(g, p + "attn_norm.weight", near1(rnd, DIM, 0.1));
-            matrix(g, type, p + "attn_q.weight", rnd, q, DIM, 0.2);
-            matrix(g, type, p + "attn_k.weight", rnd, kv, DIM, 0.2);
-            matrix(g, type, p + "attn_v.weight", rnd, kv, DIM, 0.1);
-            matrix(g, type, p + "attn_output.weight", rnd, DIM, q, 0.1);
-            vector(g, p + "post_attention_norm.weight", near1(rnd, DIM, 0.1));
-            vector(g, p + "ffn_norm.weight", near1(rnd, DIM, 0.1));
-            matrix(g, type, p + "ffn_gate.weight", rnd, FFN, DIM, 0.15);
-            matrix(g, type, p + "ffn_up.weight", rnd, FFN, DIM, 0.15);
-            matrix(g, type, p + "ffn_down.weight", rnd, DIM, FFN, 0.1);
-            vector(g, p + "post_ffw_norm.weight", near1(rnd, DIM, 0.1));
+            t.vector(p + "attn_norm.weight", DIM, 1, 0.1);
+            t.matrix(p + "attn_q.weight", q, DIM, 0.2);
+            t.matrix(p + "attn_k.weight", kv, DIM, 0.2);
+            t.matrix(p + "attn_v.weight", kv, DIM, 0.1);
+            t.matrix(p + "attn_output.weight", DIM, q, 0.1);
+            t.vector(p + "post_attention_norm.weight", DIM, 1, 0.1);
+            t.vector(p + "ffn_norm.weight", DIM, 1, 0.1);
+            t.matrix(p + "ffn_gate.weight", FFN, DIM, 0.15);
+            t.matrix(p + "ffn_up.weight", FFN, DIM, 0.15);
+            t.matrix(p + "ffn_down.weight", DIM, FFN, 0.1);
+            t.vector(p + "post_ffw_norm.weight", DIM, 1, 0.1);
         }
-        vector(g, "output_norm.weight", near1(rnd, DIM, 0.1));
+        t.vector("output_norm.weight", DIM, 1, 0.1);
         g.write(out);
     }
 
     /** The prompt: BOS (1), then the rope references' recurrence. */
     static int[] prompt() {
-        return Arrays.copyOf(RopeScalingModels.prompt(PROMPT), PROMPT);
-    }
-
-    /** A SentencePiece vocabulary as the exporter writes one: unknown, BOS, EOS, the 256 bytes, placeholders. */
-    static void vocabulary(GgufWriter g) {
-        List<String> tokens = new ArrayList<>(VOCAB);
-        float[] scores = new float[VOCAB];
-        int[] types = new int[VOCAB];
-        tokens.add("<unk>");
-        tokens.add("<s>");
-        tokens.add("</s>");
-        types[0] = TOKEN_UNKNOWN;
-        types[1] = TOKEN_CONTROL;
-        types[2] = TOKEN_CONTROL;
-        for (int b = 0; b < 256; b++) {
-            tokens.add(String.format(Locale.ROOT, "<0x%02X>", b));
-            types[3 + b] = TOKEN_BYTE;
-        }
-        for (int i = 3 + 256; i < VOCAB; i++) {
-            tokens.add("\u2581t" + i);
-            scores[i] = -i;
-            types[i] = TOKEN_NORMAL;
-        }
-        g.putString("tokenizer.ggml.model", "llama")
-                .putStringArray("tokenizer.ggml.tokens", tokens)
-                .putFloat32Array("tokenizer.ggml.scores", scores)
-                .putInt32Array("tokenizer.ggml.token_type", types)
-                .putUint32("tokenizer.ggml.unknown_token_id", 0)
-                .putUint32("tokenizer.ggml.bos_token_id", 1)
-                .putUint32("tokenizer.ggml.eos_token_id", 2)
-                .putBool("tokenizer.ggml.add_bos_token", true)
-                .putBool("tokenizer.ggml.add_eos_token", false);
-    }
-
-    /** A rows x cols matrix of normal(0, std) values, row-major (GGUF dims: cols, rows). */
-    static void matrix(GgufWriter g, GgmlType type, String name, SplittableRandom rnd, int rows, int cols,
-                               double std) {
-        int n = rows * cols;
-        long[] dims = {cols, rows};
-        if (type == GgmlType.F16) {
-            short[] h = new short[n];
-            for (int i = 0; i < n; i++) {
-                h[i] = Float.floatToFloat16((float) (rnd.nextGaussian() * std));
-            }
-            g.addTensor(name, type, dims, MemorySegment.ofArray(h));
-        } else {
-            float[] f = new float[n];
-            for (int i = 0; i < n; i++) {
-                f[i] = (float) (rnd.nextGaussian() * std);
-            }
-            g.addTensor(name, type, dims, MemorySegment.ofArray(f));
-        }
-    }
-
-    static void vector(GgufWriter g, String name, float[] v) {
-        g.addTensor(name, GgmlType.F32, new long[]{v.length}, MemorySegment.ofArray(v));
-    }
-
-    static float[] near1(SplittableRandom rnd, int n, double std) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (1 + rnd.nextGaussian() * std);
-        }
-        return a;
+        return RopeScalingModels.prompt(PROMPT);
     }
 
     public static void main(String[] args) throws IOException {

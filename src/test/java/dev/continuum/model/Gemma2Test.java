@@ -5,7 +5,6 @@ import dev.continuum.IntegrationTest;
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufModelLoader;
 import dev.continuum.loader.LoadedModel;
-import dev.continuum.runner.StepBatch;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
@@ -39,7 +38,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @IntegrationTest
 class Gemma2Test {
     private static final int GENERATE = 64;
-    private static final int BLOCK = 16;
     /** Prompt chunks of 24 rows: more than one step, the last one partial, windowed layers across chunks. */
     private static final int CHUNK = 24;
     /**
@@ -79,59 +77,20 @@ class Gemma2Test {
             assertSame(m.weights().tokenEmbedding(), m.weights().output());
 
             CpuModelRunner runner = new CpuModelRunner(c, m.weights(), pool);
-            int blocks = (prompt.length + GENERATE + BLOCK - 1) / BLOCK;
-            runner.allocateKvCache(blocks, BLOCK);
-            int[][] table = new int[1][blocks];
-            for (int b = 0; b < blocks; b++) {
-                table[0][b] = b;
-            }
-            StepBatch batch = new StepBatch(CHUNK, 1, table, BLOCK);
-            float[] logits = null;
-            for (int s = 0; s < prompt.length; s += CHUNK) {
-                batch.clear();
-                int end = Math.min(prompt.length, s + CHUNK);
-                for (int p = s; p < end; p++) {
-                    batch.addRow(prompt[p], p, 0);
-                }
-                if (end == prompt.length) {
-                    batch.requestLogits(end - s - 1);
-                }
-                logits = runner.forward(batch).logits();
-            }
-            assertNotNull(logits);
-            double toLlamaCpp = maxDifference(llamaCpp.get("logits"), logits);
-            double toFloat64 = maxDifference(float64.get("logits"), logits);
-            assertTrue(toLlamaCpp <= LLAMA_CPP_TOLERANCE, "prompt logits differ from llama.cpp's by " + toLlamaCpp);
-            assertTrue(toFloat64 <= FLOAT64_TOLERANCE, "prompt logits differ from float64's by " + toFloat64);
-
-            // Continuum's own greedy tokens, each fed back.
-            int[] greedy = new int[GENERATE];
-            for (int g = 0; g < GENERATE; g++) {
-                greedy[g] = ArchitectureReferences.argmax(logits, Gemma2Models.VOCAB);
-                batch.clear();
-                batch.addRow(greedy[g], prompt.length + g, 0);
-                batch.requestLogits(0);
-                logits = runner.forward(batch).logits();
-            }
-            assertEquals(GENERATE, sameTokens(greedy, llamaCpp, 2 * LLAMA_CPP_TOLERANCE), "llama.cpp");
-            assertEquals(GENERATE, sameTokens(greedy, float64, 2 * FLOAT64_TOLERANCE), "float64");
+            ReferenceComparison.Result toLlamaCpp = ReferenceComparison.run(runner, prompt, llamaCpp,
+                    Gemma2Models.VOCAB, CHUNK, 2 * LLAMA_CPP_TOLERANCE);
+            ReferenceComparison.Result toFloat64 = ReferenceComparison.run(runner, prompt, float64,
+                    Gemma2Models.VOCAB, CHUNK, 2 * FLOAT64_TOLERANCE);
+            assertTrue(toLlamaCpp.maxDifference() <= LLAMA_CPP_TOLERANCE,
+                    "prompt logits differ from llama.cpp's by " + toLlamaCpp.maxDifference());
+            assertTrue(toFloat64.maxDifference() <= FLOAT64_TOLERANCE,
+                    "prompt logits differ from float64's by " + toFloat64.maxDifference());
+            // Every one of the 64 greedy tokens equals each reference's (so Continuum's own greedy run is theirs).
+            assertEquals(GENERATE, llamaCpp.get("greedy").size());
+            assertEquals(GENERATE, float64.get("greedy").size());
+            assertEquals(GENERATE, toLlamaCpp.matched(), "greedy tokens equal to llama.cpp's");
+            assertEquals(GENERATE, toFloat64.matched(), "greedy tokens equal to float64's");
         }
-    }
-
-    /**
-     * How many of {@code greedy} equal the reference's greedy tokens before the first that differs, which may only
-     * differ at a near-tie of the reference (its margin under {@code nearTie}): after it the sequences part.
-     */
-    private static int sameTokens(int[] greedy, JsonNode ref, double nearTie) {
-        for (int g = 0; g < greedy.length; g++) {
-            if (greedy[g] != ref.get("greedy").get(g).asInt()) {
-                double margin = ref.get("margins").get(g).asDouble();
-                assertTrue(margin < nearTie, "greedy token " + g + " is " + greedy[g] + ", not "
-                        + ref.get("greedy").get(g) + ", at a margin of " + margin);
-                return g;
-            }
-        }
-        return greedy.length;
     }
 
     /**
@@ -145,14 +104,16 @@ class Gemma2Test {
         Path file = tmp.resolve("gemma2-test.gguf");
         Gemma2Models.write(GgmlType.F32, file);
         try (ComputePool pool = new ComputePool(2)) {
-            double exact = maxDifference(ref.get("logits"), promptLogits(file, c -> c, pool));
+            double exact = ArchitectureReferences.maxDifference(ref.get("logits"), promptLogits(file, c -> c, pool),
+                    Gemma2Models.VOCAB);
             assertTrue(exact <= FLOAT64_TOLERANCE, "as the file says: " + exact);
             List<UnaryOperator<LlamaConfig>> changes = List.of(
                     c -> with(c, SlidingWindow.NONE, c.attnLogitSoftcap(), c.finalLogitSoftcap()),
                     c -> with(c, c.slidingWindow(), 0f, c.finalLogitSoftcap()),
                     c -> with(c, c.slidingWindow(), c.attnLogitSoftcap(), 0f));
             for (int i = 0; i < changes.size(); i++) {
-                double diff = maxDifference(ref.get("logits"), promptLogits(file, changes.get(i), pool));
+                double diff = ArchitectureReferences.maxDifference(ref.get("logits"),
+                        promptLogits(file, changes.get(i), pool), Gemma2Models.VOCAB);
                 assertTrue(diff > 0.5, "change " + i + " (no window, no attention cap, no final"
                         + " cap): the logits differ by only " + diff);
             }
@@ -219,27 +180,8 @@ class Gemma2Test {
     private static float[] promptLogits(Path file, UnaryOperator<LlamaConfig> change, ComputePool pool) {
         int[] prompt = Gemma2Models.prompt();
         try (LoadedModel m = GgufModelLoader.load(file)) {
-            CpuModelRunner runner = new CpuModelRunner(change.apply(m.config()), m.weights(), pool);
-            int blocks = (prompt.length + BLOCK - 1) / BLOCK;
-            runner.allocateKvCache(blocks, BLOCK);
-            int[][] table = new int[1][blocks];
-            for (int b = 0; b < blocks; b++) {
-                table[0][b] = b;
-            }
-            StepBatch batch = new StepBatch(prompt.length, 1, table, BLOCK);
-            for (int p = 0; p < prompt.length; p++) {
-                batch.addRow(prompt[p], p, 0);
-            }
-            batch.requestLogits(prompt.length - 1);
-            return runner.forward(batch).logits().clone();
+            return ArchitectureReferences.promptLogits(
+                    new CpuModelRunner(change.apply(m.config()), m.weights(), pool), prompt);
         }
-    }
-
-    private static double maxDifference(JsonNode expected, float[] logits) {
-        double max = 0;
-        for (int i = 0; i < Gemma2Models.VOCAB; i++) {
-            max = Math.max(max, Math.abs(expected.get(i).asDouble() - logits[i]));
-        }
-        return max;
     }
 }

@@ -1,13 +1,12 @@
 package dev.continuum.model;
 
+import dev.continuum.loader.GgufExporter;
 import dev.continuum.loader.GgufWriter;
 import dev.continuum.tensor.GgmlType;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
-import java.util.SplittableRandom;
 
 /**
  * A small Gemma 3-shaped GGUF file, seeded, written with {@link GgufWriter} under the tensor names and metadata keys
@@ -42,9 +41,6 @@ public final class Gemma3Models {
 
     /** Writes the model with its matrices in {@code type} (F32, or F16: the F32 weights rounded) to {@code out}. */
     static void write(GgmlType type, Path out) throws IOException {
-        if (type != GgmlType.F32 && type != GgmlType.F16) {
-            throw new IllegalArgumentException("F32 or F16, not " + type);
-        }
         String a = "gemma3";
         GgufWriter g = new GgufWriter()
                 .putString("general.architecture", a)
@@ -63,34 +59,34 @@ public final class Gemma3Models {
                 .putFloat32(a + ".rope.freq_base", BASE)
                 .putString(a + ".rope.scaling.type", "linear")
                 .putFloat32(a + ".rope.scaling.factor", SCALING);
-        Gemma2Models.vocabulary(g);
-        SplittableRandom rnd = new SplittableRandom(2025_03_12L);
+        GgufExporter.vocabulary(g, VOCAB);
+        SeededTensors t = new SeededTensors(2025_03_12L, type, g, null);
         int q = HEADS * HEAD_DIM;
         int kv = KV_HEADS * HEAD_DIM;
-        Gemma2Models.matrix(g, type, "token_embd.weight", rnd, VOCAB, DIM, 0.3);
+        t.matrix("token_embd.weight", VOCAB, DIM, 0.3);
         for (int l = 0; l < LAYERS; l++) {
             String p = "blk." + l + ".";
-            Gemma2Models.vector(g, p + "attn_norm.weight", Gemma2Models.near1(rnd, DIM, 0.1));
-            Gemma2Models.matrix(g, type, p + "attn_q.weight", rnd, q, DIM, 0.2);
-            Gemma2Models.matrix(g, type, p + "attn_k.weight", rnd, kv, DIM, 0.2);
-            Gemma2Models.matrix(g, type, p + "attn_v.weight", rnd, kv, DIM, 0.1);
-            Gemma2Models.vector(g, p + "attn_q_norm.weight", headNorm(rnd));
-            Gemma2Models.vector(g, p + "attn_k_norm.weight", headNorm(rnd));
-            Gemma2Models.matrix(g, type, p + "attn_output.weight", rnd, DIM, q, 0.1);
-            Gemma2Models.vector(g, p + "post_attention_norm.weight", Gemma2Models.near1(rnd, DIM, 0.1));
-            Gemma2Models.vector(g, p + "ffn_norm.weight", Gemma2Models.near1(rnd, DIM, 0.1));
-            Gemma2Models.matrix(g, type, p + "ffn_gate.weight", rnd, FFN, DIM, 0.15);
-            Gemma2Models.matrix(g, type, p + "ffn_up.weight", rnd, FFN, DIM, 0.15);
-            Gemma2Models.matrix(g, type, p + "ffn_down.weight", rnd, DIM, FFN, 0.1);
-            Gemma2Models.vector(g, p + "post_ffw_norm.weight", Gemma2Models.near1(rnd, DIM, 0.1));
+            t.vector(p + "attn_norm.weight", DIM, 1, 0.1);
+            t.matrix(p + "attn_q.weight", q, DIM, 0.2);
+            t.matrix(p + "attn_k.weight", kv, DIM, 0.2);
+            t.matrix(p + "attn_v.weight", kv, DIM, 0.1);
+            t.vector(p + "attn_q_norm.weight", headNorm(t));
+            t.vector(p + "attn_k_norm.weight", headNorm(t));
+            t.matrix(p + "attn_output.weight", DIM, q, 0.1);
+            t.vector(p + "post_attention_norm.weight", DIM, 1, 0.1);
+            t.vector(p + "ffn_norm.weight", DIM, 1, 0.1);
+            t.matrix(p + "ffn_gate.weight", FFN, DIM, 0.15);
+            t.matrix(p + "ffn_up.weight", FFN, DIM, 0.15);
+            t.matrix(p + "ffn_down.weight", DIM, FFN, 0.1);
+            t.vector(p + "post_ffw_norm.weight", DIM, 1, 0.1);
         }
-        Gemma2Models.vector(g, "output_norm.weight", Gemma2Models.near1(rnd, DIM, 0.1));
+        t.vector("output_norm.weight", DIM, 1, 0.1);
         g.write(out);
     }
 
     /** A per-head norm's weights, as stored (Gemma's 1 added): 2 (1 + normal(0, 0.3)). */
-    private static float[] headNorm(SplittableRandom rnd) {
-        float[] w = Gemma2Models.near1(rnd, HEAD_DIM, 0.3);
+    private static float[] headNorm(SeededTensors t) {
+        float[] w = t.gaussian(HEAD_DIM, 1, 0.3);
         for (int i = 0; i < w.length; i++) {
             w[i] *= 2;
         }
@@ -99,7 +95,7 @@ public final class Gemma3Models {
 
     /** The prompt: BOS (1), then the rope references' recurrence. */
     static int[] prompt() {
-        return Arrays.copyOf(RopeScalingModels.prompt(PROMPT), PROMPT);
+        return RopeScalingModels.prompt(PROMPT);
     }
 
     public static void main(String[] args) throws IOException {

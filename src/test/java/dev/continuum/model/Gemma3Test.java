@@ -5,7 +5,6 @@ import dev.continuum.IntegrationTest;
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.loader.GgufModelLoader;
 import dev.continuum.loader.LoadedModel;
-import dev.continuum.runner.StepBatch;
 import dev.continuum.tensor.ComputePool;
 import dev.continuum.tensor.GgmlType;
 import org.junit.jupiter.api.Test;
@@ -17,12 +16,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -36,7 +33,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @IntegrationTest
 class Gemma3Test {
     private static final int GENERATE = 64;
-    private static final int BLOCK = 16;
     private static final int CHUNK = 24;
     /**
      * About twice the largest logit difference measured (1.36e-2 F32, 8.9e-3 F16; see the README), nearly all of it
@@ -65,42 +61,13 @@ class Gemma3Test {
             assertEquals(0f, c.finalLogitSoftcap());
             assertSame(m.weights().tokenEmbedding(), m.weights().output());
 
-            CpuModelRunner runner = new CpuModelRunner(c, m.weights(), pool);
-            int blocks = (prompt.length + GENERATE + BLOCK - 1) / BLOCK;
-            runner.allocateKvCache(blocks, BLOCK);
-            int[][] table = new int[1][blocks];
-            for (int b = 0; b < blocks; b++) {
-                table[0][b] = b;
-            }
-            StepBatch batch = new StepBatch(CHUNK, 1, table, BLOCK);
-            float[] logits = null;
-            for (int s = 0; s < prompt.length; s += CHUNK) {
-                batch.clear();
-                int end = Math.min(prompt.length, s + CHUNK);
-                for (int p = s; p < end; p++) {
-                    batch.addRow(prompt[p], p, 0);
-                }
-                if (end == prompt.length) {
-                    batch.requestLogits(end - s - 1);
-                }
-                logits = runner.forward(batch).logits();
-            }
-            assertNotNull(logits);
-            double diff = maxDifference(ref.get("logits"), logits);
-            assertTrue(diff <= LOGIT_TOLERANCE, "prompt logits differ by " + diff);
-
-            JsonNode greedy = ref.get("greedy");
-            JsonNode margins = ref.get("margins");
-            for (int g = 0; g < GENERATE; g++) {
-                int token = ArchitectureReferences.argmax(logits, Gemma3Models.VOCAB);
-                // The reference's smallest margin is 0.92: no near-tie, so every token must be the same.
-                assertTrue(margins.get(g).asDouble() > 2 * LOGIT_TOLERANCE, "near-tie at " + g);
-                assertEquals(greedy.get(g).asInt(), token, "greedy token " + g);
-                batch.clear();
-                batch.addRow(token, prompt.length + g, 0);
-                batch.requestLogits(0);
-                logits = runner.forward(batch).logits();
-            }
+            ReferenceComparison.Result r = ReferenceComparison.run(new CpuModelRunner(c, m.weights(), pool), prompt,
+                    ref, Gemma3Models.VOCAB, CHUNK, 2 * LOGIT_TOLERANCE);
+            assertTrue(r.maxDifference() <= LOGIT_TOLERANCE, "prompt logits differ by " + r.maxDifference());
+            // The reference's smallest margin is 0.92: no near-tie, so every token must be the same.
+            assertEquals(GENERATE, ref.get("greedy").size());
+            assertEquals(0, r.nearTies(), "near-ties");
+            assertEquals(GENERATE, r.matched(), "greedy tokens equal to the reference's");
         }
     }
 
@@ -115,17 +82,17 @@ class Gemma3Test {
         Path file = tmp.resolve("gemma3-test.gguf");
         Gemma3Models.write(GgmlType.F32, file);
         try (ComputePool pool = new ComputePool(2)) {
-            double exact = maxDifference(ref.get("logits"), promptLogits(file, c -> c, false, pool));
+            double exact = promptDifference(ref, file, c -> c, false, pool);
             assertTrue(exact <= LOGIT_TOLERANCE, "as the file says: " + exact);
-            double noWindow = maxDifference(ref.get("logits"), promptLogits(file, c -> new LlamaConfig(
+            double noWindow = promptDifference(ref, file, c -> new LlamaConfig(
                     c.architecture(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),
                     c.vocabSize(), c.contextLength(), c.rmsEps(), c.ropeTheta(), c.ropeDims(), c.ropeType(),
-                    c.ropeScaling(), SlidingWindow.NONE, 0f, 0f, 0, 0), false, pool));
-            double noScaling = maxDifference(ref.get("logits"), promptLogits(file, c -> new LlamaConfig(
+                    c.ropeScaling(), SlidingWindow.NONE, 0f, 0f, 0, 0), false, pool);
+            double noScaling = promptDifference(ref, file, c -> new LlamaConfig(
                     c.architecture(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(),
                     c.vocabSize(), c.contextLength(), c.rmsEps(), c.ropeTheta(), c.ropeDims(), c.ropeType(),
-                    RopeScaling.NONE, c.slidingWindow(), 0f, 0f, 0, 0), false, pool));
-            double unitNorms = maxDifference(ref.get("logits"), promptLogits(file, c -> c, true, pool));
+                    RopeScaling.NONE, c.slidingWindow(), 0f, 0f, 0, 0), false, pool);
+            double unitNorms = promptDifference(ref, file, c -> c, true, pool);
             for (double d : new double[] {noWindow, noScaling, unitNorms}) {
                 assertTrue(d > 20 * LOGIT_TOLERANCE, "without the window, the scaling, the head norms: " + noWindow
                         + ", " + noScaling + ", " + unitNorms);
@@ -163,15 +130,17 @@ class Gemma3Test {
         assertTrue(e.getMessage().contains("gemma3.attention.sliding_window"), e.getMessage());
     }
 
-    /** The prompt's last logits of the file's model under {@code change} of its config, head norms 1 if asked. */
-    private static float[] promptLogits(Path file, UnaryOperator<LlamaConfig> change, boolean unitHeadNorms,
-                                        ComputePool pool) {
+    /**
+     * How far the prompt's last logits of the file's model under {@code change} of its config, head norms 1 if asked,
+     * are from {@code ref}'s.
+     */
+    private static double promptDifference(JsonNode ref, Path file, UnaryOperator<LlamaConfig> change,
+                                           boolean unitHeadNorms, ComputePool pool) {
         int[] prompt = Gemma3Models.prompt();
         try (LoadedModel m = GgufModelLoader.load(file)) {
             LlamaWeights w = m.weights();
             if (unitHeadNorms) {
-                float[] ones = new float[Gemma3Models.HEAD_DIM];
-                Arrays.fill(ones, 1f);
+                float[] ones = SeededTensors.ones(Gemma3Models.HEAD_DIM);
                 LayerWeights[] layers = w.layers().clone();
                 for (int l = 0; l < layers.length; l++) {
                     LayerWeights x = layers[l];
@@ -181,27 +150,9 @@ class Gemma3Test {
                 }
                 w = new LlamaWeights(w.tokenEmbedding(), layers, w.outputNorm(), w.output());
             }
-            CpuModelRunner runner = new CpuModelRunner(change.apply(m.config()), w, pool);
-            int blocks = (prompt.length + BLOCK - 1) / BLOCK;
-            runner.allocateKvCache(blocks, BLOCK);
-            int[][] table = new int[1][blocks];
-            for (int b = 0; b < blocks; b++) {
-                table[0][b] = b;
-            }
-            StepBatch batch = new StepBatch(prompt.length, 1, table, BLOCK);
-            for (int p = 0; p < prompt.length; p++) {
-                batch.addRow(prompt[p], p, 0);
-            }
-            batch.requestLogits(prompt.length - 1);
-            return runner.forward(batch).logits().clone();
+            float[] logits = ArchitectureReferences.promptLogits(new CpuModelRunner(change.apply(m.config()), w, pool),
+                    prompt);
+            return ArchitectureReferences.maxDifference(ref.get("logits"), logits, Gemma3Models.VOCAB);
         }
-    }
-
-    private static double maxDifference(JsonNode expected, float[] logits) {
-        double max = 0;
-        for (int i = 0; i < Gemma3Models.VOCAB; i++) {
-            max = Math.max(max, Math.abs(expected.get(i).asDouble() - logits[i]));
-        }
-        return max;
     }
 }

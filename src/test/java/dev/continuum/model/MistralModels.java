@@ -3,15 +3,11 @@ package dev.continuum.model;
 import dev.continuum.loader.GgufExporter;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.tensor.GgmlType;
-import dev.continuum.tensor.WeightTensor;
 import dev.continuum.tokenizer.ByteLevelTokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -47,49 +43,26 @@ public final class MistralModels {
                 CONTEXT, 1e-5f, 10000f, HEAD_DIM, RopeType.INTERLEAVED, RopeScaling.NONE,
                 SlidingWindow.everyLayer(WINDOW), 0f, 0f, 0, 0);
         Arena arena = Arena.ofShared();
-        SplittableRandom rnd = new SplittableRandom(47);
+        SeededTensors.InMemory t = new SeededTensors.InMemory("mistral-test", type, arena, new SplittableRandom(47));
         int q = HEADS * HEAD_DIM;
         int kv = KV_HEADS * HEAD_DIM;
         LayerWeights[] layers = new LayerWeights[LAYERS];
         for (int l = 0; l < LAYERS; l++) {
-            layers[l] = new LayerWeights(near1(rnd, DIM),
-                    matrix(type, arena, rnd, q, DIM, 0.3), matrix(type, arena, rnd, kv, DIM, 0.3),
-                    matrix(type, arena, rnd, kv, DIM, 0.15), null, null, null, matrix(type, arena, rnd, DIM, q, 0.1),
-                    near1(rnd, DIM), matrix(type, arena, rnd, FFN, DIM, 0.1), matrix(type, arena, rnd, FFN, DIM, 0.1),
-                    matrix(type, arena, rnd, DIM, FFN, 0.1));
+            layers[l] = new LayerWeights(t.near1(DIM, 0.1),
+                    t.matrix(q, DIM, 0.3), t.matrix(kv, DIM, 0.3),
+                    t.matrix(kv, DIM, 0.15), null, null, null, t.matrix(DIM, q, 0.1),
+                    t.near1(DIM, 0.1), t.matrix(FFN, DIM, 0.1), t.matrix(FFN, DIM, 0.1),
+                    t.matrix(DIM, FFN, 0.1));
         }
-        LlamaWeights weights = new LlamaWeights(matrix(type, arena, rnd, VOCAB, DIM, 1.0), layers, near1(rnd, DIM),
-                matrix(type, arena, rnd, VOCAB, DIM, 0.3));
+        LlamaWeights weights = new LlamaWeights(t.matrix(VOCAB, DIM, 1.0), layers, t.near1(DIM, 0.1),
+                t.matrix(VOCAB, DIM, 0.3));
         return new LoadedModel("mistral-test", "mistral-shaped test model", config, weights,
                 new ByteLevelTokenizer(VOCAB), null, arena);
     }
 
-    private static WeightTensor matrix(GgmlType type, Arena arena, SplittableRandom rnd, int rows, int cols,
-                                       double std) {
-        long n = (long) rows * cols;
-        MemorySegment data = arena.allocate(n * (type == GgmlType.F16 ? 2 : 4), 64);
-        for (long i = 0; i < n; i++) {
-            float v = (float) (rnd.nextGaussian() * std);
-            if (type == GgmlType.F16) {
-                data.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16(v));
-            } else {
-                data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, v);
-            }
-        }
-        return WeightTensor.of("mistral-test", type, data, rows, cols);
-    }
-
-    private static float[] near1(SplittableRandom rnd, int n) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (1 + rnd.nextGaussian() * 0.1);
-        }
-        return a;
-    }
-
     /** The prompt: BOS (1), then 47 ids of the rope references' recurrence. */
     static int[] prompt() {
-        return Arrays.copyOf(RopeScalingModels.prompt(48), 48);
+        return RopeScalingModels.prompt(48);
     }
 
     public static void main(String[] args) throws IOException {

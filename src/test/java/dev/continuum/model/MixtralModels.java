@@ -9,7 +9,6 @@ import dev.continuum.tokenizer.ByteLevelTokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -54,53 +53,30 @@ public final class MixtralModels {
                 CONTEXT, 1e-5f, 10000f, HEAD_DIM, RopeType.INTERLEAVED, RopeScaling.NONE, SlidingWindow.NONE, 0f, 0f,
                 experts, used);
         Arena arena = Arena.ofShared();
-        SplittableRandom rnd = new SplittableRandom(47);
+        SeededTensors.InMemory t = new SeededTensors.InMemory("mixtral-test", type, arena, new SplittableRandom(47));
         int q = HEADS * HEAD_DIM;
         int kv = KV_HEADS * HEAD_DIM;
         LayerWeights[] layers = new LayerWeights[LAYERS];
         for (int l = 0; l < LAYERS; l++) {
-            LayerWeights attention = new LayerWeights(near1(rnd, DIM, 0.1),
-                    matrix(type, arena, rnd, q, DIM, 0.25), matrix(type, arena, rnd, kv, DIM, 0.25),
-                    matrix(type, arena, rnd, kv, DIM, 0.1), null, null, null, matrix(type, arena, rnd, DIM, q, 0.1),
-                    near1(rnd, DIM, 0.1), null, null, null);
-            WeightTensor router = matrix(GgmlType.F32, arena, rnd, experts, DIM, 0.3);
+            LayerWeights attention = new LayerWeights(t.near1(DIM, 0.1),
+                    t.matrix(q, DIM, 0.25), t.matrix(kv, DIM, 0.25),
+                    t.matrix(kv, DIM, 0.1), null, null, null, t.matrix(DIM, q, 0.1),
+                    t.near1(DIM, 0.1), null, null, null);
+            WeightTensor router = t.matrix(GgmlType.F32, experts, DIM, 0.3);
             WeightTensor[] gate = new WeightTensor[experts];
             WeightTensor[] up = new WeightTensor[experts];
             WeightTensor[] down = new WeightTensor[experts];
             for (int e = 0; e < experts; e++) {
-                gate[e] = matrix(type, arena, rnd, FFN, DIM, 0.15);
-                up[e] = matrix(type, arena, rnd, FFN, DIM, 0.15);
-                down[e] = matrix(type, arena, rnd, DIM, FFN, 0.15);
+                gate[e] = t.matrix(FFN, DIM, 0.15);
+                up[e] = t.matrix(FFN, DIM, 0.15);
+                down[e] = t.matrix(DIM, FFN, 0.15);
             }
             layers[l] = attention.withExperts(new Experts(router, gate, up, down));
         }
-        LlamaWeights weights = new LlamaWeights(matrix(type, arena, rnd, VOCAB, DIM, 1.0), layers,
-                near1(rnd, DIM, 0.1), matrix(type, arena, rnd, VOCAB, DIM, 0.3));
+        LlamaWeights weights = new LlamaWeights(t.matrix(VOCAB, DIM, 1.0), layers,
+                t.near1(DIM, 0.1), t.matrix(VOCAB, DIM, 0.3));
         return new LoadedModel("mixtral-test", "mixtral test model", config, weights, new ByteLevelTokenizer(VOCAB),
                 null, arena);
-    }
-
-    private static WeightTensor matrix(GgmlType type, Arena arena, SplittableRandom rnd, int rows, int cols,
-                                       double std) {
-        long rowBytes = type.bytesFor(cols);
-        MemorySegment data = arena.allocate(rowBytes * rows, 64);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < cols; j++) {
-                row[j] = (float) (rnd.nextGaussian() * std);
-            }
-            // F32 and F16 store each value as is (F16 rounded to nearest), as the writes before this did.
-            WeightEncoder.encode(type, row, 0, cols, data, rowBytes * r);
-        }
-        return WeightTensor.of("mixtral-test", type, data, rows, cols);
-    }
-
-    private static float[] near1(SplittableRandom rnd, int n, double std) {
-        float[] a = new float[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = (float) (1 + rnd.nextGaussian() * std);
-        }
-        return a;
     }
 
     /** The prompt: BOS (1), then 47 ids of the rope references' recurrence. */

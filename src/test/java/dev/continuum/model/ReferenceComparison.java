@@ -5,6 +5,7 @@ import dev.continuum.runner.StepBatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Runs a prompt and greedy decoding on a runner against one of llama.cpp's reference JSONs ({@code ids}: the last
@@ -31,7 +32,8 @@ final class ReferenceComparison {
 
     /**
      * Compares; at every greedy step whose reference margin is at least {@code tieMargin} the argmax must be the
-     * reference's token (under it the float rounding of either engine may pick the other token).
+     * reference's token (under it the float rounding of either engine may pick the other token, but the reference's
+     * token must be within {@code tieMargin} of the largest logit).
      */
     static Result run(CpuModelRunner runner, int[] prompt, JsonNode ref, int vocab, int chunk, double tieMargin) {
         JsonNode greedy = ref.get("greedy");
@@ -71,6 +73,8 @@ final class ReferenceComparison {
             double margin = margins.get(g).asDouble();
             if (margin < tieMargin) {
                 nearTies++;
+                assertTrue(logits[token] - logits[reference] <= tieMargin, "greedy token " + g + ": the reference's "
+                        + reference + " is " + (logits[token] - logits[reference]) + " below the argmax " + token);
             } else {
                 assertEquals(reference, token, "greedy token " + g + " (reference margin " + margin + ")");
                 smallest = Math.min(smallest, margin);

@@ -3,15 +3,11 @@ package dev.continuum.model;
 import dev.continuum.loader.GgufExporter;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.tensor.GgmlType;
-import dev.continuum.tensor.WeightTensor;
 import dev.continuum.tokenizer.ByteLevelTokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -72,33 +68,20 @@ public final class RopeScalingModels {
         LlamaConfig config = new LlamaConfig(Architecture.LLAMA, DIM, LAYERS, HEADS, KV_HEADS, HEAD_DIM, FFN, VOCAB, CONTEXT,
                 1e-5f, THETA, HEAD_DIM, RopeType.INTERLEAVED, scaling(kind));
         Arena arena = Arena.ofShared();
-        SplittableRandom rnd = new SplittableRandom(20261203L);
+        SeededTensors.InMemory t = new SeededTensors.InMemory("rope-test", GgmlType.F32, arena,
+                new SplittableRandom(20261203L));
         LayerWeights[] layers = new LayerWeights[LAYERS];
         for (int l = 0; l < LAYERS; l++) {
-            layers[l] = new LayerWeights(ones(DIM),
-                    matrix(arena, rnd, HEADS * HEAD_DIM, DIM, 0.25), matrix(arena, rnd, KV_HEADS * HEAD_DIM, DIM, 0.25),
-                    matrix(arena, rnd, KV_HEADS * HEAD_DIM, DIM, 0.1), null, null, null,
-                    matrix(arena, rnd, DIM, HEADS * HEAD_DIM, 0.1), ones(DIM),
-                    matrix(arena, rnd, FFN, DIM, 0.1), matrix(arena, rnd, FFN, DIM, 0.1), matrix(arena, rnd, DIM, FFN, 0.1));
+            layers[l] = new LayerWeights(SeededTensors.ones(DIM),
+                    t.matrix(HEADS * HEAD_DIM, DIM, 0.25), t.matrix(KV_HEADS * HEAD_DIM, DIM, 0.25),
+                    t.matrix(KV_HEADS * HEAD_DIM, DIM, 0.1), null, null, null,
+                    t.matrix(DIM, HEADS * HEAD_DIM, 0.1), SeededTensors.ones(DIM),
+                    t.matrix(FFN, DIM, 0.1), t.matrix(FFN, DIM, 0.1), t.matrix(DIM, FFN, 0.1));
         }
-        LlamaWeights weights = new LlamaWeights(matrix(arena, rnd, VOCAB, DIM, 1.0), layers, ones(DIM),
-                matrix(arena, rnd, VOCAB, DIM, 0.3));
+        LlamaWeights weights = new LlamaWeights(t.matrix(VOCAB, DIM, 1.0), layers, SeededTensors.ones(DIM),
+                t.matrix(VOCAB, DIM, 0.3));
         return new LoadedModel("rope-" + kind, "rope scaling test model (" + kind + ")", config, weights,
                 new ByteLevelTokenizer(VOCAB), null, arena);
-    }
-
-    private static WeightTensor matrix(Arena arena, SplittableRandom rnd, int rows, int cols, double std) {
-        MemorySegment data = arena.allocate((long) rows * cols * 4, 64);
-        for (long i = 0; i < (long) rows * cols; i++) {
-            data.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, (float) (rnd.nextGaussian() * std));
-        }
-        return WeightTensor.of("rope-test", GgmlType.F32, data, rows, cols);
-    }
-
-    private static float[] ones(int n) {
-        float[] a = new float[n];
-        Arrays.fill(a, 1f);
-        return a;
     }
 
     /** The prompt every reference uses: {@code length} ids from a fixed recurrence, BOS (1) first. */
