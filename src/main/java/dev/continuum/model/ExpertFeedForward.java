@@ -15,8 +15,8 @@ import dev.continuum.tensor.WeightTensor;
  *
  * <p>Batch invariance: {@link MatMul} computes each row in a fixed order whatever the other rows of the call, the
  * routing and the final sum are per token, so a token's result is the same bits alone or in any batch, grouped or
- * not. {@link Schedule#PER_TOKEN} runs every (token, expert) pair as its own one-row product instead: the same bits,
- * each expert's weights read once per token routed to it; a diagnostic, to measure what the grouping saves
+ * not. {@link Schedule#PER_TOKEN} runs every (token, expert) pair as its own one-row product instead, in token order:
+ * the same bits, each expert's weights read once per token routed to it; a diagnostic, to measure what the grouping saves
  * ({@code -Dcontinuum.moe.schedule=per-token}).
  */
 final class ExpertFeedForward implements FeedForward {
@@ -24,7 +24,10 @@ final class ExpertFeedForward implements FeedForward {
     enum Schedule {
         /** One product per expert over all the rows routed to it (the default). */
         GROUPED,
-        /** One product per routed row: each expert's weights read once per token. For measurements only. */
+        /**
+         * One product per routed row, in token order (each token's experts in turn): each expert's weights read once
+         * per token routed to it, as a batch computed token by token would. For measurements only.
+         */
         PER_TOKEN;
 
         static final String PROPERTY = "continuum.moe.schedule";
@@ -51,6 +54,7 @@ final class ExpertFeedForward implements FeedForward {
     /** Per expert: where its routed entries start in {@link #routed}; {@code starts[experts]} is the total. */
     private final int[] starts;
     private final int[] cursor;
+    private final int[] oneEntry = new int[1];
 
     private int capacity;
     /** The router's logits, then probabilities: {@code experts} per token. */
@@ -93,18 +97,20 @@ final class ExpertFeedForward implements FeedForward {
         for (int t = 0; t < n; t++) {
             ExpertRouting.route(probs, t * experts, experts, used, order, chosen, weights, t * used);
         }
-        group(n);
-        for (int e = 0; e < experts; e++) {
-            int from = starts[e];
-            int rows = starts[e + 1] - from;
-            if (schedule == Schedule.GROUPED) {
+        if (schedule == Schedule.GROUPED) {
+            group(n);
+            for (int e = 0; e < experts; e++) {
+                int from = starts[e];
+                int rows = starts[e + 1] - from;
                 if (rows > 0) {
-                    expert(ex, e, normed, from, rows);
+                    expert(ex, e, normed, routed, from, rows);
                 }
-            } else {
-                for (int j = 0; j < rows; j++) {
-                    expert(ex, e, normed, from + j, 1);
-                }
+            }
+        } else {
+            // Token order, each token's experts in turn, one row each: what the batch costs without grouping.
+            for (int entry = 0; entry < n * used; entry++) {
+                oneEntry[0] = entry;
+                expert(ex, chosen[entry], normed, oneEntry, 0, 1);
             }
         }
         for (int t = 0; t < n; t++) {
@@ -136,10 +142,10 @@ final class ExpertFeedForward implements FeedForward {
         }
     }
 
-    /** Expert {@code e} over the routed entries {@code [from, from + rows)}: gather, SwiGLU, weighted scatter. */
-    private void expert(Experts ex, int e, float[] normed, int from, int rows) {
+    /** Expert {@code e} over the entries {@code list[from, from + rows)}: gather, SwiGLU, weighted scatter. */
+    private void expert(Experts ex, int e, float[] normed, int[] list, int from, int rows) {
         for (int j = 0; j < rows; j++) {
-            int token = routed[from + j] / used;
+            int token = list[from + j] / used;
             System.arraycopy(normed, token * dim, gathered, j * dim, dim);
         }
         WeightTensor g = ex.gate()[e];
@@ -147,7 +153,7 @@ final class ExpertFeedForward implements FeedForward {
         ExpKernel.siluTimes(gate, up, rows * ffnDim);
         matmul.multiply(ex.down()[e], gate, rows, down);
         for (int j = 0; j < rows; j++) {
-            int entry = routed[from + j];
+            int entry = list[from + j];
             float weight = weights[entry];
             for (int d = 0; d < dim; d++) {
                 slots[entry * dim + d] = down[j * dim + d] * weight;
