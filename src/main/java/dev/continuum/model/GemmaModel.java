@@ -198,9 +198,7 @@ final class GemmaModel implements Transformer {
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, xb, i * dim, weight, dim, config.rmsEps());
         }
-        for (int i = 0; i < n * dim; i++) {
-            x[i] += xb[i];
-        }
+        RowAdd.into(x, xb, n * dim);
     }
 
     private void ensureCapacity(int n) {

@@ -109,41 +109,27 @@ final class Gpt2Model implements Transformer {
             LayerNorm.apply(xb, i * dim, x, i * dim, w.attnNorm(), w.attnNormBias(), dim, eps);
         }
         matmul.multiply(xb, n, w.wq(), q, w.wk(), k, w.wv(), v);
-        addBias(q, w.bq(), n, config.qDim());
-        addBias(k, w.bk(), n, kvDim);
-        addBias(v, w.bv(), n, kvDim);
+        RowAdd.bias(q, w.bq(), n, config.qDim());
+        RowAdd.bias(k, w.bk(), n, kvDim);
+        RowAdd.bias(v, w.bv(), n, kvDim);
         for (int i = 0; i < n; i++) {
             kv.write(l, rowBlocks[i], rowOffsets[i], k, i * kvDim, v, i * kvDim);
         }
         attention.run(l, n, q, att, positions, slots, tables, kv, Integer.MAX_VALUE);
         matmul.multiply(w.wo(), att, n, xb);
-        addBias(xb, w.bo(), n, dim);
-        addInto(x, xb, n * dim);
+        RowAdd.bias(xb, w.bo(), n, dim);
+        RowAdd.into(x, xb, n * dim);
 
         for (int i = 0; i < n; i++) {
             LayerNorm.apply(xb, i * dim, x, i * dim, w.ffnNorm(), w.ffnNormBias(), dim, eps);
         }
         int ffn = config.ffnDim();
         matmul.multiply(w.up(), xb, n, hb);
-        addBias(hb, w.upBias(), n, ffn);
+        RowAdd.bias(hb, w.upBias(), n, ffn);
         GeluKernel.apply(hb, n * ffn);
         matmul.multiply(w.down(), hb, n, xb);
-        addBias(xb, w.downBias(), n, dim);
-        addInto(x, xb, n * dim);
-    }
-
-    private static void addBias(float[] out, float[] bias, int n, int width) {
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < width; j++) {
-                out[i * width + j] += bias[j];
-            }
-        }
-    }
-
-    private static void addInto(float[] acc, float[] delta, int count) {
-        for (int i = 0; i < count; i++) {
-            acc[i] += delta[i];
-        }
+        RowAdd.bias(xb, w.downBias(), n, dim);
+        RowAdd.into(x, xb, n * dim);
     }
 
     private void ensureCapacity(int n) {

@@ -99,9 +99,9 @@ final class LlamaModel implements Transformer {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.attnNorm(), dim, eps);
         }
         matmul.multiply(xb, n, w.wq(), q, w.wk(), k, w.wv(), v);
-        addBias(q, w.bq(), n, qDim);
-        addBias(k, w.bk(), n, kvDim);
-        addBias(v, w.bv(), n, kvDim);
+        RowAdd.bias(q, w.bq(), n, qDim);
+        RowAdd.bias(k, w.bk(), n, kvDim);
+        RowAdd.bias(v, w.bv(), n, kvDim);
         if (w.qNorm() != null) {
             // Qwen3: each head's query and key RMS-normalised over the head before rotation.
             for (int i = 0; i < n * config.heads(); i++) {
@@ -121,29 +121,12 @@ final class LlamaModel implements Transformer {
 
         attention.run(l, n, q, att, positions, slots, tables, kv, config.slidingWindow().positionsFor(l));
         matmul.multiply(w.wo(), att, n, xb);
-        addInto(x, xb, n * dim);
+        RowAdd.into(x, xb, n * dim);
 
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, x, i * dim, w.ffnNorm(), dim, eps);
         }
         feedForward.addTo(w, xb, n, x);
-    }
-
-    private static void addBias(float[] out, float[] bias, int n, int width) {
-        if (bias == null) {
-            return;
-        }
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < width; j++) {
-                out[i * width + j] += bias[j];
-            }
-        }
-    }
-
-    private static void addInto(float[] acc, float[] delta, int count) {
-        for (int i = 0; i < count; i++) {
-            acc[i] += delta[i];
-        }
     }
 
     private void ensureCapacity(int n) {
