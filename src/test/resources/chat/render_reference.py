@@ -11,6 +11,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 # Each template's bos and eos texts, as the models' tokenizer configs give them.
 TOKENS = {
     "gemma-2-2b-it": ("<bos>", "<eos>"),
+    "gemma-3-4b-it": ("<bos>", "<eos>"),
     "phi-3.5-mini-instruct": ("<s>", "<|endoftext|>"),
     "llama-3.1-8b-instruct": ("<|begin_of_text|>", "<|eot_id|>"),
     "llama-3.2-3b-instruct": ("<|begin_of_text|>", "<|eot_id|>"),

@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The published chat templates of the architectures Continuum computes (Llama 3.1 and 3.2, Qwen2.5, Qwen3, Gemma 2,
- * Phi-3.5, Mistral Nemo; the files as llama.cpp's {@code models/templates} keeps them, fetched from the models'
+ * The published chat templates of the architectures Continuum computes (Llama 3.1 and 3.2, Qwen2.5, Qwen3, Gemma 2
+ * and 3, Phi-3.5, Mistral Nemo; the files as llama.cpp's {@code models/templates} keeps them, fetched from the models'
  * tokenizer configs), rendered by the Jinja engine exactly as Python's jinja2 renders them the way transformers'
  * {@code apply_chat_template} does: {@code src/test/resources/chat/rendered.json}, made by
  * {@code render_reference.py} beside it. Conversations a template refuses raise its message.
@@ -29,7 +29,7 @@ class ArchitectureTemplatesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"llama-3.1-8b-instruct", "llama-3.2-3b-instruct", "qwen2.5-7b-instruct", "qwen3-0.6b",
-            "gemma-2-2b-it", "phi-3.5-mini-instruct", "mistral-nemo-instruct-2407"})
+            "gemma-2-2b-it", "gemma-3-4b-it", "phi-3.5-mini-instruct", "mistral-nemo-instruct-2407"})
     void rendersAsJinja2Does(String name) throws IOException {
         JsonNode rendered = rendered();
         JsonNode expected = rendered.get("templates").get(name);
