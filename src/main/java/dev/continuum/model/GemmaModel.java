@@ -46,21 +46,13 @@ final class GemmaModel implements Transformer {
     private final float embeddingScale;
 
     // Scratch buffers sized for the largest batch seen so far; reused across steps.
-    private int capacity;
-    private float[] x;
-    private float[] xb;
-    private float[] q;
-    private float[] k;
-    private float[] v;
-    private float[] att;
+    private final StepBuffers buffers;
     private float[] hb;
     private float[] hb2;
     private float[] ropeCos;
     private float[] ropeSin;
     private float[] localCos;
     private float[] localSin;
-    private int[] rowBlocks;
-    private int[] rowOffsets;
 
     GemmaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
         this.gemma3 = switch (config.architecture()) {
@@ -86,6 +78,7 @@ final class GemmaModel implements Transformer {
             }
         }
         this.config = config;
+        this.buffers = new StepBuffers(config);
         this.weights = weights;
         this.pool = pool;
         this.matmul = new MatMul(pool);
@@ -114,6 +107,10 @@ final class GemmaModel implements Transformer {
         int[] slots = batch.slotArray();
         int[][] tables = batch.blockTables();
         ensureCapacity(Math.max(n, logitCount));
+        float[] x = buffers.x;
+        float[] xb = buffers.xb;
+        int[] rowBlocks = buffers.rowBlocks;
+        int[] rowOffsets = buffers.rowOffsets;
         int dim = config.dim();
         int vocab = config.vocabSize();
         StepRows.locate(batch, kv, config, rowBlocks, rowOffsets);
@@ -149,6 +146,14 @@ final class GemmaModel implements Transformer {
 
     private void layer(int l, LayerWeights w, int n, int[] positions, int[] slots, int[][] tables,
                        Float16KvStore kv) {
+        float[] x = buffers.x;
+        float[] xb = buffers.xb;
+        float[] q = buffers.q;
+        float[] k = buffers.k;
+        float[] v = buffers.v;
+        float[] att = buffers.att;
+        int[] rowBlocks = buffers.rowBlocks;
+        int[] rowOffsets = buffers.rowOffsets;
         int dim = config.dim();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
@@ -194,6 +199,8 @@ final class GemmaModel implements Transformer {
 
     /** {@code x += norm(xb)} row by row: Gemma normalises each sub-block's output before the residual add. */
     private void normAddInto(float[] weight, int n) {
+        float[] x = buffers.x;
+        float[] xb = buffers.xb;
         int dim = config.dim();
         for (int i = 0; i < n; i++) {
             RmsNorm.apply(xb, i * dim, xb, i * dim, weight, dim, config.rmsEps());
@@ -202,25 +209,15 @@ final class GemmaModel implements Transformer {
     }
 
     private void ensureCapacity(int n) {
-        if (n <= capacity) {
+        if (!buffers.ensure(n)) {
             return;
         }
-        int c = Math.max(n, capacity * 2);
-        int dim = config.dim();
-        x = new float[c * dim];
-        xb = new float[c * Math.max(dim, config.qDim())];
-        q = new float[c * config.qDim()];
-        k = new float[c * config.kvDim()];
-        v = new float[c * config.kvDim()];
-        att = new float[c * config.qDim()];
+        int c = buffers.capacity();
         hb = new float[c * config.ffnDim()];
         hb2 = new float[c * config.ffnDim()];
         ropeCos = new float[c * rope.tableSize()];
         ropeSin = new float[c * rope.tableSize()];
         localCos = localRope != rope ? new float[c * rope.tableSize()] : null;
         localSin = localRope != rope ? new float[c * rope.tableSize()] : null;
-        rowBlocks = new int[c];
-        rowOffsets = new int[c];
-        capacity = c;
     }
 }

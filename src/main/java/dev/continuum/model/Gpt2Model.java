@@ -25,17 +25,9 @@ final class Gpt2Model implements Transformer {
     private final PooledAttention attention;
 
     // Scratch buffers sized for the largest batch seen so far; reused across steps.
-    private int capacity;
-    private float[] x;
-    private float[] xb;
-    private float[] q;
-    private float[] k;
-    private float[] v;
-    private float[] att;
+    private final StepBuffers buffers;
     private float[] hb;
     private float[] position;
-    private int[] rowBlocks;
-    private int[] rowOffsets;
 
     Gpt2Model(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
         if (weights.positionEmbedding() == null || weights.outputNormBias() == null) {
@@ -61,6 +53,7 @@ final class Gpt2Model implements Transformer {
                     + " or experts");
         }
         this.config = config;
+        this.buffers = new StepBuffers(config);
         this.weights = weights;
         this.matmul = new MatMul(pool);
         this.attention = new PooledAttention(config, pool, (float) (1.0 / Math.sqrt(config.headDim())));
@@ -75,6 +68,10 @@ final class Gpt2Model implements Transformer {
         int[] slots = batch.slotArray();
         int[][] tables = batch.blockTables();
         ensureCapacity(Math.max(n, logitCount));
+        float[] x = buffers.x;
+        float[] xb = buffers.xb;
+        int[] rowBlocks = buffers.rowBlocks;
+        int[] rowOffsets = buffers.rowOffsets;
         int dim = config.dim();
         StepRows.locate(batch, kv, config, rowBlocks, rowOffsets);
         for (int i = 0; i < n; i++) {
@@ -101,6 +98,14 @@ final class Gpt2Model implements Transformer {
 
     private void layer(int l, LayerWeights w, int n, int[] positions, int[] slots, int[][] tables,
                        Float16KvStore kv) {
+        float[] x = buffers.x;
+        float[] xb = buffers.xb;
+        float[] q = buffers.q;
+        float[] k = buffers.k;
+        float[] v = buffers.v;
+        float[] att = buffers.att;
+        int[] rowBlocks = buffers.rowBlocks;
+        int[] rowOffsets = buffers.rowOffsets;
         int dim = config.dim();
         int kvDim = config.kvDim();
         float eps = config.rmsEps();
@@ -133,21 +138,12 @@ final class Gpt2Model implements Transformer {
     }
 
     private void ensureCapacity(int n) {
-        if (n <= capacity) {
+        if (!buffers.ensure(n)) {
             return;
         }
-        int c = Math.max(n, capacity * 2);
+        int c = buffers.capacity();
         int dim = config.dim();
-        x = new float[c * dim];
-        xb = new float[c * Math.max(dim, config.qDim())];
-        q = new float[c * config.qDim()];
-        k = new float[c * config.kvDim()];
-        v = new float[c * config.kvDim()];
-        att = new float[c * config.qDim()];
         hb = new float[c * config.ffnDim()];
         position = new float[dim];
-        rowBlocks = new int[c];
-        rowOffsets = new int[c];
-        capacity = c;
     }
 }

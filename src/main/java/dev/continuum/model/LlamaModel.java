@@ -24,17 +24,9 @@ final class LlamaModel implements Transformer {
     private final Rope rope;
 
     // Scratch buffers sized for the largest batch seen so far; reused across steps.
-    private int capacity;
-    private float[] x;
-    private float[] xb;
-    private float[] q;
-    private float[] k;
-    private float[] v;
-    private float[] att;
+    private final StepBuffers buffers;
     private float[] ropeCos;
     private float[] ropeSin;
-    private int[] rowBlocks;
-    private int[] rowOffsets;
 
     LlamaModel(LlamaConfig config, LlamaWeights weights, ComputePool pool) {
         if (config.attnLogitSoftcap() != 0 || config.finalLogitSoftcap() != 0) {
@@ -42,6 +34,7 @@ final class LlamaModel implements Transformer {
                     + config.architecture() + ")");
         }
         this.config = config;
+        this.buffers = new StepBuffers(config);
         this.weights = weights;
         this.pool = pool;
         this.matmul = new MatMul(pool);
@@ -67,6 +60,10 @@ final class LlamaModel implements Transformer {
         int[] slots = batch.slotArray();
         int[][] tables = batch.blockTables();
         ensureCapacity(Math.max(n, logitCount));
+        float[] x = buffers.x;
+        float[] xb = buffers.xb;
+        int[] rowBlocks = buffers.rowBlocks;
+        int[] rowOffsets = buffers.rowOffsets;
         int dim = config.dim();
         StepRows.locate(batch, kv, config, rowBlocks, rowOffsets);
         for (int i = 0; i < n; i++) {
@@ -89,6 +86,14 @@ final class LlamaModel implements Transformer {
 
     private void layer(int l, LayerWeights w, int n, int[] positions, int[] slots, int[][] tables,
                        Float16KvStore kv) {
+        float[] x = buffers.x;
+        float[] xb = buffers.xb;
+        float[] q = buffers.q;
+        float[] k = buffers.k;
+        float[] v = buffers.v;
+        float[] att = buffers.att;
+        int[] rowBlocks = buffers.rowBlocks;
+        int[] rowOffsets = buffers.rowOffsets;
         int dim = config.dim();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
@@ -130,21 +135,11 @@ final class LlamaModel implements Transformer {
     }
 
     private void ensureCapacity(int n) {
-        if (n <= capacity) {
+        if (!buffers.ensure(n)) {
             return;
         }
-        int c = Math.max(n, capacity * 2);
-        int dim = config.dim();
-        x = new float[c * dim];
-        xb = new float[c * Math.max(dim, config.qDim())];
-        q = new float[c * config.qDim()];
-        k = new float[c * config.kvDim()];
-        v = new float[c * config.kvDim()];
-        att = new float[c * config.qDim()];
+        int c = buffers.capacity();
         ropeCos = new float[c * rope.tableSize()];
         ropeSin = new float[c * rope.tableSize()];
-        rowBlocks = new int[c];
-        rowOffsets = new int[c];
-        capacity = c;
     }
 }
