@@ -35,10 +35,20 @@ public final class EngineMetrics {
     private final DistributionSummary stepTokens;
     private final DistributionSummary stepSequences;
     private final Map<FinishReason, Counter> finished = new EnumMap<>(FinishReason.class);
+    private final Counter numDrafts;
+    private final Counter numDraftTokens;
+    private final Counter numAcceptedTokens;
+    private final Counter[] acceptedPerPosition;
     private volatile double kvUsage;
     private volatile int peakBatch;
 
     public EngineMetrics(MeterRegistry registry, Supplier<Number> running, Supplier<Number> waiting) {
+        this(registry, running, waiting, 0);
+    }
+
+    /** With {@code speculativeTokens} per-position acceptance counters (vLLM's spec-decode set). */
+    public EngineMetrics(MeterRegistry registry, Supplier<Number> running, Supplier<Number> waiting,
+                         int speculativeTokens) {
         // Strong references: Micrometer holds gauge state weakly, and these suppliers are referenced nowhere else.
         // Sequences, not requests: a request with n choices runs as n sequences, and the batch is what fills up.
         Gauge.builder(PREFIX + "sequences.running", running, s -> s.get().doubleValue()).strongReference(true)
@@ -69,6 +79,20 @@ public final class EngineMetrics {
         stepSequences = DistributionSummary.builder(PREFIX + "scheduler.step.sequences")
                 .description("Running sequences per scheduler step (the batch size)")
                 .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128, 256).register(registry);
+        numDrafts = Counter.builder(PREFIX + "spec.decode.num.drafts")
+                .description("Verification steps: a sequence's proposals checked by the target in one step")
+                .register(registry);
+        numDraftTokens = Counter.builder(PREFIX + "spec.decode.num.draft.tokens")
+                .description("Proposed (draft) tokens verified").register(registry);
+        numAcceptedTokens = Counter.builder(PREFIX + "spec.decode.num.accepted.tokens")
+                .description("Proposed tokens the target accepted").register(registry);
+        acceptedPerPosition = new Counter[speculativeTokens];
+        for (int j = 0; j < speculativeTokens; j++) {
+            acceptedPerPosition[j] = Counter.builder(PREFIX + "spec.decode.num.accepted.tokens.per.pos")
+                    .tag("position", Integer.toString(j))
+                    .description("Proposed tokens accepted, by their position among a step's proposals")
+                    .register(registry);
+        }
         for (FinishReason r : FinishReason.values()) {
             finished.put(r, Counter.builder(PREFIX + "requests.finished").tag("finish_reason", r.openAiName())
                     .description("Choices finished, by finish reason").register(registry));
@@ -119,6 +143,31 @@ public final class EngineMetrics {
             timePerOutputToken.record(now - r.lastTokenNanos, TimeUnit.NANOSECONDS);
         }
         r.lastTokenNanos = now;
+    }
+
+    /** One sequence's {@code drafts} proposals verified, the first {@code accepted} of them accepted. */
+    void verified(int drafts, int accepted) {
+        numDrafts.increment();
+        numDraftTokens.increment(drafts);
+        numAcceptedTokens.increment(accepted);
+        for (int j = 0; j < accepted && j < acceptedPerPosition.length; j++) {
+            acceptedPerPosition[j].increment();
+        }
+    }
+
+    /** Proposed tokens verified so far. */
+    public long draftTokens() {
+        return (long) numDraftTokens.count();
+    }
+
+    /** Proposed tokens accepted so far. */
+    public long acceptedTokens() {
+        return (long) numAcceptedTokens.count();
+    }
+
+    /** Verification steps so far. */
+    public long verificationSteps() {
+        return (long) numDrafts.count();
     }
 
     /** Sequences preempted so far. */

@@ -12,15 +12,24 @@ import java.util.List;
  * @param stop         strings that end a choice when they appear in its text (not included in it)
  * @param minTokens    tokens each choice generates before EOS, a stop token or a stop string may end it
  * @param stopTokenIds tokens that end a choice (finish reason stop) without being part of its text
+ * @param speculative  whether the engine may speculate on this request's choices when it is configured to (the
+ *                     output is the same either way; {@code false} opts out of the extra verification rows)
  */
 public record GenerationRequest(String id, int[] prompt, int maxTokens, SamplingParams sampling, List<String> stop,
-                                boolean ignoreEos, int n, int logprobs, int minTokens, int[] stopTokenIds) {
+                                boolean ignoreEos, int n, int logprobs, int minTokens, int[] stopTokenIds,
+                                boolean speculative) {
     private static final int[] NO_TOKENS = new int[0];
 
     /** Without min_tokens or stop tokens. */
     public GenerationRequest(String id, int[] prompt, int maxTokens, SamplingParams sampling, List<String> stop,
                              boolean ignoreEos, int n, int logprobs) {
         this(id, prompt, maxTokens, sampling, stop, ignoreEos, n, logprobs, 0, NO_TOKENS);
+    }
+
+    /** Speculation allowed. */
+    public GenerationRequest(String id, int[] prompt, int maxTokens, SamplingParams sampling, List<String> stop,
+                             boolean ignoreEos, int n, int logprobs, int minTokens, int[] stopTokenIds) {
+        this(id, prompt, maxTokens, sampling, stop, ignoreEos, n, logprobs, minTokens, stopTokenIds, true);
     }
 
     public GenerationRequest {

@@ -35,20 +35,24 @@ public final class InferenceEngine implements AutoCloseable {
 
     /** An engine decoding without proposals; the runner's KV storage is allocated here, as the config sizes it. */
     public InferenceEngine(ModelRunner runner, Tokenizer tokenizer, EngineConfig config, MeterRegistry registry) {
-        this(runner, tokenizer, config, registry, TokenProposer.NONE);
+        this(runner, tokenizer, config, registry, Speculation.OFF);
     }
 
-    /** An engine that verifies {@code proposer}'s tokens in each decode step (speculative decoding). */
+    /**
+     * An engine that verifies proposed tokens in each decode step (speculative decoding) as {@code speculation}
+     * says; the proposer is started here and stays the caller's to close.
+     */
     public InferenceEngine(ModelRunner runner, Tokenizer tokenizer, EngineConfig config, MeterRegistry registry,
-                           TokenProposer proposer) {
+                           Speculation speculation) {
         if (config.maxModelLen() > runner.shape().contextLength()) {
             throw new IllegalArgumentException("max-model-len " + config.maxModelLen() + " exceeds the model's context"
                     + " of " + runner.shape().contextLength());
         }
         this.config = config;
         this.queue = new ArrayBlockingQueue<>(config.maxWaiting());
-        this.metrics = new EngineMetrics(registry, runningGauge::get, waiting::requests);
-        this.scheduler = new Scheduler(runner, config, tokenizer, metrics, waiting, proposer);
+        this.metrics = new EngineMetrics(registry, runningGauge::get, waiting::requests,
+                speculation.proposer().maxProposedTokens());
+        this.scheduler = new Scheduler(runner, config, tokenizer, metrics, waiting, speculation);
         this.thread = new Thread(this::loop, "continuum-engine");
         this.thread.setDaemon(true);
         this.thread.start();

@@ -36,6 +36,8 @@ final class Scheduler {
     private final Tokenizer tokenizer;
     private final EngineMetrics metrics;
     private final TokenProposer proposer;
+    private final Speculation speculation;
+    private final ProposalBatch proposals;
     private final int vocab;
     /** Requests submitted and not yet admitted (or ended); the engine refuses new ones beyond its limits. */
     private final WaitingWork unadmitted;
@@ -58,18 +60,21 @@ final class Scheduler {
     private final float[] childRow;
 
     Scheduler(ModelRunner runner, EngineConfig config, Tokenizer tokenizer, EngineMetrics metrics,
-              WaitingWork unadmitted, TokenProposer proposer) {
+              WaitingWork unadmitted, Speculation speculation) {
         this.runner = runner;
         this.config = config;
         this.tokenizer = tokenizer;
         this.metrics = metrics;
         this.unadmitted = unadmitted;
-        this.proposer = proposer;
+        this.speculation = speculation;
+        this.proposer = speculation.proposer();
         this.vocab = runner.shape().vocabSize();
         int slots = config.maxNumSeqs();
         this.blocks = new BlockManager(config.kvBlocks(), config.blockSize(), slots, config.maxModelLen());
         this.copyBlock = runner::copyBlock;
         runner.allocateKvCache(config.kvBlocks(), config.blockSize());
+        proposer.start(config);
+        this.proposals = new ProposalBatch(slots);
         this.freeSlots = new int[slots];
         for (int i = 0; i < slots; i++) {
             freeSlots[i] = slots - 1 - i;
@@ -158,15 +163,25 @@ final class Scheduler {
     /** One token for every decoding sequence, with what the proposer suggests after it while room allows. */
     private int scheduleDecodes(int count, int budget) {
         long step = scheduled.step();
+        int decoding = 0;
+        for (int i = 0; i < count; i++) {
+            Sequence s = runningAtStart[i];
+            if (isDecoding(s, step)) {
+                s.clearDrafts();
+                decoding++;
+            }
+        }
+        propose(count, decoding, budget);
         for (int i = 0; i < count && budget > 0; i++) {
             Sequence s = runningAtStart[i];
-            if (s.status != Sequence.Status.RUNNING || s.lastScheduledStep == step || s.isPrefilling()) {
+            if (!isDecoding(s, step)) {
                 continue;
             }
-            int drafts = propose(s, budget - 1);
+            int drafts = Math.min(s.numDrafts, budget - 1);
             if (drafts > 0 && !blocks.reserve(s.slot, s.numTokens + drafts)) {
                 drafts = 0; // proposals never preempt anyone
             }
+            s.numDrafts = drafts;
             if (!reserveOrPreempt(s, 1 + drafts)) {
                 continue;
             }
@@ -174,6 +189,48 @@ final class Scheduler {
             budget -= 1 + drafts;
         }
         return budget;
+    }
+
+    private boolean isDecoding(Sequence s, long step) {
+        return s.status == Sequence.Status.RUNNING && s.lastScheduledStep != step && !s.isPrefilling();
+    }
+
+    /**
+     * Asks the proposer for tokens to follow the decoding sequences that may speculate in this step: none when more
+     * than {@code disable-above} sequences decode (the batch alone keeps the model busy), none for a request that
+     * opted out, none (but a probe now and then) for a sequence whose proposals have mostly been rejected. The
+     * budget keeps one row for every decoding sequence; proposals share the rest, oldest sequences first.
+     */
+    private void propose(int count, int decoding, int budget) {
+        if (!speculation.enabled() || decoding > speculation.disableAbove()) {
+            return;
+        }
+        long step = scheduled.step();
+        int room = budget - decoding;
+        proposals.clear();
+        for (int i = 0; i < count && room > 0; i++) {
+            Sequence s = runningAtStart[i];
+            if (!isDecoding(s, step) || !s.owner.request.speculative()) {
+                continue;
+            }
+            if (s.acceptance < speculation.minAcceptance()
+                    && step - s.lastVerifiedStep < Speculation.PROBE_INTERVAL) {
+                continue;
+            }
+            // Every accepted proposal and the token sampled after them must fit the sequence's limits.
+            int max = Math.min(Math.min(s.draftTokens.length, room), s.remainingCapacity() - 1);
+            if (max > 0) {
+                proposals.enter(s, max);
+                room -= max;
+            }
+        }
+        if (proposals.size() > 0) {
+            try {
+                proposer.propose(proposals);
+            } finally {
+                proposals.finish();
+            }
+        }
     }
 
     /** Prefill chunks of running sequences, oldest first, each as large as the budget left allows. */
@@ -211,22 +268,6 @@ final class Scheduler {
             scheduled.add(s, chunk, 0);
             budget -= chunk;
         }
-    }
-
-    /** Up to {@code room} proposed tokens for a decoding sequence, into its draft buffer; returns how many. */
-    private int propose(Sequence s, int room) {
-        // Every accepted proposal and the token sampled after them must fit the sequence's limits.
-        int max = Math.min(Math.min(s.draftTokens.length, room), s.remainingCapacity() - 1);
-        if (max <= 0) {
-            return 0;
-        }
-        int proposed = Math.min(proposer.propose(s.tokens, s.numTokens, s.draftTokens, max), max);
-        for (int j = 0; j < proposed; j++) {
-            if (s.draftTokens[j] < 0 || s.draftTokens[j] >= vocab) {
-                return j; // a proposal outside the vocabulary ends the proposals
-            }
-        }
-        return Math.max(0, proposed);
     }
 
     /**
@@ -267,6 +308,7 @@ final class Scheduler {
     }
 
     private void preempt(Sequence s) {
+        proposer.release(s.slot);
         blocks.release(s.slot);
         freeSlots[freeSlotCount++] = s.slot;
         s.slot = -1;
@@ -336,18 +378,36 @@ final class Scheduler {
      * sequence; the cache positions of rejected proposals are given back.
      */
     private void acceptTokens(Sequence s, StepOutput logits, int firstRow, int drafts, long now) {
+        int known = s.numTokens;
+        int accepted = 0;
+        boolean finished = false;
         for (int j = 0; j <= drafts; j++) {
-            TokenEvent sampled = s.sample(logits.logits(), logits.offset(firstRow + j), vocab);
+            TokenEvent sampled = s.verify(logits.logits(), logits.offset(firstRow + j), j);
             boolean proposalHolds = j < drafts && sampled.token() == s.draftTokens[j];
             if (!emit(s, sampled, now)) {
-                return; // finished: its blocks are released already
+                finished = true; // its blocks are released already
+                if (proposalHolds) {
+                    accepted++;
+                }
+                break;
             }
             if (!proposalHolds) {
                 break;
             }
+            accepted++;
             s.numComputedTokens++;
         }
-        if (drafts > 0 && !blocks.truncate(s.slot, s.numComputedTokens, copyBlock)) {
+        if (drafts == 0) {
+            return;
+        }
+        metrics.verified(drafts, accepted);
+        s.acceptance = 0.75 * s.acceptance + 0.25 * accepted / drafts;
+        s.lastVerifiedStep = scheduled.step();
+        if (finished) {
+            return;
+        }
+        proposer.truncate(s.slot, known + accepted);
+        if (!blocks.truncate(s.slot, s.numComputedTokens, copyBlock)) {
             throw new IllegalStateException("no block free to truncate slot " + s.slot + " inside a shared block");
         }
     }
@@ -420,6 +480,7 @@ final class Scheduler {
             return;
         }
         if (s.status == Sequence.Status.RUNNING) {
+            proposer.release(s.slot);
             blocks.release(s.slot);
             freeSlots[freeSlotCount++] = s.slot;
             s.slot = -1;

@@ -34,6 +34,27 @@ final class Sequence {
     Sequence forkParent;
     /** Tokens proposed to follow {@code tokens[0..numTokens)}, verified in the step that schedules them. */
     final int[] draftTokens;
+    /** How many of {@link #draftTokens} this step proposed. */
+    int numDrafts;
+    /**
+     * Whether this step's proposals were drawn from a draft model's distributions ({@link #draftProbs}), verified
+     * by the speculative sampling rule; otherwise they are point masses, verified by sampling the target's row and
+     * comparing (which is that rule for a point mass, and leaves the output token for token as without them).
+     */
+    private boolean drawnDrafts;
+    /** Row j: the distribution proposal j was drawn from; allocated at the first draw of a sampling sequence. */
+    private float[][] draftProbs;
+    private float[] targetProbs;
+    private java.util.SplittableRandom draftRandom;
+    /** Draws counted in the sampler's penalties until {@link #endDrafting}. */
+    private int tentative;
+    /** A guess outside the vocabulary ended this step's guesses. */
+    private boolean guessesEnded;
+    private final int vocab;
+    /** Smoothed fraction of proposals accepted, for the scheduler's decision to propose; starts hopeful. */
+    double acceptance = 1;
+    /** The last step this sequence had proposals verified. */
+    long lastVerifiedStep;
 
     final Sampler sampler;
     private final StreamingDecoder decoder;
@@ -65,6 +86,7 @@ final class Sequence {
         this.topValues = r.logprobs() > 0 ? new float[r.logprobs()] : null;
         this.rawLogits = r.logprobs() >= 0 && p.modifiesLogits() ? new float[vocab] : null;
         this.eosId = r.ignoreEos() ? -1 : tokenizer.eosId();
+        this.vocab = vocab;
     }
 
     int generated() {
@@ -88,6 +110,21 @@ final class Sequence {
 
     /** Samples the next token from {@code logits[o..o+vocab)} and describes it; the row may be modified. */
     TokenEvent sample(float[] logits, int o, int vocab) {
+        return choose(logits, o, -1);
+    }
+
+    /**
+     * The token the target's row {@code logits[o..o+vocab)} gives at proposal position {@code j} (j = numDrafts:
+     * the row after the last proposal). For proposals drawn from a draft's distribution q, speculative sampling:
+     * proposal x stands with probability min(1, p(x)/q(x)), else a token from normalize(max(0, p - q)) replaces
+     * it; otherwise (point masses, or the last row) the token this sampler draws from p. Either way the proposal
+     * was accepted exactly when the returned token equals it.
+     */
+    TokenEvent verify(float[] logits, int o, int j) {
+        return choose(logits, o, drawnDrafts && j < numDrafts ? j : -1);
+    }
+
+    private TokenEvent choose(float[] logits, int o, int ruleRow) {
         int wanted = owner.request.logprobs();
         float lse = 0;
         float[] source = logits;
@@ -106,7 +143,20 @@ final class Sequence {
         if (generated() < owner.request.minTokens()) {
             banEndings(logits, o, vocab);
         }
-        int token = sampler.sample(logits, o);
+        int token;
+        if (ruleRow < 0) {
+            token = sampler.sample(logits, o);
+        } else {
+            float[] q = draftProbs[ruleRow];
+            int x = draftTokens[ruleRow];
+            sampler.distribution(logits, o, targetProbs);
+            if (sampler.acceptsProposal(targetProbs, q, x)) {
+                token = x;
+            } else {
+                int replacement = sampler.drawResidual(targetProbs, q);
+                token = replacement < 0 ? x : replacement; // p = q up to rounding: nothing to correct
+            }
+        }
         float logprob = wanted >= 0 ? source[so + token] - lse : 0f;
         int[] ids = null;
         float[] lps = null;
@@ -118,6 +168,66 @@ final class Sequence {
             }
         }
         return new TokenEvent(choice, token, "", logprob, ids, lps);
+    }
+
+    /** Drops the proposals of an earlier step. */
+    void clearDrafts() {
+        numDrafts = 0;
+        drawnDrafts = false;
+        guessesEnded = false;
+    }
+
+    /** Appends a deterministic guess; an id outside the vocabulary ends the proposals. */
+    void addGuess(int token) {
+        if (drawnDrafts) {
+            throw new IllegalStateException("a sequence's proposals are all guesses or all draws");
+        }
+        if (token < 0 || token >= vocab) {
+            guessesEnded = true;
+        }
+        if (!guessesEnded) {
+            draftTokens[numDrafts++] = token;
+        }
+    }
+
+    /**
+     * Draws the next proposal from a draft model's row under this choice's sampling parameters, the proposals
+     * before it counted as context for the penalties (until {@link #endDrafting}), and keeps its distribution.
+     */
+    int drawDraft(float[] logits, int o) {
+        if (numDrafts > 0 && !drawnDrafts) {
+            throw new IllegalStateException("a sequence's proposals are all guesses or all draws");
+        }
+        int j = numDrafts;
+        if (generated() + j < owner.request.minTokens()) {
+            banEndings(logits, o, vocab);
+        }
+        int token;
+        if (sampler.greedy()) {
+            token = sampler.sample(logits, o); // a point mass: verified by comparison
+        } else {
+            if (draftProbs == null) {
+                draftProbs = new float[draftTokens.length][vocab];
+                targetProbs = new float[vocab];
+                draftRandom = new java.util.SplittableRandom(owner.request.sampling().seed() * 0x9E3779B97F4A7C15L
+                        + choice + 1);
+            }
+            sampler.distribution(logits, o, draftProbs[j]);
+            token = Sampler.draw(draftProbs[j], draftRandom);
+            drawnDrafts = true;
+        }
+        sampler.accept(token);
+        tentative++;
+        draftTokens[numDrafts++] = token;
+        return token;
+    }
+
+    /** Proposing is over: the drawn proposals leave the penalty counts (the accepted ones return as output). */
+    void endDrafting() {
+        for (int j = 0; j < tentative; j++) {
+            sampler.forget(draftTokens[j]);
+        }
+        tentative = 0;
     }
 
     /** Below min_tokens nothing may end the choice: EOS and the stop tokens get no chance to be drawn. */

@@ -14,6 +14,8 @@ public final class Sampler {
     private final float[] probs;
     private final int[] order;
     private final int[] counts;
+    /** The total weight of the candidates {@link #candidates} left in {@code order}. */
+    private double candidateSum;
 
     public Sampler(SamplingParams params, int vocab) {
         this.params = params;
@@ -29,6 +31,94 @@ public final class Sampler {
         if (counts != null && token >= 0 && token < vocab) {
             counts[token]++;
         }
+    }
+
+    /** Undoes one {@link #accept} of {@code token}: a proposed token that was in the context only tentatively. */
+    public void forget(int token) {
+        if (counts != null && token >= 0 && token < vocab) {
+            counts[token]--;
+        }
+    }
+
+    public boolean greedy() {
+        return params.greedy();
+    }
+
+    /**
+     * Fills {@code out[0..vocab)} with the distribution {@link #sample} draws from for this row: logit bias,
+     * penalties, temperature, top-k, top-p and min-p applied, normalized, zero outside the candidates; greedy is
+     * all mass on the argmax. The logits may be modified. Uses no randomness.
+     */
+    public void distribution(float[] logits, int offset, float[] out) {
+        if (!params.logitBias().isEmpty()) {
+            params.logitBias().apply(logits, offset);
+        }
+        if (counts != null) {
+            applyPenalties(logits, offset);
+        }
+        java.util.Arrays.fill(out, 0, vocab, 0f);
+        if (params.greedy()) {
+            out[argmax(logits, offset, vocab)] = 1f;
+            return;
+        }
+        int n = candidates(logits, offset);
+        double inv = 1 / candidateSum;
+        for (int i = 0; i < n; i++) {
+            out[order[i]] = (float) (probs[order[i]] * inv);
+        }
+    }
+
+    /**
+     * Speculative sampling's test of a proposal {@code x} drawn from distribution {@code q}, against this row's own
+     * distribution {@code p} (from {@link #distribution}): accepted with probability min(1, p(x) / q(x)), using this
+     * sampler's generator.
+     */
+    public boolean acceptsProposal(float[] p, float[] q, int x) {
+        if (p[x] >= q[x]) {
+            return true;
+        }
+        return random.nextDouble() * q[x] < p[x];
+    }
+
+    /**
+     * After a rejected proposal: a token drawn from normalize(max(0, p - q)), the part of the target's distribution
+     * the proposal distribution did not cover, so that accepted-or-replaced tokens follow p exactly. Returns -1 when
+     * rounding leaves that residual empty (p and q equal). {@code p} is overwritten.
+     */
+    public int drawResidual(float[] p, float[] q) {
+        double sum = 0;
+        for (int i = 0; i < vocab; i++) {
+            float r = p[i] - q[i];
+            p[i] = r > 0 ? r : 0f;
+            sum += p[i];
+        }
+        return sum > 0 ? draw(p, sum, random) : -1;
+    }
+
+    /** A token drawn from the weights {@code w} with {@code rnd}. */
+    public static int draw(float[] w, SplittableRandom rnd) {
+        double sum = 0;
+        for (float v : w) {
+            sum += v;
+        }
+        return draw(w, sum, rnd);
+    }
+
+    /** A token drawn from the weights {@code w} (summing to {@code sum}) with {@code rnd}. */
+    public static int draw(float[] w, double sum, SplittableRandom rnd) {
+        double r = rnd.nextDouble() * sum;
+        double acc = 0;
+        int last = 0;
+        for (int i = 0; i < w.length; i++) {
+            if (w[i] > 0) {
+                acc += w[i];
+                last = i;
+                if (acc > r) {
+                    return i;
+                }
+            }
+        }
+        return last;
     }
 
     /** Picks the next token from {@code logits[offset .. offset+vocab)}; the logits may be modified. */
@@ -74,6 +164,24 @@ public final class Sampler {
     }
 
     private int sampleStochastic(float[] logits, int o) {
+        int n = candidates(logits, o);
+        double r = random.nextDouble() * candidateSum;
+        double acc = 0;
+        for (int i = 0; i < n; i++) {
+            acc += probs[order[i]];
+            if (acc > r) {
+                return order[i];
+            }
+        }
+        return order[n - 1];
+    }
+
+    /**
+     * Narrows the row to the tokens sampling may draw: {@code probs} gets the unnormalized weights
+     * exp((logit - max) / T), {@code order[0..n)} the candidates after top-k, top-p and min-p, and
+     * {@link #candidateSum} their total. Returns n.
+     */
+    private int candidates(float[] logits, int o) {
         float invT = 1f / params.temperature();
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) {
@@ -119,14 +227,7 @@ public final class Sampler {
                 sum += probs[order[i]];
             }
         }
-        double r = random.nextDouble() * sum;
-        double acc = 0;
-        for (int i = 0; i < n; i++) {
-            acc += probs[order[i]];
-            if (acc > r) {
-                return order[i];
-            }
-        }
-        return order[n - 1];
+        candidateSum = sum;
+        return n;
     }
 }

@@ -33,9 +33,9 @@ class SchedulerTest {
 
         Harness(EngineConfig config, boolean avoidEos, TokenProposer proposer) {
             runner = new FakeRunner(CONTEXT, avoidEos);
-            metrics = new EngineMetrics(new SimpleMeterRegistry(), () -> 0, () -> 0);
+            metrics = new EngineMetrics(new SimpleMeterRegistry(), () -> 0, () -> 0, proposer.maxProposedTokens());
             scheduler = new Scheduler(runner, config, new ByteLevelTokenizer(FakeRunner.VOCAB), metrics, unadmitted,
-                    proposer);
+                    new Speculation(proposer, Integer.MAX_VALUE, 0));
         }
 
         Harness(EngineConfig config) {
@@ -364,13 +364,20 @@ class SchedulerTest {
         }
 
         @Override
-        public int propose(int[] tokens, int numTokens, int[] out, int max) {
-            int[] next = FakeRunner.greedy(Arrays.copyOf(tokens, numTokens), max, true);
-            for (int j = 0; j < max; j++) {
-                out[j] = j < right ? next[j] : (next[j] + 1) % FakeRunner.VOCAB;
+        public void propose(ProposalBatch batch) {
+            for (int i = 0; i < batch.size(); i++) {
+                int max = batch.maxTokens(i);
+                int[] next = FakeRunner.greedy(Arrays.copyOf(batch.tokens(i), batch.numTokens(i)), max, true);
+                for (int j = 0; j < max; j++) {
+                    batch.propose(i, j < right ? next[j] : (next[j] + 1) % FakeRunner.VOCAB);
+                }
+                proposed += max;
             }
-            proposed += max;
-            return max;
+        }
+
+        @Override
+        public String describe() {
+            return "scripted";
         }
     }
 

@@ -1,0 +1,38 @@
+package dev.continuum.engine;
+
+/**
+ * How the engine speculates: who proposes, and when proposals are worth their verification rows.
+ *
+ * @param proposer      the proposer ({@link TokenProposer#NONE}: plain decoding)
+ * @param disableAbove  no proposals in a step where more sequences than this decode: past it the batch itself
+ *                      keeps the model busy and verification rows cost more than the tokens they save
+ *                      ({@code --speculative-disable-above})
+ * @param minAcceptance a sequence whose recent acceptance rate (accepted / proposed, smoothed) falls below this
+ *                      stops proposing, except for one probe every {@link #PROBE_INTERVAL} steps that measures again
+ */
+public record Speculation(TokenProposer proposer, int disableAbove, double minAcceptance) {
+    /** Steps between probes of a sequence whose acceptance fell below the threshold. */
+    public static final int PROBE_INTERVAL = 16;
+    /** Decoding sequences above which proposals stop, unless configured (measured: PERFORMANCE.md). */
+    public static final int DEFAULT_DISABLE_ABOVE = 8;
+    /** Smoothed acceptance below which a sequence stops proposing (measured: PERFORMANCE.md). */
+    public static final double DEFAULT_MIN_ACCEPTANCE = 0.3;
+
+    public static final Speculation OFF = new Speculation(TokenProposer.NONE, 0, 0);
+
+    public Speculation {
+        if (proposer == null || disableAbove < 0 || !(minAcceptance >= 0 && minAcceptance <= 1)) {
+            throw new IllegalArgumentException("speculation needs a proposer, disable-above >= 0 (got " + disableAbove
+                    + ") and a minimum acceptance in [0, 1] (got " + minAcceptance + ")");
+        }
+    }
+
+    /** {@code proposer} with the default decision thresholds. */
+    public static Speculation of(TokenProposer proposer) {
+        return new Speculation(proposer, DEFAULT_DISABLE_ABOVE, DEFAULT_MIN_ACCEPTANCE);
+    }
+
+    public boolean enabled() {
+        return proposer.maxProposedTokens() > 0;
+    }
+}
