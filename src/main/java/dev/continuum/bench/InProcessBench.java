@@ -5,6 +5,7 @@ import dev.continuum.engine.FinishReason;
 import dev.continuum.engine.GenerationRequest;
 import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.RequestHandle;
+import dev.continuum.engine.Speculation;
 import dev.continuum.engine.TokenEvent;
 import dev.continuum.engine.TokenSink;
 import dev.continuum.runner.ModelRunner;
@@ -24,11 +25,18 @@ public final class InProcessBench {
     private final ModelRunner runner;
     private final Tokenizer tokenizer;
     private final EngineConfig config;
+    private final Speculation speculation;
 
     public InProcessBench(ModelRunner runner, Tokenizer tokenizer, EngineConfig config) {
+        this(runner, tokenizer, config, Speculation.OFF);
+    }
+
+    /** A bench whose engines speculate as {@code speculation} says (its proposer stays the caller's). */
+    public InProcessBench(ModelRunner runner, Tokenizer tokenizer, EngineConfig config, Speculation speculation) {
         this.runner = runner;
         this.tokenizer = tokenizer;
         this.config = config;
+        this.speculation = speculation;
     }
 
     /**
@@ -89,7 +97,8 @@ public final class InProcessBench {
     }
 
     public BenchResult run(int concurrency, int[][] prompts, int genTokens) throws InterruptedException {
-        try (InferenceEngine engine = new InferenceEngine(runner, tokenizer, config, new SimpleMeterRegistry())) {
+        try (InferenceEngine engine = new InferenceEngine(runner, tokenizer, config, new SimpleMeterRegistry(),
+                speculation)) {
             List<RequestTrace> traces = new ArrayList<>();
             CountDownLatch done = new CountDownLatch(concurrency);
             long start = System.nanoTime();
@@ -105,7 +114,9 @@ public final class InProcessBench {
                 throw new IllegalStateException("benchmark did not finish");
             }
             long end = System.nanoTime() - start;
-            return BenchResult.of("in-process", concurrency, prompts[0].length, genTokens, traces, 0, end);
+            BenchResult r = BenchResult.of("in-process", concurrency, prompts[0].length, genTokens, traces, 0, end);
+            return speculation.enabled()
+                    ? r.withSpeculation(engine.metrics().draftTokens(), engine.metrics().acceptedTokens()) : r;
         }
     }
 

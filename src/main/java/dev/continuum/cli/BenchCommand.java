@@ -5,6 +5,8 @@ import dev.continuum.bench.HttpBench;
 import dev.continuum.bench.InProcessBench;
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.KvPoolSizing;
+import dev.continuum.engine.Speculation;
+import dev.continuum.engine.TokenProposer;
 import dev.continuum.backend.Backend;
 import dev.continuum.backend.OpenedRunner;
 import dev.continuum.backend.RunnerFactory;
@@ -69,6 +71,13 @@ final class BenchCommand implements Callable<Integer> {
             + " this many other sequences decode, against its idle value (in-process only)")
     Integer ttftBackground;
 
+    @Option(names = "--prompt-file", description = "In-process: prompts from this text file, one per line (client i"
+            + " gets line i), instead of random token ids; --prompt-tokens is then ignored")
+    Path promptFile;
+
+    @picocli.CommandLine.Mixin
+    SpeculativeFlags speculative = new SpeculativeFlags();
+
     @Option(names = "--warmup", defaultValue = "true", negatable = true,
             description = "Warm up first (kernels, model, one short untimed round) so the JIT has compiled everything")
     boolean warmup;
@@ -76,8 +85,10 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         LoadQuantization loadQuantization;
+        dev.continuum.speculative.SpeculativeOptions speculation;
         try {
             loadQuantization = LoadQuantization.parse(quantize);
+            speculation = speculative.options();
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
             return 2;
@@ -97,12 +108,24 @@ final class BenchCommand implements Callable<Integer> {
         }
         try (LoadedModel m = ModelLoader.load(model, tokenizer, loadQuantization);
              OpenedRunner opened = RunnerFactory.open(m, Backend.parse(backend), threads == null ? 0 : threads,
-                     w -> System.err.println("WARNING: " + w))) {
+                     w -> System.err.println("WARNING: " + w));
+             TokenProposer proposer = speculation.open(m, tokenizer, Backend.parse(backend),
+                     threads == null ? 0 : threads, warmup ? 32 : 0, w -> System.err.println("WARNING: " + w))
+                     .proposer()) {
             System.err.println("loaded " + m.description());
             ModelRunner runner = opened.runner();
             System.err.println("runner: " + runner.describe());
+            System.err.println("speculation: " + proposer.describe());
             ModelShape shape = runner.shape();
-            int maxLen = Math.min(shape.contextLength(), promptTokens + genTokens + 1);
+            int[][] textPrompts = promptFile == null ? null : PromptFile.read(promptFile, m.tokenizer());
+            int longest = promptTokens;
+            if (textPrompts != null) {
+                longest = 0;
+                for (int[] p : textPrompts) {
+                    longest = Math.max(longest, p.length);
+                }
+            }
+            int maxLen = Math.min(shape.contextLength(), longest + genTokens + 1);
             int blockSize = EngineConfig.DEFAULT_BLOCK_SIZE;
             int sequences = Math.max(maxConcurrency, ttftBackground == null ? 0 : ttftBackground + 1);
             int blocks = KvPoolSizing.blocks(shape, blockSize, maxLen, sequences, Long.MAX_VALUE, OptionalInt.empty());
@@ -110,8 +133,10 @@ final class BenchCommand implements Callable<Integer> {
                     blocks * (double) shape.kvBytesPerBlock(blockSize) / (1 << 20));
             EngineConfig config = new EngineConfig(sequences, maxBatchedTokens, sequences * 2, blockSize, blocks,
                     maxLen);
-            int[][] prompts = prompts(maxConcurrency, shape.vocabSize());
-            InProcessBench bench = new InProcessBench(runner, m.tokenizer(), config);
+            int[][] prompts = textPrompts != null ? textPrompts : prompts(maxConcurrency, shape.vocabSize());
+            InProcessBench bench = new InProcessBench(runner, m.tokenizer(), config, proposer == TokenProposer.NONE
+                    ? Speculation.OFF
+                    : new Speculation(proposer, speculation.disableAbove(), Speculation.DEFAULT_MIN_ACCEPTANCE));
             if (warmup) {
                 WarmupReport r = runner.warmUp(32);
                 System.err.printf("warm-up: %s%n", r.detail());

@@ -2,6 +2,9 @@ package dev.continuum.cli;
 
 import dev.continuum.engine.GenerationStats;
 import dev.continuum.engine.SingleStreamGenerator;
+import dev.continuum.engine.Speculation;
+import dev.continuum.engine.TokenProposer;
+import dev.continuum.speculative.SpeculativeOptions;
 import dev.continuum.format.ModelFormatException;
 import dev.continuum.backend.Backend;
 import dev.continuum.backend.OpenedRunner;
@@ -70,9 +73,40 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Compute threads (default: all cores)")
     Integer threads;
 
+    @picocli.CommandLine.Mixin
+    SpeculativeFlags speculative = new SpeculativeFlags();
+
     @Option(names = "--warmup", defaultValue = "true", negatable = true,
             description = "Warm the JIT up before generating, so the stats line reports full speed (default: on)")
     boolean warmup;
+
+    /**
+     * Through the engine, which speculates: the proposer opened (a draft model loaded and checked), one untimed
+     * generation of the prompt when warming up (the engine's verification path compiles too), then the timed one.
+     */
+    private int generateSpeculating(LoadedModel loaded, ModelRunner runner, SpeculativeOptions options,
+                                    Backend choice, int[] ids, SamplingParams params, PrintStream out,
+                                    PrintStream err) throws InterruptedException {
+        Speculation spec = options.open(loaded, tokenizer, choice, threads == null ? 0 : threads, warmup ? 32 : 0,
+                w -> err.println("WARNING: " + w));
+        try (TokenProposer proposer = spec.proposer()) {
+            err.println("speculation: " + proposer.describe());
+            EngineGeneration generation = new EngineGeneration(runner, loaded.tokenizer(), spec);
+            if (warmup) {
+                generation.generate(ids, Math.min(maxTokens, 64), params, ignoreEos, text -> { });
+            }
+            GenerationStats stats = generation.generate(ids, maxTokens, params, ignoreEos, out::print);
+            out.println();
+            out.flush();
+            long drafts = generation.draftTokens();
+            err.printf(Locale.ROOT, "stats: prompt_tokens=%d generated_tokens=%d prefill_tok_s=%.2f decode_tok_s=%.2f"
+                            + " spec_draft_tokens=%d spec_accepted_tokens=%d spec_acceptance=%.3f%n",
+                    stats.promptTokens(), stats.generatedTokens(), stats.prefillTokensPerSecond(),
+                    stats.decodeTokensPerSecond(), drafts, generation.acceptedTokens(),
+                    drafts == 0 ? 0.0 : generation.acceptedTokens() / (double) drafts);
+            return 0;
+        }
+    }
 
     @Override
     public Integer call() {
@@ -91,8 +125,10 @@ final class GenerateCommand implements Callable<Integer> {
             return 2;
         }
         LoadQuantization loadQuantization;
+        SpeculativeOptions speculation;
         try {
             loadQuantization = LoadQuantization.parse(quantize);
+            speculation = speculative.options();
         } catch (IllegalArgumentException e) {
             err.println("error: " + e.getMessage());
             return 2;
@@ -125,6 +161,9 @@ final class GenerateCommand implements Callable<Integer> {
             if (warmup) {
                 err.printf(Locale.ROOT, "warm-up: %s%n", SettledWarmup.run(runner));
             }
+            if (speculation.enabled()) {
+                return generateSpeculating(loaded, runner, speculation, choice, ids, params, out, err);
+            }
             StreamingDecoder decoder = new StreamingDecoder(tok);
             SingleStreamGenerator generator = new SingleStreamGenerator(runner, tok.eosId());
             GenerationStats stats = generator.generate(ids, maxTokens, params, ignoreEos,
@@ -136,6 +175,9 @@ final class GenerateCommand implements Callable<Integer> {
                     stats.promptTokens(), stats.generatedTokens(), stats.prefillTokensPerSecond(),
                     stats.decodeTokensPerSecond());
             return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
         } catch (ModelFormatException | IllegalArgumentException | CudaException e) {
             err.println("error: " + e.getMessage());
             return 1;

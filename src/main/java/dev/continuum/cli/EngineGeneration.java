@@ -1,0 +1,98 @@
+package dev.continuum.cli;
+
+import dev.continuum.engine.EngineConfig;
+import dev.continuum.engine.FinishReason;
+import dev.continuum.engine.GenerationRequest;
+import dev.continuum.engine.GenerationStats;
+import dev.continuum.engine.InferenceEngine;
+import dev.continuum.engine.Speculation;
+import dev.continuum.engine.TokenEvent;
+import dev.continuum.engine.TokenSink;
+import dev.continuum.runner.ModelRunner;
+import dev.continuum.sampling.SamplingParams;
+import dev.continuum.tokenizer.Tokenizer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+
+/**
+ * {@code generate} through the engine, for what only the engine does (speculative decoding): one request, its text
+ * handed on as it streams, timed like {@link dev.continuum.engine.SingleStreamGenerator} (prefill: until the first
+ * token; decode: the tokens after it).
+ */
+final class EngineGeneration {
+    private final ModelRunner runner;
+    private final Tokenizer tokenizer;
+    private final Speculation speculation;
+    private long draftTokens;
+    private long acceptedTokens;
+
+    EngineGeneration(ModelRunner runner, Tokenizer tokenizer, Speculation speculation) {
+        this.runner = runner;
+        this.tokenizer = tokenizer;
+        this.speculation = speculation;
+    }
+
+    /** Proposals verified / accepted in the last {@link #generate}. */
+    long draftTokens() {
+        return draftTokens;
+    }
+
+    long acceptedTokens() {
+        return acceptedTokens;
+    }
+
+    GenerationStats generate(int[] prompt, int maxTokens, SamplingParams params, boolean ignoreEos,
+                             Consumer<String> onText) throws InterruptedException {
+        int context = runner.shape().contextLength();
+        if (prompt.length >= context) {
+            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens, the context holds "
+                    + context);
+        }
+        int maxLen = Math.min(context, prompt.length + Math.max(1, maxTokens));
+        int block = EngineConfig.DEFAULT_BLOCK_SIZE;
+        EngineConfig config = new EngineConfig(1, Math.max(256, prompt.length), 1, block, (maxLen + block - 1) / block,
+                Math.max(2, maxLen));
+        long[] times = new long[2];
+        int[] generated = {0};
+        String[] reason = {"length"};
+        CountDownLatch done = new CountDownLatch(1);
+        long start = System.nanoTime();
+        try (InferenceEngine engine = new InferenceEngine(runner, tokenizer, config, new SimpleMeterRegistry(),
+                speculation)) {
+            engine.submit(new GenerationRequest("generate", prompt, maxTokens, params, List.of(), ignoreEos, 1, -1),
+                    new TokenSink() {
+                        @Override
+                        public void onToken(TokenEvent event) {
+                            long now = System.nanoTime();
+                            if (generated[0]++ == 0) {
+                                times[0] = now;
+                            }
+                            times[1] = now;
+                            onText.accept(event.text());
+                        }
+
+                        @Override
+                        public void onFinish(int choice, FinishReason r, String text, int promptTokens, int n) {
+                            onText.accept(text);
+                            reason[0] = r.openAiName();
+                            done.countDown();
+                        }
+
+                        @Override
+                        public void onError(String message) {
+                            reason[0] = "error: " + message;
+                            done.countDown();
+                        }
+                    });
+            done.await();
+            draftTokens = engine.metrics().draftTokens();
+            acceptedTokens = engine.metrics().acceptedTokens();
+        }
+        long first = generated[0] > 0 ? times[0] - start : 0;
+        long decode = generated[0] > 1 ? times[1] - times[0] : 0;
+        return new GenerationStats(prompt.length, generated[0], first, decode, reason[0]);
+    }
+}
