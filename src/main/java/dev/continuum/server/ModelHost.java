@@ -77,12 +77,15 @@ public class ModelHost {
 
     private void load() {
         long start = System.nanoTime();
+        // What was opened so far, closed again (engine first) when a later step fails.
+        LoadedModel m = null;
         OpenedRunner o = null;
         Speculation speculation = Speculation.OFF;
+        InferenceEngine e = null;
         try {
             Backend choice = Backend.parse(config.backend());
             String spec = config.model();
-            LoadedModel m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null),
+            m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null),
                     dev.continuum.loader.LoadQuantization.parse(config.quantize().orElse(null)));
             LOG.infof("Loaded %s in %.2f s", m.description(), (System.nanoTime() - start) / 1e9);
             if (spec.startsWith("dummy:")) {
@@ -97,44 +100,47 @@ public class ModelHost {
             LOG.infof("Engine: %s (%.0f MiB of KV cache)", ec,
                     ec.kvBlocks() * (double) runner.shape().kvBytesPerBlock(ec.blockSize()) / (1 << 20));
             speculation = openSpeculation(m, choice);
-            InferenceEngine e = new InferenceEngine(runner, m.tokenizer(), ec, registry, speculation);
-            proposer = speculation.proposer();
-            servedName = config.servedModelName().orElse(m.name());
-            model = m;
-            opened = o;
-            backend = runner.backend();
-            Gauge.builder("continuum.backend.info", () -> 1).tag("backend", backend.name())
-                    .tag("device", backend.device()).description("The backend and device serving the model (always 1)")
+            e = new InferenceEngine(runner, m.tokenizer(), ec, registry, speculation);
+            RunnerBackend b = runner.backend();
+            Gauge.builder("continuum.backend.info", () -> 1).tag("backend", b.name())
+                    .tag("device", b.device()).description("The backend and device serving the model (always 1)")
                     .strongReference(true).register(registry);
             registerEngineHealth(e);
+            // Only now the host owns them (onStop closes them); until here a failure closes them below.
+            servedName = config.servedModelName().orElse(m.name());
+            backend = b;
+            model = m;
+            opened = o;
+            proposer = speculation.proposer();
             engine = e;
             state = State.READY;
             LOG.infof("Ready after %.2f s, serving '%s'", (System.nanoTime() - start) / 1e9, servedName);
-        } catch (RuntimeException | OutOfMemoryError e) {
-            closeQuietly(speculation.proposer(), e);
-            if (o != null) {
-                try {
-                    o.close();
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            // /health reports this: the loader's ModelFormatException messages name the file and the problem;
-            // anything else gets its type and the model, so no bare "-133268040" or "Java heap space" stands alone.
-            if (e instanceof dev.continuum.format.ModelFormatException && e.getMessage() != null) {
-                failure = e.getMessage();
-            } else if (e instanceof SpeculationFailure) {
-                failure = "failed to start speculative decoding for model '" + config.model() + "': "
-                        + e.getMessage();
-            } else if (e instanceof OutOfMemoryError) {
-                failure = "ran out of memory starting model '" + config.model() + "' (" + e.getMessage()
-                        + ", heap limit " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)";
-            } else {
-                failure = "failed to start model '" + config.model() + "': " + e;
-            }
-            state = State.FAILED;
-            LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
+        } catch (RuntimeException | OutOfMemoryError failed) {
+            closeQuietly(e, failed);
+            closeQuietly(speculation.proposer(), failed);
+            closeQuietly(o, failed);
+            closeQuietly(m, failed);
+            reportFailure(failed);
         }
+    }
+
+    /** Records why loading failed, for /health and the log. */
+    private void reportFailure(Throwable e) {
+        // /health reports this: the loader's ModelFormatException messages name the file and the problem;
+        // anything else gets its type and the model, so no bare "-133268040" or "Java heap space" stands alone.
+        if (e instanceof dev.continuum.format.ModelFormatException && e.getMessage() != null) {
+            failure = e.getMessage();
+        } else if (e instanceof SpeculationFailure) {
+            failure = "failed to start speculative decoding for model '" + config.model() + "': "
+                    + e.getMessage();
+        } else if (e instanceof OutOfMemoryError) {
+            failure = "ran out of memory starting model '" + config.model() + "' (" + e.getMessage()
+                    + ", heap limit " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)";
+        } else {
+            failure = "failed to start model '" + config.model() + "': " + e;
+        }
+        state = State.FAILED;
+        LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
     }
 
     /**
@@ -168,10 +174,13 @@ public class ModelHost {
         }
     }
 
-    private static void closeQuietly(TokenProposer p, Throwable failure) {
+    private static void closeQuietly(AutoCloseable c, Throwable failure) {
+        if (c == null) {
+            return;
+        }
         try {
-            p.close();
-        } catch (RuntimeException suppressed) {
+            c.close();
+        } catch (Exception suppressed) {
             failure.addSuppressed(suppressed);
         }
     }
