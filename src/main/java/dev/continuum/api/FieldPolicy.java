@@ -13,7 +13,7 @@ final class FieldPolicy {
     private static final Set<String> SHARED = Set.of("model", "max_tokens", "temperature", "top_p", "top_k",
             "min_p", "presence_penalty", "frequency_penalty", "repetition_penalty", "seed", "n", "stop", "stream",
             "stream_options", "ignore_eos", "logit_bias", "min_tokens", "stop_token_ids", "best_of",
-            "response_format", "logprobs", "timeout");
+            "response_format", "logprobs", "timeout", "speculative");
     private static final Set<String> COMPLETION = Set.of("prompt", "echo");
     private static final Set<String> CHAT = Set.of("messages", "max_completion_tokens", "top_logprobs");
     /** Bookkeeping for the client's side (OpenAI stores or bills by them); the generated text is the same. */

@@ -112,7 +112,7 @@ final class GenerationCall {
                 }
                 GenerationRequest request = new GenerationRequest(id + "-" + p, prompt.tokens(), maxTokens,
                         params.sampling(), params.stop(), params.ignoreEos(), params.n(), params.logprobs(),
-                        Math.min(params.minTokens(), maxTokens), params.stopTokenIds());
+                        Math.min(params.minTokens(), maxTokens), params.stopTokenIds(), params.speculative());
                 handles.add(engine.submit(request, new Sink(base), deadline.nanos()));
             }
         } catch (QueueFullException e) {

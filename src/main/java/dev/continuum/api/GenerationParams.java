@@ -16,10 +16,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * @param logprobs  top alternatives per token, or -1 when log-probabilities were not asked for
  * @param minTokens tokens generated before EOS, a stop token or a stop string may end a choice
  * @param stopTokenIds token ids that end a choice (not part of its text)
+ * @param speculative  false opts the request out of speculative decoding (the output is the same either way)
  */
 record GenerationParams(String model, Integer maxTokens, SamplingParams sampling, int n, List<String> stop,
                         boolean stream, boolean includeUsage, int logprobs, boolean ignoreEos, boolean echo,
-                        int minTokens, int[] stopTokenIds) {
+                        int minTokens, int[] stopTokenIds, boolean speculative) {
     static final int MAX_LOGPROBS = 20;
     static final int MAX_STOP = 16;
     static final int MAX_STOP_TOKEN_IDS = 64;
@@ -78,13 +79,14 @@ record GenerationParams(String model, Integer maxTokens, SamplingParams sampling
                     + maxTokens + ")");
         }
         int[] stopTokenIds = tokenIds(f, "stop_token_ids", vocab);
+        boolean speculative = f.bool("speculative", true);
         checkBestOf(f, n);
         checkResponseFormat(f);
         checkNoEffectFields(f);
         SamplingParams sampling = new SamplingParams(temperature, topK < 0 ? 0 : topK, topP, minP, presence,
                 frequency, repetition, seed, logitBias(f, vocab));
         return new GenerationParams(model, maxTokens, sampling, n, stop, stream, includeUsage, logprobs, ignoreEos,
-                echo, minTokens, stopTokenIds);
+                echo, minTokens, stopTokenIds, speculative);
     }
 
     /** {@code logit_bias}: an object from token id (as a string, JSON keys are strings) to a bias in [-100, 100]. */

@@ -15,6 +15,8 @@ public record Speculation(TokenProposer proposer, int disableAbove, double minAc
     public static final int PROBE_INTERVAL = 16;
     /** Decoding sequences above which proposals stop, unless configured (measured: PERFORMANCE.md). */
     public static final int DEFAULT_DISABLE_ABOVE = 8;
+    /** {@link #DEFAULT_DISABLE_ABOVE} as a constant string, for annotation defaults ({@code @WithDefault}). */
+    public static final String DEFAULT_DISABLE_ABOVE_TEXT = "" + DEFAULT_DISABLE_ABOVE;
     /** Smoothed acceptance below which a sequence stops proposing (measured: PERFORMANCE.md). */
     public static final double DEFAULT_MIN_ACCEPTANCE = 0.3;
 

@@ -1,6 +1,8 @@
 package dev.continuum.server;
 
 import dev.continuum.engine.EngineConfig;
+import dev.continuum.engine.Speculation;
+import dev.continuum.speculative.SpeculativeOptions;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -81,6 +83,24 @@ public interface ContinuumConfig {
     /** Largest {@code n} accepted. */
     @WithDefault("16")
     int maxN();
+
+    /**
+     * Speculative decoding with a draft model: its spec (as {@link #model()}), sharing the served model's
+     * vocabulary; it proposes tokens the served model verifies. Excludes speculative-ngram.
+     */
+    Optional<String> speculativeModel();
+
+    /** Speculative decoding by prompt lookup: propose what followed the last N tokens earlier on; 0 is off. */
+    @WithDefault("0")
+    int speculativeNgram();
+
+    /** Tokens proposed per sequence per step when speculating. */
+    @WithDefault(SpeculativeOptions.DEFAULT_NUM_TOKENS_TEXT)
+    int numSpeculativeTokens();
+
+    /** No proposals in a step where more sequences than this decode (the batch alone then keeps the model busy). */
+    @WithDefault(Speculation.DEFAULT_DISABLE_ABOVE_TEXT)
+    int speculativeDisableAbove();
 
     /** Tokens per KV-cache block. */
     @WithDefault(EngineConfig.DEFAULT_BLOCK_SIZE_TEXT)

@@ -6,12 +6,15 @@ import dev.continuum.backend.RunnerFactory;
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.KvPoolSizing;
+import dev.continuum.engine.Speculation;
+import dev.continuum.engine.TokenProposer;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.runner.ModelRunner;
 import dev.continuum.runner.ModelShape;
 import dev.continuum.runner.WarmupReport;
 import dev.continuum.runner.RunnerBackend;
+import dev.continuum.speculative.SpeculativeOptions;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -41,6 +44,8 @@ public class ModelHost {
     private volatile LoadedModel model;
     private volatile OpenedRunner opened;
     private volatile InferenceEngine engine;
+    /** The engine's proposer (it owns a draft model's runner); closed after the engine. */
+    private volatile TokenProposer proposer;
     private volatile RunnerBackend backend;
     private volatile String servedName;
 
@@ -59,6 +64,9 @@ public class ModelHost {
         if (engine != null) {
             engine.close();
         }
+        if (proposer != null) {
+            proposer.close();
+        }
         if (opened != null) {
             opened.close();
         }
@@ -69,11 +77,15 @@ public class ModelHost {
 
     private void load() {
         long start = System.nanoTime();
+        // What was opened so far, closed again (engine first) when a later step fails.
+        LoadedModel m = null;
         OpenedRunner o = null;
+        Speculation speculation = Speculation.OFF;
+        InferenceEngine e = null;
         try {
             Backend choice = Backend.parse(config.backend());
             String spec = config.model();
-            LoadedModel m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null),
+            m = ModelLoader.load(spec, config.tokenizer().map(Path::of).orElse(null),
                     dev.continuum.loader.LoadQuantization.parse(config.quantize().orElse(null)));
             LOG.infof("Loaded %s in %.2f s", m.description(), (System.nanoTime() - start) / 1e9);
             if (spec.startsWith("dummy:")) {
@@ -87,38 +99,89 @@ public class ModelHost {
             EngineConfig ec = engineConfig(runner.shape());
             LOG.infof("Engine: %s (%.0f MiB of KV cache)", ec,
                     ec.kvBlocks() * (double) runner.shape().kvBytesPerBlock(ec.blockSize()) / (1 << 20));
-            InferenceEngine e = new InferenceEngine(runner, m.tokenizer(), ec, registry);
-            servedName = config.servedModelName().orElse(m.name());
-            model = m;
-            opened = o;
-            backend = runner.backend();
-            Gauge.builder("continuum.backend.info", () -> 1).tag("backend", backend.name())
-                    .tag("device", backend.device()).description("The backend and device serving the model (always 1)")
+            speculation = openSpeculation(m, choice);
+            e = new InferenceEngine(runner, m.tokenizer(), ec, registry, speculation);
+            RunnerBackend b = runner.backend();
+            Gauge.builder("continuum.backend.info", () -> 1).tag("backend", b.name())
+                    .tag("device", b.device()).description("The backend and device serving the model (always 1)")
                     .strongReference(true).register(registry);
             registerEngineHealth(e);
+            // Only now the host owns them (onStop closes them); until here a failure closes them below.
+            servedName = config.servedModelName().orElse(m.name());
+            backend = b;
+            model = m;
+            opened = o;
+            proposer = speculation.proposer();
             engine = e;
             state = State.READY;
             LOG.infof("Ready after %.2f s, serving '%s'", (System.nanoTime() - start) / 1e9, servedName);
-        } catch (RuntimeException | OutOfMemoryError e) {
-            if (o != null) {
-                try {
-                    o.close();
-                } catch (RuntimeException suppressed) {
-                    e.addSuppressed(suppressed);
-                }
-            }
-            // /health reports this: the loader's ModelFormatException messages name the file and the problem;
-            // anything else gets its type and the model, so no bare "-133268040" or "Java heap space" stands alone.
-            if (e instanceof dev.continuum.format.ModelFormatException && e.getMessage() != null) {
-                failure = e.getMessage();
-            } else if (e instanceof OutOfMemoryError) {
-                failure = "ran out of memory starting model '" + config.model() + "' (" + e.getMessage()
-                        + ", heap limit " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)";
-            } else {
-                failure = "failed to start model '" + config.model() + "': " + e;
-            }
-            state = State.FAILED;
-            LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
+        } catch (RuntimeException | OutOfMemoryError failed) {
+            closeQuietly(e, failed);
+            closeQuietly(speculation.proposer(), failed);
+            closeQuietly(o, failed);
+            closeQuietly(m, failed);
+            reportFailure(failed);
+        }
+    }
+
+    /** Records why loading failed, for /health and the log. */
+    private void reportFailure(Throwable e) {
+        // /health reports this: the loader's ModelFormatException messages name the file and the problem;
+        // anything else gets its type and the model, so no bare "-133268040" or "Java heap space" stands alone.
+        if (e instanceof dev.continuum.format.ModelFormatException && e.getMessage() != null) {
+            failure = e.getMessage();
+        } else if (e instanceof SpeculationFailure) {
+            failure = "failed to start speculative decoding for model '" + config.model() + "': "
+                    + e.getMessage();
+        } else if (e instanceof OutOfMemoryError) {
+            failure = "ran out of memory starting model '" + config.model() + "' (" + e.getMessage()
+                    + ", heap limit " + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB)";
+        } else {
+            failure = "failed to start model '" + config.model() + "': " + e;
+        }
+        state = State.FAILED;
+        LOG.errorf(e, "Failed to load model '%s': %s", config.model(), e.getMessage());
+    }
+
+    /**
+     * The configured proposer for {@code target}, or {@link Speculation#OFF}: invalid options, and a draft that
+     * does not load or does not share the target's vocabulary, fail the load naming why (in /health).
+     */
+    private Speculation openSpeculation(LoadedModel target, Backend choice) {
+        Speculation s;
+        try {
+            SpeculativeOptions options = new SpeculativeOptions(config.speculativeModel().orElse(null),
+                    config.speculativeNgram(), config.numSpeculativeTokens(), config.speculativeDisableAbove());
+            s = options.open(target, config.tokenizer().map(Path::of).orElse(null), choice, config.threads(),
+                    config.warmupTokens(), LOG::warn);
+        } catch (RuntimeException e) {
+            // The options and the vocabulary check explain themselves; anything else keeps its type.
+            boolean explained = e instanceof IllegalArgumentException
+                    || e instanceof dev.continuum.format.ModelFormatException;
+            throw new SpeculationFailure(explained && e.getMessage() != null ? e.getMessage() : e.toString(), e);
+        }
+        if (s.enabled()) {
+            LOG.infof("Speculative decoding: %s, no proposals above %d decoding sequences", s.proposer().describe(),
+                    s.disableAbove());
+        }
+        return s;
+    }
+
+    /** Why speculative decoding could not start; /health shows its message. */
+    private static final class SpeculationFailure extends RuntimeException {
+        SpeculationFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c, Throwable failure) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (Exception suppressed) {
+            failure.addSuppressed(suppressed);
         }
     }
 

@@ -23,6 +23,8 @@ import java.util.function.Consumer;
 public record SpeculativeOptions(String model, int ngram, int numTokens, int disableAbove) {
     /** Proposals per step unless configured (vLLM's examples use 5 for prompt lookup, llama.cpp drafts up to 16). */
     public static final int DEFAULT_NUM_TOKENS = 5;
+    /** {@link #DEFAULT_NUM_TOKENS} as a constant string, for annotation defaults ({@code @WithDefault}). */
+    public static final String DEFAULT_NUM_TOKENS_TEXT = "" + DEFAULT_NUM_TOKENS;
     public static final SpeculativeOptions NONE = new SpeculativeOptions(null, 0, DEFAULT_NUM_TOKENS,
             Speculation.DEFAULT_DISABLE_ABOVE);
 

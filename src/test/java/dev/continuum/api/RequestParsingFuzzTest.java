@@ -50,7 +50,7 @@ class RequestParsingFuzzTest {
     private static final String[] FIELDS = {"model", "prompt", "messages", "max_tokens", "max_completion_tokens",
             "temperature", "top_p", "top_k", "min_p", "seed", "n", "stop", "stream", "stream_options", "logprobs",
             "top_logprobs", "echo", "ignore_eos", "presence_penalty", "frequency_penalty", "repetition_penalty",
-            "user", "content", "role", "include_usage"};
+            "user", "content", "role", "include_usage", "speculative"};
 
     @Test
     void everyBodyParsesOrIsRefusedWithAnApiException() {
