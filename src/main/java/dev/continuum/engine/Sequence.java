@@ -42,6 +42,12 @@ final class Sequence {
      * comparing (which is that rule for a point mass, and leaves the output token for token as without them).
      */
     private boolean drawnDrafts;
+    /**
+     * Whether this step's proposals came from a draft model ({@link #drawDraft}), drawn or (greedy) argmax picks;
+     * a greedy draft's picks are point masses like guesses, so {@link #drawnDrafts} alone cannot tell the two
+     * kinds of proposer apart.
+     */
+    private boolean drafted;
     /** Row j: the distribution proposal j was drawn from; allocated at the first draw of a sampling sequence. */
     private float[][] draftProbs;
     private float[] targetProbs;
@@ -174,12 +180,13 @@ final class Sequence {
     void clearDrafts() {
         numDrafts = 0;
         drawnDrafts = false;
+        drafted = false;
         guessesEnded = false;
     }
 
     /** Appends a deterministic guess; an id outside the vocabulary ends the proposals. */
     void addGuess(int token) {
-        if (drawnDrafts) {
+        if (drafted) {
             throw new IllegalStateException("a sequence's proposals are all guesses or all draws");
         }
         if (token < 0 || token >= vocab) {
@@ -195,9 +202,10 @@ final class Sequence {
      * before it counted as context for the penalties (until {@link #endDrafting}), and keeps its distribution.
      */
     int drawDraft(float[] logits, int o) {
-        if (numDrafts > 0 && !drawnDrafts) {
+        if (numDrafts > 0 && !drafted) {
             throw new IllegalStateException("a sequence's proposals are all guesses or all draws");
         }
+        drafted = true;
         int j = numDrafts;
         if (generated() + j < owner.request.minTokens()) {
             banEndings(logits, o, vocab);
