@@ -122,6 +122,11 @@ final class Scheduler {
         return blocks.usage();
     }
 
+    /** The running sequences, read only, for tests that check what each holds. */
+    List<Sequence> runningSequences() {
+        return java.util.Collections.unmodifiableList(running);
+    }
+
     /** The block manager, for tests that check what is held. */
     BlockManager blocks() {
         return blocks;
@@ -177,11 +182,17 @@ final class Scheduler {
             if (!isDecoding(s, step)) {
                 continue;
             }
-            int drafts = Math.min(s.numDrafts, budget - 1);
+            int proposed = s.numDrafts;
+            int drafts = Math.min(proposed, budget - 1);
             if (drafts > 0 && !blocks.reserve(s.slot, s.numTokens + drafts)) {
                 drafts = 0; // proposals never preempt anyone
             }
             s.numDrafts = drafts;
+            if (drafts == 0 && proposed > 0) {
+                // Nothing to verify, so acceptTokens will not tell the proposer: what it cached past the known
+                // tokens for these proposals goes now, or a draft's pool would hold blocks nobody needs.
+                proposer.truncate(s.slot, s.numTokens);
+            }
             if (!reserveOrPreempt(s, 1 + drafts)) {
                 continue;
             }
@@ -308,6 +319,10 @@ final class Scheduler {
     }
 
     private void preempt(Sequence s) {
+        // Its proposals of this step will never be verified: left in place, the drawn ones would be taken for
+        // the proposals of the row that ends its recompute, and that token would be judged by the speculative
+        // rule against a stale draft distribution instead of sampled from the target's row.
+        s.clearDrafts();
         proposer.release(s.slot);
         blocks.release(s.slot);
         freeSlots[freeSlotCount++] = s.slot;

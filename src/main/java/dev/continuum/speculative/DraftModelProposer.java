@@ -101,10 +101,13 @@ public final class DraftModelProposer implements TokenProposer {
             // The last known token was never fed (its logits are what proposes): at least it runs.
             int from = Math.min(computed[slot], known - 1);
             int rows = known - from;
-            if (!blocks.reserve(slot, known + proposals.maxTokens(i) - 1)) {
+            int fed = Math.min(rows, Math.max(budget, 1));
+            // Caught up, it proposes: the known tokens and every proposal but the last (never fed) get positions.
+            // Still catching up, only the rows fed now: the cache never holds blocks past what it computed.
+            int positions = fed == rows ? known + proposals.maxTokens(i) - 1 : from + fed;
+            if (!blocks.reserve(slot, positions)) {
                 continue; // the draft's pool is full: no proposals for this one now
             }
-            int fed = Math.min(rows, Math.max(budget, 1));
             int[] tokens = proposals.tokens(i);
             for (int p = from; p < from + fed; p++) {
                 batch.addRow(tokens[p], p, slot);
@@ -156,6 +159,11 @@ public final class DraftModelProposer implements TokenProposer {
     public void release(int slot) {
         blocks.release(slot);
         computed[slot] = 0;
+    }
+
+    /** Tokens of slot {@code slot}'s sequence with keys and values in the draft's cache, for tests. */
+    public int cachedTokens(int slot) {
+        return computed[slot];
     }
 
     /** The draft's block manager, for tests that check what it holds. */
