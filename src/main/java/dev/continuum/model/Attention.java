@@ -2,6 +2,7 @@ package dev.continuum.model;
 
 import dev.continuum.tensor.VectorSupport;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,6 +39,8 @@ final class Attention {
         static final int INITIAL_POSITIONS = 1024;
 
         final float[] block;
+        /** A block's values with each position's head repeated across a vector ({@link #headsPerVector}). */
+        final float[] repeated;
         final float[] sums;
         private final int blockSize;
         private final int maxPositions;
@@ -53,6 +56,7 @@ final class Attention {
                         + " query heads is not possible");
             }
             this.block = new float[blockSize * headDim];
+            this.repeated = new float[VECTOR && headDim < LANES ? blockSize * LANES : 0];
             this.sums = new float[queries];
             this.blockSize = blockSize;
             this.maxPositions = maxPositions;
@@ -151,11 +155,20 @@ final class Attention {
         }
 
         short[] values = kv.values(layer);
+        int spread = headsPerVector(headDim, group);
         for (int b = firstBlock; b < blocks; b++) {
             int first = b * blockSize;
             int count = Math.min(n - first, blockSize);
             for (int g = 0; g < kvHeadCount; g++) {
                 toFloats(values, table[b] * blockRun + (firstKvHead + g) * headRun, floats, count * headDim);
+                if (spread > 1) {
+                    Vectorized.repeatPositions(floats, count, headDim, spread, scratch.repeated);
+                    for (int h = g * group; h < (g + 1) * group; h += spread) {
+                        Vectorized.accumulateSpreadValues(scores, h * stride + first, stride, count, scratch.repeated,
+                                headDim, spread, out, oo + h * headDim);
+                    }
+                    continue;
+                }
                 for (int h = g * group; h < (g + 1) * group; h++) {
                     accumulateValues(scores, h * stride + first, count, floats, headDim, out, oo + h * headDim);
                 }
@@ -167,6 +180,21 @@ final class Attention {
                 out[oo + h * headDim + i] *= inv;
             }
         }
+    }
+
+    /**
+     * How many query heads of a KV group share one vector in the value sums: a head narrower than a vector would
+     * leave lanes idle (and take the scalar path, one memory round trip per element and position), so heads of
+     * {@code headDim} elements fill a vector side by side when {@code headDim} divides the width and the group
+     * holds a whole number of vectors of them (stories260K: 8-element heads in pairs at 16 lanes). 1: one head at
+     * a time. Each lane still adds its own element's products in position order, so the bits do not change.
+     */
+    static int headsPerVector(int headDim, int group) {
+        if (!VECTOR || headDim >= LANES || LANES % headDim != 0) {
+            return 1;
+        }
+        int spread = LANES / headDim;
+        return spread <= Vectorized.MAX_SPREAD && group % spread == 0 ? spread : 1;
     }
 
     /** A plain loop on purpose: C2 turns it into hardware half-to-float conversions, which the Vector API lacks. */
@@ -282,6 +310,50 @@ final class Attention {
             if (d < headDim) {
                 accumulateValuesScalar(p, po, count, values, headDim, out, oo, d);
             }
+        }
+
+        /** The most heads {@link #accumulateSpreadValues} puts side by side in a vector. */
+        static final int MAX_SPREAD = 4;
+
+        /**
+         * {@code repeated[t * lanes + k * headDim + d] = values[t * headDim + d]} for {@code k < spread}: each of
+         * the block's {@code count} positions as a vector holding its head {@code spread} times.
+         */
+        static void repeatPositions(float[] values, int count, int headDim, int spread, float[] repeated) {
+            int lanes = S.length();
+            for (int t = 0; t < count; t++) {
+                for (int k = 0; k < spread; k++) {
+                    System.arraycopy(values, t * headDim, repeated, t * lanes + k * headDim, headDim);
+                }
+            }
+        }
+
+        /**
+         * {@link Attention#accumulateValues} for {@code spread} heads of one KV head at once, side by side in one
+         * vector of {@code spread * headDim == lanes} lanes: head {@code k}'s probabilities at
+         * {@code p[po + k * stride + t]}, its outputs at {@code out[oo + k * headDim ..]} (the heads' outputs are
+         * contiguous), the values from {@link #repeatPositions}. Lane {@code k * headDim + d} computes
+         * {@code fma(v[t][d], p_k[t], out)} for {@code t = 0, 1, ..}: the scalar path's order, so its bits.
+         */
+        static void accumulateSpreadValues(float[] p, int po, int stride, int count, float[] repeated, int headDim,
+                                           int spread, float[] out, int oo) {
+            int lanes = S.length();
+            // Lanes of head k and above: blending in head k's probability with mask k leaves each lane its own
+            // head's (lanes [k * headDim, (k + 1) * headDim) take p_k).
+            VectorMask<Float> m1 = VectorMask.fromLong(S, -1L << headDim);
+            VectorMask<Float> m2 = VectorMask.fromLong(S, spread > 2 ? -1L << 2 * headDim : 0L);
+            VectorMask<Float> m3 = VectorMask.fromLong(S, spread > 3 ? -1L << 3 * headDim : 0L);
+            FloatVector a = FloatVector.fromArray(S, out, oo);
+            for (int t = 0; t < count; t++) {
+                FloatVector pt = FloatVector.broadcast(S, p[po + t])
+                        .blend(FloatVector.broadcast(S, p[po + stride + t]), m1);
+                if (spread > 2) {
+                    pt = pt.blend(FloatVector.broadcast(S, p[po + 2 * stride + t]), m2)
+                            .blend(FloatVector.broadcast(S, p[po + 3 * stride + t]), m3);
+                }
+                a = FloatVector.fromArray(S, repeated, t * lanes).fma(pt, a);
+            }
+            a.intoArray(out, oo);
         }
 
         /**

@@ -248,8 +248,8 @@ public final class BlockQuantTensor extends WeightTensor {
         return out[0];
     }
 
-    private void multiplyRow(int row, QuantizedActivations qa, int tokens, float[] out, int outOffset, int outStride,
-                             RowScratch scratch) {
+    private void multiplyRow(int row, float[] x, QuantizedActivations qa, int tokens, float[] out, int outOffset,
+                             int outStride, RowScratch scratch) {
         long base = blockOffset(row, 0);
         if (VectorSupport.ENABLED) {
             BlockRowKernel.Vectorized.multiply(format, data, base, blocksPerRow, qa, 0, tokens, out, outOffset,

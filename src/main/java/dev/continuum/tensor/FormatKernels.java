@@ -25,7 +25,8 @@ package dev.continuum.tensor;
  *                         ({@link NativeCpuKernels}), which groups the tokens itself; when present it serves every
  *                         token count, and the other kernels serve only rows it cannot (none, for a whole set)
  * @param rowTokens        every token of the call times one row-major row, or null: for formats that stay
- *                         row-major ({@link BlockQuantTensor}), which then decode each row once per group of tokens;
+ *                         row-major ({@link BlockQuantTensor}), which then decode each row once per group of tokens,
+ *                         and for the rows outside F32's sets, whose tokens then run as independent FMA chains;
  *                         without it, {@link MatMul} calls {@link WeightTensor#dotRow} per row and token
  */
 record FormatKernels(Activations activations, SingleTokenKernel single, TokenGroupKernel pair,
@@ -36,7 +37,7 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
     static final int DECODE_BATCHES = 32;
     /** The bound of a format whose fused kernels beat the tiles at any token count. */
     static final int ANY_TOKEN_COUNT = Integer.MAX_VALUE;
-    /** Float activations and the tiled path only: F32, and a tensor whose data rules out its fused kernels. */
+    /** Float activations and the tiled path only: a tensor whose data rules out its fused kernels. */
     static final FormatKernels FLOAT_TILES = new FormatKernels(Activations.FLOAT, null, null, null, 0, null);
 
     /** A table of Java kernels only. */
@@ -54,6 +55,11 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
     /** A row-major format's table: quantized activations, one row kernel for every token count, no set kernels. */
     static FormatKernels rowMajor(RowKernel rowTokens) {
         return new FormatKernels(Activations.QUANTIZED, null, null, null, 0, null, null, rowTokens);
+    }
+
+    /** Float activations, the tiled path for whole sets and a row kernel for the rows outside them. */
+    static FormatKernels floatTiles(RowKernel rowTokens) {
+        return new FormatKernels(Activations.FLOAT, null, null, null, 0, null, null, rowTokens);
     }
 
     /** The form of the activations a format's kernels multiply, as ggml's {@code vec_dot_type}. */
@@ -96,13 +102,14 @@ record FormatKernels(Activations activations, SingleTokenKernel single, TokenGro
     }
 
     /**
-     * Tokens {@code 0 .. tokens - 1} of {@code qa} times row {@code row}: token {@code t}'s output goes to
+     * Tokens {@code 0 .. tokens - 1} times row {@code row}, from the call's activations in the table's form (the
+     * floats {@code x[t * cols ..]}, or {@code qa}'s token {@code t}): token {@code t}'s output goes to
      * {@code out[outOffset + t * outStride]}; {@code scratch} is this thread's.
      */
     @FunctionalInterface
     interface RowKernel {
-        void multiply(int row, QuantizedActivations qa, int tokens, float[] out, int outOffset, int outStride,
-                      RowScratch scratch);
+        void multiply(int row, float[] x, QuantizedActivations qa, int tokens, float[] out, int outOffset,
+                      int outStride, RowScratch scratch);
     }
 
     /** Tile {@code tile} of set {@code set} as 16-bit integers, {@code w[k * SET_ROWS + r]}, and its block scales. */

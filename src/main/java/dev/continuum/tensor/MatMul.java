@@ -194,7 +194,7 @@ public final class MatMul implements ComputePool.RangeBody {
                 int row = w.interleavedRows() + local - sets;
                 FormatKernels.RowKernel rowKernel = w.kernels().rowTokens();
                 if (rowKernel != null) {
-                    rowKernel.multiply(row, qa, tokens, out, row, w.rows(), rowScratch[worker]);
+                    rowKernel.multiply(row, x, qa, tokens, out, row, w.rows(), rowScratch[worker]);
                     continue;
                 }
                 for (int t = 0; t < tokens; t++) {

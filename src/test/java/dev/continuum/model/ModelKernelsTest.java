@@ -64,6 +64,37 @@ class ModelKernelsTest {
     }
 
     @Test
+    void headsSideBySideSumTheirValuesAsEachHeadAloneBitForBit() {
+        Random random = new Random(5);
+        for (int spread : new int[] {2, 4}) {
+            if (lanes % spread != 0 || lanes / spread < 1) {
+                continue;
+            }
+            int headDim = lanes / spread;
+            assertEquals(spread, Attention.headsPerVector(headDim, spread * 3), "head " + headDim);
+            for (int count : new int[] {1, 5, 16}) {
+                int stride = count + 7;
+                float[] p = gaussian(random, 3 + spread * stride);
+                float[] values = gaussian(random, count * headDim);
+                float[] start = gaussian(random, 4 + spread * headDim);
+                float[] vector = start.clone();
+                float[] scalar = start.clone();
+                float[] repeated = new float[count * lanes];
+                Attention.Vectorized.repeatPositions(values, count, headDim, spread, repeated);
+                Attention.Vectorized.accumulateSpreadValues(p, 3, stride, count, repeated, headDim, spread, vector, 4);
+                for (int k = 0; k < spread; k++) {
+                    Attention.accumulateValuesScalar(p, 3 + k * stride, count, values, headDim, scalar,
+                            4 + k * headDim, 0);
+                }
+                assertArrayEquals(bits(scalar), bits(vector), spread + " heads of " + headDim + ", " + count
+                        + " positions");
+            }
+        }
+        assertEquals(1, Attention.headsPerVector(lanes, 2), "a head as wide as a vector takes its own path");
+        assertEquals(1, Attention.headsPerVector(lanes / 2, 3), "a group of 3 cannot fill vectors of 2 heads");
+    }
+
+    @Test
     void softmaxExponentialsAreTheScalarOnesBitForBitAndSumInTheirFixedOrder() {
         Random random = new Random(5);
         for (int n : new int[] {0, 1, 5, lanes, 3 * lanes + 3, 100, 1000}) {
