@@ -84,6 +84,11 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (genTokens < 1) {
+            // Every timing the bench reports (TTFT, ITL, decode rate) is of generated tokens.
+            System.err.println("error: --gen-tokens must be >= 1, got " + genTokens);
+            return 2;
+        }
         LoadQuantization loadQuantization;
         dev.continuum.speculative.SpeculativeOptions speculation;
         try {

@@ -51,7 +51,14 @@ final class EngineGeneration {
             throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens, the context holds "
                     + context);
         }
-        int maxLen = Math.min(context, prompt.length + Math.max(1, maxTokens));
+        if (maxTokens == 0) {
+            // The engine samples at least one token per request; nothing to generate is answered here, as
+            // SingleStreamGenerator and the HTTP API answer it: no tokens, finish reason length.
+            draftTokens = 0;
+            acceptedTokens = 0;
+            return new GenerationStats(prompt.length, 0, 0, 0, "length");
+        }
+        int maxLen = Math.min(context, prompt.length + maxTokens);
         int block = EngineConfig.DEFAULT_BLOCK_SIZE;
         EngineConfig config = new EngineConfig(1, Math.max(256, prompt.length), 1, block, (maxLen + block - 1) / block,
                 Math.max(2, maxLen));

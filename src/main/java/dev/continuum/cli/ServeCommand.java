@@ -22,23 +22,8 @@ final class ServeCommand implements Runnable {
     @Option(names = "--backend", description = "auto (the GPU if CUDA answers, else the CPU), cpu or cuda (default auto)")
     String backend;
 
-    @Option(names = "--speculative-model", description = "Draft model spec proposing tokens for the served model to"
-            + " verify; same vocabulary (property continuum.speculative-model)")
-    String speculativeModel;
-
-    @Option(names = "--speculative-ngram", description = "Prompt lookup: propose what followed the last N tokens"
-            + " earlier in the prompt and output (property continuum.speculative-ngram)")
-    Integer speculativeNgram;
-
-    @Option(names = "--num-speculative-tokens", description = "Proposals per sequence per step (default "
-            + dev.continuum.speculative.SpeculativeOptions.DEFAULT_NUM_TOKENS
-            + ", property continuum.num-speculative-tokens)")
-    Integer numSpeculativeTokens;
-
-    @Option(names = "--speculative-disable-above", description = "No proposals while more sequences than this"
-            + " decode (default " + dev.continuum.engine.Speculation.DEFAULT_DISABLE_ABOVE
-            + ", property continuum.speculative-disable-above)")
-    Integer speculativeDisableAbove;
+    @picocli.CommandLine.Mixin
+    SpeculativeFlags speculative = new SpeculativeFlags();
 
     @Option(names = "--port", description = "HTTP port (default 8080)")
     Integer port;
@@ -55,10 +40,10 @@ final class ServeCommand implements Runnable {
         set("continuum.tokenizer", tokenizer);
         set("continuum.quantize", quantize);
         set("continuum.backend", backend);
-        set("continuum.speculative-model", speculativeModel);
-        set("continuum.speculative-ngram", text(speculativeNgram));
-        set("continuum.num-speculative-tokens", text(numSpeculativeTokens));
-        set("continuum.speculative-disable-above", text(speculativeDisableAbove));
+        set("continuum.speculative-model", speculative.model);
+        set("continuum.speculative-ngram", text(speculative.ngram));
+        set("continuum.num-speculative-tokens", text(speculative.numTokens));
+        set("continuum.speculative-disable-above", text(speculative.disableAbove));
         set("quarkus.http.port", port == null ? null : port.toString());
         set("quarkus.http.host", host);
         set("continuum.api-key", apiKey);

@@ -7,6 +7,9 @@ import java.util.List;
 /**
  * One validated generation request as the engine sees it: token ids and limits, nothing of HTTP.
  *
+ * @param maxTokens    tokens each choice may generate, at least 1: a choice always samples a token after its
+ *                     prompt, so a caller that allows 0 (the HTTP API, {@code generate}) answers it itself with
+ *                     no tokens and finish reason length, without the engine
  * @param n            parallel choices sampled from the same prompt (choice i uses seed + i)
  * @param logprobs     how many top alternatives to report per token, or -1 for no log-probabilities
  * @param stop         strings that end a choice when they appear in its text (not included in it)
@@ -36,7 +39,11 @@ public record GenerationRequest(String id, int[] prompt, int maxTokens, Sampling
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens");
         }
-        if (maxTokens < 0 || n < 1 || logprobs < -1 || minTokens < 0) {
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("max_tokens must be at least 1, got " + maxTokens
+                    + " (a request for 0 tokens is answered without the engine: no tokens, finish reason length)");
+        }
+        if (n < 1 || logprobs < -1 || minTokens < 0) {
             throw new IllegalArgumentException("invalid request limits");
         }
         stop = List.copyOf(stop);

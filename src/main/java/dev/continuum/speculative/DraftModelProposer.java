@@ -43,7 +43,8 @@ public final class DraftModelProposer implements TokenProposer {
      */
     public DraftModelProposer(ModelRunner draft, int k, AutoCloseable owned) {
         if (k < 1 || k > NgramProposer.MAX_K) {
-            throw new IllegalArgumentException("--num-speculative-tokens must be in [1, " + NgramProposer.MAX_K
+            throw new IllegalArgumentException(SpeculativeOptions.name("num-speculative-tokens") + " must be in [1, "
+                    + NgramProposer.MAX_K
                     + "], got " + k);
         }
         this.draft = draft;

@@ -25,10 +25,12 @@ public final class NgramProposer implements TokenProposer {
 
     public NgramProposer(int n, int k) {
         if (n < 1 || n > MAX_N) {
-            throw new IllegalArgumentException("--speculative-ngram must be in [1, " + MAX_N + "], got " + n);
+            throw new IllegalArgumentException(SpeculativeOptions.name("speculative-ngram") + " must be in [1, " + MAX_N
+                    + "], got " + n);
         }
         if (k < 1 || k > MAX_K) {
-            throw new IllegalArgumentException("--num-speculative-tokens must be in [1, " + MAX_K + "], got " + k);
+            throw new IllegalArgumentException(SpeculativeOptions.name("num-speculative-tokens") + " must be in [1, "
+                    + MAX_K + "], got " + k);
         }
         this.n = n;
         this.k = k;

@@ -33,20 +33,29 @@ public record SpeculativeOptions(String model, int ngram, int numTokens, int dis
             model = null;
         }
         if (model != null && ngram != 0) {
-            throw new IllegalArgumentException("--speculative-model and --speculative-ngram exclude each other:"
-                    + " choose one proposer");
+            throw new IllegalArgumentException(name("speculative-model") + " and " + name("speculative-ngram")
+                    + " exclude each other: choose one proposer");
         }
         if (ngram < 0 || ngram > NgramProposer.MAX_N) {
-            throw new IllegalArgumentException("--speculative-ngram must be in [1, " + NgramProposer.MAX_N
+            throw new IllegalArgumentException(name("speculative-ngram") + " must be in [1, " + NgramProposer.MAX_N
                     + "] (0: off), got " + ngram);
         }
         if (numTokens < 1 || numTokens > NgramProposer.MAX_K) {
-            throw new IllegalArgumentException("--num-speculative-tokens must be in [1, " + NgramProposer.MAX_K
+            throw new IllegalArgumentException(name("num-speculative-tokens") + " must be in [1, " + NgramProposer.MAX_K
                     + "], got " + numTokens);
         }
         if (disableAbove < 0) {
-            throw new IllegalArgumentException("--speculative-disable-above must be >= 0, got " + disableAbove);
+            throw new IllegalArgumentException(name("speculative-disable-above") + " must be >= 0, got "
+                    + disableAbove);
         }
+    }
+
+    /**
+     * An option as both its spellings, the command-line flag and the server's property: the options come from
+     * either, and a message should name the one its reader set.
+     */
+    static String name(String option) {
+        return "--" + option + " (continuum." + option + ")";
     }
 
     public boolean enabled() {

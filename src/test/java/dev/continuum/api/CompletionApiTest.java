@@ -124,6 +124,29 @@ class CompletionApiTest {
         assertTrue(lps.get(0) <= 0);
     }
 
+    /**
+     * max_tokens 0 (legacy completions allow it, with echo to read the prompt back) is answered by the HTTP layer:
+     * the engine refuses a request for 0 tokens, so none may reach it.
+     */
+    @Test
+    void zeroMaxTokensEchoesThePromptAndEndsWithLength() throws Exception {
+        var ref = ReferenceCompletionsAccess.stories260k().get(0);
+        complete(Map.of("prompt", ref.prompt(), "max_tokens", 0, "echo", true, "n", 2))
+                .then().statusCode(200)
+                .body("choices", hasSize(2))
+                .body("choices[0].text", equalTo(ref.prompt()))
+                .body("choices[1].text", equalTo(ref.prompt()))
+                .body("choices[0].finish_reason", equalTo("length"))
+                .body("choices[1].finish_reason", equalTo("length"))
+                .body("usage.prompt_tokens", equalTo(ref.promptIds().length))
+                .body("usage.completion_tokens", equalTo(0));
+        List<JsonNode> events = Sse.events(complete(Map.of("prompt", ref.prompt(), "max_tokens", 0, "stream", true))
+                .then().statusCode(200).extract().asString());
+        JsonNode last = events.get(events.size() - 1).get("choices").get(0);
+        assertEquals("", last.get("text").asText());
+        assertEquals("length", last.get("finish_reason").asText());
+    }
+
     @Test
     void seededSamplingIsReproducibleAndChoicesDiffer() {
         Map<String, Object> body = Map.of("prompt", "Once upon a time", "max_tokens", 40, "temperature", 1.0,

@@ -85,4 +85,24 @@ class GenerateCommandTest {
         assertEquals(2, bench.exitCode());
         assertTrue(bench.err().contains("error: --quantize q4: unknown format 'q4'"), bench.err());
     }
+
+    /**
+     * --max-tokens 0 is allowed and means no tokens, finish reason length, on both paths: the plain generator and
+     * the engine (speculating), which would refuse a request for 0 tokens. bench has nothing to time at 0 tokens.
+     */
+    @Test
+    void zeroMaxTokensGeneratesNothingOnEitherPath() {
+        for (String[] extra : new String[][]{{}, {"--speculative-ngram", "2"}}) {
+            String[] args = java.util.stream.Stream.concat(java.util.stream.Stream.of("generate", "--model",
+                    "dummy:tiny", "--prompt", "Once", "--max-tokens", "0", "--no-warmup"),
+                    java.util.Arrays.stream(extra)).toArray(String[]::new);
+            Run r = run(args);
+            assertEquals(0, r.exitCode(), r.err());
+            assertEquals("\n", r.out());
+            assertTrue(r.err().contains("stats: prompt_tokens=") && r.err().contains(" generated_tokens=0 "), r.err());
+        }
+        Run bench = run("bench", "--model", "dummy:tiny", "--gen-tokens", "0");
+        assertEquals(2, bench.exitCode());
+        assertTrue(bench.err().contains("error: --gen-tokens must be >= 1, got 0"), bench.err());
+    }
 }

@@ -33,11 +33,13 @@ class SpeculativeLoadTest {
     void contradictoryOptionsFailTheLoadNamingThem() {
         ModelHost both = load(Map.of("continuum.speculative-model", "dummy:tiny", "continuum.speculative-ngram", "3"));
         assertEquals(ModelHost.State.FAILED, both.state());
-        assertEquals("failed to start speculative decoding for model 'embedded:stories260K': --speculative-model and"
-                + " --speculative-ngram exclude each other: choose one proposer", both.failure());
+        assertEquals("failed to start speculative decoding for model 'embedded:stories260K': --speculative-model"
+                + " (continuum.speculative-model) and --speculative-ngram (continuum.speculative-ngram) exclude each"
+                + " other: choose one proposer", both.failure());
         ModelHost zero = load(Map.of("continuum.speculative-ngram", "2", "continuum.num-speculative-tokens", "0"));
         assertEquals(ModelHost.State.FAILED, zero.state());
-        assertTrue(zero.failure().contains("--num-speculative-tokens must be in [1, "), zero.failure());
+        assertEquals("failed to start speculative decoding for model 'embedded:stories260K': --num-speculative-tokens"
+                + " (continuum.num-speculative-tokens) must be in [1, 32], got 0", zero.failure());
     }
 
     @Test
