@@ -23,6 +23,13 @@ import java.util.function.Consumer;
  * token; decode: the tokens after it).
  */
 final class EngineGeneration {
+    /** The engine failed the request (the runner threw, the engine shut down): what it said. */
+    static final class GenerationFailedException extends RuntimeException {
+        GenerationFailedException(String message) {
+            super(message);
+        }
+    }
+
     private final ModelRunner runner;
     private final Tokenizer tokenizer;
     private final Speculation speculation;
@@ -44,6 +51,7 @@ final class EngineGeneration {
         return acceptedTokens;
     }
 
+    /** @throws GenerationFailedException if the engine fails the request, with the engine's message */
     GenerationStats generate(int[] prompt, int maxTokens, SamplingParams params, boolean ignoreEos,
                              Consumer<String> onText) throws InterruptedException {
         int context = runner.shape().contextLength();
@@ -65,6 +73,8 @@ final class EngineGeneration {
         long[] times = new long[2];
         int[] generated = {0};
         String[] reason = {"length"};
+        // The engine calls onError, then onFinish with ERROR, from its thread: keep the message it gave.
+        String[] failure = {null};
         CountDownLatch done = new CountDownLatch(1);
         long start = System.nanoTime();
         try (InferenceEngine engine = new InferenceEngine(runner, tokenizer, config, new SimpleMeterRegistry(),
@@ -90,13 +100,16 @@ final class EngineGeneration {
 
                         @Override
                         public void onError(String message) {
-                            reason[0] = "error: " + message;
+                            failure[0] = message;
                             done.countDown();
                         }
                     });
             done.await();
             draftTokens = engine.metrics().draftTokens();
             acceptedTokens = engine.metrics().acceptedTokens();
+        }
+        if (failure[0] != null) {
+            throw new GenerationFailedException(failure[0]);
         }
         long first = generated[0] > 0 ? times[0] - start : 0;
         long decode = generated[0] > 1 ? times[1] - times[0] : 0;

@@ -178,7 +178,8 @@ final class GenerateCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 1;
-        } catch (ModelFormatException | IllegalArgumentException | CudaException e) {
+        } catch (ModelFormatException | IllegalArgumentException | CudaException
+                 | EngineGeneration.GenerationFailedException e) {
             err.println("error: " + e.getMessage());
             return 1;
         }
