@@ -3,6 +3,7 @@ package dev.continuum.model;
 import dev.continuum.tensor.VectorSupport;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -38,9 +39,12 @@ final class Attention {
         /** Positions the scores hold at first: every sequence of a small model, without growing. */
         static final int INITIAL_POSITIONS = 1024;
 
+        /**
+         * One head's part of a block as floats, and a vector's width more: the narrow heads' kernel
+         * ({@link Vectorized#accumulateSpreadValues}) loads a whole vector at each position, the lanes past the
+         * head masked off.
+         */
         final float[] block;
-        /** A block's values with each position's head repeated across a vector ({@link #headsPerVector}). */
-        final float[] repeated;
         final float[] sums;
         private final int blockSize;
         private final int maxPositions;
@@ -55,8 +59,7 @@ final class Attention {
                         + " dimension " + headDim + ", " + maxPositions + " positions and " + queries
                         + " query heads is not possible");
             }
-            this.block = new float[blockSize * headDim];
-            this.repeated = new float[VECTOR && headDim < LANES ? blockSize * LANES : 0];
+            this.block = new float[blockSize * headDim + LANES];
             this.sums = new float[queries];
             this.blockSize = blockSize;
             this.maxPositions = maxPositions;
@@ -162,10 +165,9 @@ final class Attention {
             for (int g = 0; g < kvHeadCount; g++) {
                 toFloats(values, table[b] * blockRun + (firstKvHead + g) * headRun, floats, count * headDim);
                 if (spread > 1) {
-                    Vectorized.repeatPositions(floats, count, headDim, spread, scratch.repeated);
                     for (int h = g * group; h < (g + 1) * group; h += spread) {
-                        Vectorized.accumulateSpreadValues(scores, h * stride + first, stride, count, scratch.repeated,
-                                headDim, spread, out, oo + h * headDim);
+                        Vectorized.accumulateSpreadValues(scores, h * stride + first, stride, count, floats, headDim,
+                                spread, out, oo + h * headDim);
                     }
                     continue;
                 }
@@ -315,34 +317,56 @@ final class Attention {
         /** The most heads {@link #accumulateSpreadValues} puts side by side in a vector. */
         static final int MAX_SPREAD = 4;
 
-        /**
-         * {@code repeated[t * lanes + k * headDim + d] = values[t * headDim + d]} for {@code k < spread}: each of
-         * the block's {@code count} positions as a vector holding its head {@code spread} times.
-         */
-        static void repeatPositions(float[] values, int count, int headDim, int spread, float[] repeated) {
-            int lanes = S.length();
-            for (int t = 0; t < count; t++) {
-                for (int k = 0; k < spread; k++) {
-                    System.arraycopy(values, t * headDim, repeated, t * lanes + k * headDim, headDim);
+        // Per number of heads side by side (2 or 4, index spread / 4): the lanes of one head, where a position's
+        // values are loaded; the shuffle copying them into every head's lanes; and the lanes of heads 1, 2, 3 and
+        // above, where the blends put each head's probability.
+        private static final VectorMask<Float>[] HEAD = masks(k -> k < 1);
+        private static final VectorMask<Float>[] FROM_HEAD_1 = masks(k -> k >= 1);
+        private static final VectorMask<Float>[] FROM_HEAD_2 = masks(k -> k >= 2);
+        private static final VectorMask<Float>[] FROM_HEAD_3 = masks(k -> k >= 3);
+        private static final VectorShuffle<Float>[] REPEAT = repeats();
+
+        @SuppressWarnings("unchecked")
+        private static VectorMask<Float>[] masks(java.util.function.IntPredicate head) {
+            VectorMask<Float>[] masks = new VectorMask[2];
+            for (int i = 0; i < 2; i++) {
+                int headDim = S.length() / (2 << i);
+                boolean[] bits = new boolean[S.length()];
+                for (int l = 0; l < bits.length; l++) {
+                    bits[l] = headDim > 0 && head.test(l / headDim);
                 }
+                masks[i] = VectorMask.fromArray(S, bits, 0);
             }
+            return masks;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static VectorShuffle<Float>[] repeats() {
+            VectorShuffle<Float>[] shuffles = new VectorShuffle[2];
+            for (int i = 0; i < 2; i++) {
+                int headDim = Math.max(1, S.length() / (2 << i));
+                shuffles[i] = VectorShuffle.fromOp(S, l -> l % headDim);
+            }
+            return shuffles;
         }
 
         /**
-         * {@link Attention#accumulateValues} for {@code spread} heads of one KV head at once, side by side in one
-         * vector of {@code spread * headDim == lanes} lanes: head {@code k}'s probabilities at
+         * {@link Attention#accumulateValues} for {@code spread} (2 or 4) heads of one KV head at once, side by side
+         * in one vector of {@code spread * headDim == lanes} lanes: head {@code k}'s probabilities at
          * {@code p[po + k * stride + t]}, its outputs at {@code out[oo + k * headDim ..]} (the heads' outputs are
-         * contiguous), the values from {@link #repeatPositions}. Lane {@code k * headDim + d} computes
-         * {@code fma(v[t][d], p_k[t], out)} for {@code t = 0, 1, ..}: the scalar path's order, so its bits.
+         * contiguous), the block's values at {@code values[t * headDim ..]} with a vector's width of room after
+         * the last. Each position's values are loaded into the first head's lanes and copied into the others'
+         * (one masked load, one shuffle); lane {@code k * headDim + d} computes {@code fma(v[t][d], p_k[t], out)}
+         * for {@code t = 0, 1, ..}: the scalar path's order, so its bits.
          */
-        static void accumulateSpreadValues(float[] p, int po, int stride, int count, float[] repeated, int headDim,
+        static void accumulateSpreadValues(float[] p, int po, int stride, int count, float[] values, int headDim,
                                            int spread, float[] out, int oo) {
-            int lanes = S.length();
-            // Lanes of head k and above: blending in head k's probability with mask k leaves each lane its own
-            // head's (lanes [k * headDim, (k + 1) * headDim) take p_k).
-            VectorMask<Float> m1 = VectorMask.fromLong(S, -1L << headDim);
-            VectorMask<Float> m2 = VectorMask.fromLong(S, spread > 2 ? -1L << 2 * headDim : 0L);
-            VectorMask<Float> m3 = VectorMask.fromLong(S, spread > 3 ? -1L << 3 * headDim : 0L);
+            int i = spread / 4;
+            VectorMask<Float> head = HEAD[i];
+            VectorShuffle<Float> repeat = REPEAT[i];
+            VectorMask<Float> m1 = FROM_HEAD_1[i];
+            VectorMask<Float> m2 = FROM_HEAD_2[i];
+            VectorMask<Float> m3 = FROM_HEAD_3[i];
             FloatVector a = FloatVector.fromArray(S, out, oo);
             for (int t = 0; t < count; t++) {
                 FloatVector pt = FloatVector.broadcast(S, p[po + t])
@@ -351,7 +375,7 @@ final class Attention {
                     pt = pt.blend(FloatVector.broadcast(S, p[po + 2 * stride + t]), m2)
                             .blend(FloatVector.broadcast(S, p[po + 3 * stride + t]), m3);
                 }
-                a = FloatVector.fromArray(S, repeated, t * lanes).fma(pt, a);
+                a = FloatVector.fromArray(S, values, t * headDim, head).rearrange(repeat).fma(pt, a);
             }
             a.intoArray(out, oo);
         }

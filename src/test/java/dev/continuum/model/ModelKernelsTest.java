@@ -75,13 +75,11 @@ class ModelKernelsTest {
             for (int count : new int[] {1, 5, 16}) {
                 int stride = count + 7;
                 float[] p = gaussian(random, 3 + spread * stride);
-                float[] values = gaussian(random, count * headDim);
+                float[] values = java.util.Arrays.copyOf(gaussian(random, count * headDim), count * headDim + lanes);
                 float[] start = gaussian(random, 4 + spread * headDim);
                 float[] vector = start.clone();
                 float[] scalar = start.clone();
-                float[] repeated = new float[count * lanes];
-                Attention.Vectorized.repeatPositions(values, count, headDim, spread, repeated);
-                Attention.Vectorized.accumulateSpreadValues(p, 3, stride, count, repeated, headDim, spread, vector, 4);
+                Attention.Vectorized.accumulateSpreadValues(p, 3, stride, count, values, headDim, spread, vector, 4);
                 for (int k = 0; k < spread; k++) {
                     Attention.accumulateValuesScalar(p, 3 + k * stride, count, values, headDim, scalar,
                             4 + k * headDim, 0);
