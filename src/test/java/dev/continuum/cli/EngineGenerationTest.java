@@ -7,11 +7,10 @@ import dev.continuum.engine.Speculation;
 import dev.continuum.engine.GenerationStats;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
+import dev.continuum.runner.ForwardingRunner;
 import dev.continuum.runner.ModelRunner;
-import dev.continuum.runner.ModelShape;
 import dev.continuum.runner.StepBatch;
 import dev.continuum.runner.StepOutput;
-import dev.continuum.runner.WarmupReport;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.speculative.NgramProposer;
 import org.junit.jupiter.api.Test;
@@ -47,24 +46,13 @@ class EngineGenerationTest {
     }
 
     /** A runner whose forward pass throws from its {@code failAt}-th call on. */
-    private static final class FailingAfter implements ModelRunner {
-        private final ModelRunner inner;
+    private static final class FailingAfter extends ForwardingRunner {
         private final int failAt;
         private int calls;
 
         FailingAfter(ModelRunner inner, int failAt) {
-            this.inner = inner;
+            super(inner);
             this.failAt = failAt;
-        }
-
-        @Override
-        public ModelShape shape() {
-            return inner.shape();
-        }
-
-        @Override
-        public void allocateKvCache(int blocks, int blockSize) {
-            inner.allocateKvCache(blocks, blockSize);
         }
 
         @Override
@@ -73,21 +61,6 @@ class EngineGenerationTest {
                 throw new IllegalStateException("the runner broke at step " + calls);
             }
             return inner.forward(batch);
-        }
-
-        @Override
-        public void copyBlock(int src, int dst) {
-            inner.copyBlock(src, dst);
-        }
-
-        @Override
-        public WarmupReport warmUp(int decodeSteps) {
-            return inner.warmUp(decodeSteps);
-        }
-
-        @Override
-        public String describe() {
-            return "failing after " + failAt + " steps: " + inner.describe();
         }
     }
 }

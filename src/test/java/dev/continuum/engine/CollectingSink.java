@@ -4,15 +4,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** Test sink: collects each choice's tokens and text, completes when every choice has finished. */
-class CollectingSink implements TokenSink {
-    final List<List<Integer>> tokens = new ArrayList<>();
-    final List<StringBuilder> text = new ArrayList<>();
-    final List<FinishReason> reasons = new ArrayList<>();
-    final CompletableFuture<CollectingSink> done = new CompletableFuture<>();
+/**
+ * Test sink: collects each choice's tokens and text, completes when every choice has finished. Public for the
+ * engine's tests in other packages (speculative decoding's).
+ */
+public class CollectingSink implements TokenSink {
+    public final List<List<Integer>> tokens = new ArrayList<>();
+    public final List<StringBuilder> text = new ArrayList<>();
+    public final List<FinishReason> reasons = new ArrayList<>();
+    public final CompletableFuture<CollectingSink> done = new CompletableFuture<>();
     private int open;
 
-    CollectingSink(int n) {
+    public CollectingSink(int n) {
         open = n;
         for (int i = 0; i < n; i++) {
             tokens.add(new ArrayList<>());
@@ -39,5 +42,10 @@ class CollectingSink implements TokenSink {
     @Override
     public void onError(String message) {
         done.completeExceptionally(new IllegalStateException(message));
+    }
+
+    /** This sink once every choice has finished; fails if the request failed or took more than two minutes. */
+    public CollectingSink await() throws Exception {
+        return done.get(120, java.util.concurrent.TimeUnit.SECONDS);
     }
 }

@@ -1,11 +1,9 @@
 package dev.continuum.engine;
 
 import dev.continuum.kvcache.BlockManager;
-import dev.continuum.runner.ModelRunner;
-import dev.continuum.runner.ModelShape;
+import dev.continuum.runner.ForwardingRunner;
 import dev.continuum.runner.StepBatch;
 import dev.continuum.runner.StepOutput;
-import dev.continuum.runner.WarmupReport;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.speculative.DraftModelProposer;
 import dev.continuum.tokenizer.ByteLevelTokenizer;
@@ -32,17 +30,9 @@ class SpeculativeRollbackTest {
     private static final int CONTEXT = 512;
 
     /** A fake model that agrees with {@link FakeRunner} except at every third position, where it insists on a wrong token. */
-    private static final class OftenWrongRunner implements ModelRunner {
-        private final FakeRunner inner = new FakeRunner(CONTEXT, true);
-
-        @Override
-        public ModelShape shape() {
-            return inner.shape();
-        }
-
-        @Override
-        public void allocateKvCache(int blocks, int blockSize) {
-            inner.allocateKvCache(blocks, blockSize);
+    private static final class OftenWrongRunner extends ForwardingRunner {
+        OftenWrongRunner() {
+            super(new FakeRunner(CONTEXT, true));
         }
 
         @Override
@@ -55,16 +45,6 @@ class SpeculativeRollbackTest {
                 }
             }
             return out;
-        }
-
-        @Override
-        public void copyBlock(int src, int dst) {
-            inner.copyBlock(src, dst);
-        }
-
-        @Override
-        public WarmupReport warmUp(int decodeSteps) {
-            return inner.warmUp(decodeSteps);
         }
 
         @Override

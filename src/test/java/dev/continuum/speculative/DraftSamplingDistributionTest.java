@@ -1,15 +1,13 @@
 package dev.continuum.speculative;
 
 import dev.continuum.IntegrationTest;
-import dev.continuum.SharedTestData;
+import dev.continuum.engine.CollectingSink;
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.GenerationRequest;
 import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.Speculation;
 import dev.continuum.engine.TokenProposer;
-import dev.continuum.loader.LoadQuantization;
 import dev.continuum.loader.LoadedModel;
-import dev.continuum.loader.ModelLoader;
 import dev.continuum.model.CpuModelRunner;
 import dev.continuum.sampling.ChiSquare;
 import dev.continuum.sampling.SamplingParams;
@@ -43,28 +41,23 @@ class DraftSamplingDistributionTest {
     private static final int MIN_COUNT = 20;
     private static final String PROMPT = "One day, a";
 
+    private static StoriesTarget stories;
     private static LoadedModel model;
     private static LoadedModel int4;
     private static ComputePool pool;
 
     @BeforeAll
     static void load() {
-        String path = SharedTestData.require("models/stories260K.gguf").toString();
-        model = ModelLoader.load(path, null, null);
-        int4 = ModelLoader.load(path, null, LoadQuantization.parse("int4:32"));
-        pool = new ComputePool(2);
+        stories = new StoriesTarget();
+        model = stories.model;
+        int4 = stories.int4;
+        pool = stories.pool;
     }
 
     @AfterAll
     static void close() {
-        if (pool != null) {
-            pool.close();
-        }
-        if (model != null) {
-            model.close();
-        }
-        if (int4 != null) {
-            int4.close();
+        if (stories != null) {
+            stories.close();
         }
     }
 
@@ -80,15 +73,15 @@ class DraftSamplingDistributionTest {
                 : new Speculation(proposer, Integer.MAX_VALUE, 0);
         try (InferenceEngine e = new InferenceEngine(new CpuModelRunner(model.config(), model.weights(), pool),
                 model.tokenizer(), config, new SimpleMeterRegistry(), speculation)) {
-            List<RecordingSink> sinks = new ArrayList<>();
+            List<CollectingSink> sinks = new ArrayList<>();
             for (int i = 0; i < REQUESTS; i++) {
                 SamplingParams hot = new SamplingParams(1f, 0, 1f, 0f, 0f, 0f, 1f, 9000L + i);
-                RecordingSink s = new RecordingSink(1);
+                CollectingSink s = new CollectingSink(1);
                 // ignore_eos: every request has its three tokens, so the counts compare like with like.
                 e.submit(new GenerationRequest("d" + i, prompt, 3, hot, List.of(), true, 1, -1), s);
                 sinks.add(s);
             }
-            for (RecordingSink s : sinks) {
+            for (CollectingSink s : sinks) {
                 out.add(s.await().tokens.get(0));
             }
             verified[0] = e.metrics().draftTokens();

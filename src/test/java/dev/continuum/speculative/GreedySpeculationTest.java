@@ -1,14 +1,13 @@
 package dev.continuum.speculative;
 
 import dev.continuum.IntegrationTest;
-import dev.continuum.SharedTestData;
+import dev.continuum.engine.CollectingSink;
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.FinishReason;
 import dev.continuum.engine.GenerationRequest;
 import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.Speculation;
 import dev.continuum.engine.TokenProposer;
-import dev.continuum.loader.LoadQuantization;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
 import dev.continuum.model.CpuModelRunner;
@@ -41,28 +40,23 @@ class GreedySpeculationTest {
             "Mom said", "The tree was tall", "He wanted to", "They played with", "The car went", "It was a sunny"};
     private static final int MAX_TOKENS = 64;
 
+    private static StoriesTarget stories;
     private static LoadedModel model;
     private static LoadedModel int4;
     private static ComputePool pool;
 
     @BeforeAll
     static void load() {
-        String path = SharedTestData.require("models/stories260K.gguf").toString();
-        model = ModelLoader.load(path, null, null);
-        int4 = ModelLoader.load(path, null, LoadQuantization.parse("int4:32"));
-        pool = new ComputePool(2);
+        stories = new StoriesTarget();
+        model = stories.model;
+        int4 = stories.int4;
+        pool = stories.pool;
     }
 
     @AfterAll
     static void close() {
-        if (pool != null) {
-            pool.close();
-        }
-        if (model != null) {
-            model.close();
-        }
-        if (int4 != null) {
-            int4.close();
+        if (stories != null) {
+            stories.close();
         }
     }
 
@@ -135,14 +129,14 @@ class GreedySpeculationTest {
     }
 
     /** Submits all, then waits for all: as concurrent as the engine's seats allow. */
-    private static List<RecordingSink> runAll(InferenceEngine e, List<GenerationRequest> requests) throws Exception {
-        List<RecordingSink> sinks = new ArrayList<>();
+    private static List<CollectingSink> runAll(InferenceEngine e, List<GenerationRequest> requests) throws Exception {
+        List<CollectingSink> sinks = new ArrayList<>();
         for (GenerationRequest r : requests) {
-            RecordingSink s = new RecordingSink(r.n());
+            CollectingSink s = new CollectingSink(r.n());
             e.submit(r, s);
             sinks.add(s);
         }
-        for (RecordingSink s : sinks) {
+        for (CollectingSink s : sinks) {
             s.await();
         }
         return sinks;
@@ -157,13 +151,13 @@ class GreedySpeculationTest {
     }
 
     /** Without speculation, one at a time: the reference. */
-    private static List<RecordingSink> plain(List<GenerationRequest> requests) throws Exception {
+    private static List<CollectingSink> plain(List<GenerationRequest> requests) throws Exception {
         try (Engine e = engine(TokenProposer.NONE, roomy(1))) {
             return runAll(e.engine(), requests);
         }
     }
 
-    private static void assertSameOutputs(List<RecordingSink> expected, List<RecordingSink> actual, String what) {
+    private static void assertSameOutputs(List<CollectingSink> expected, List<CollectingSink> actual, String what) {
         for (int i = 0; i < actual.size(); i++) {
             for (int c = 0; c < expected.get(i).tokens.size(); c++) {
                 assertEquals(expected.get(i).tokens.get(c), actual.get(i).tokens.get(c), what + ": request " + i
@@ -192,7 +186,7 @@ class GreedySpeculationTest {
     @Test
     void aloneAndBatchedEveryProposerGivesThePlainTokens() throws Exception {
         List<GenerationRequest> requests = allPrompts(() -> SamplingParams.GREEDY);
-        List<RecordingSink> reference = plain(requests);
+        List<CollectingSink> reference = plain(requests);
         for (Kind kind : Kind.values()) {
             try (Engine e = engine(kind.open(), roomy(1))) {
                 assertSameOutputs(reference, runAll(e.engine(), requests.subList(0, 4)), kind + " alone");
@@ -211,7 +205,7 @@ class GreedySpeculationTest {
     @Test
     void preemptedSpeculatingSequencesGiveThePlainTokens() throws Exception {
         List<GenerationRequest> requests = allPrompts(() -> SamplingParams.GREEDY).subList(0, 8);
-        List<RecordingSink> reference = plain(requests);
+        List<CollectingSink> reference = plain(requests);
         for (Kind kind : Kind.values()) {
             // 12 blocks of 16 for eight sequences of ~70 tokens (5 blocks each): most must wait or be preempted.
             try (Engine e = engine(kind.open(), new EngineConfig(8, 64, 64, 16, 12, 192))) {
@@ -235,7 +229,7 @@ class GreedySpeculationTest {
         for (int max : new int[]{1, 2, 3, 7}) {
             requests.add(greedy("The little dog", max));
         }
-        List<RecordingSink> reference = plain(requests);
+        List<CollectingSink> reference = plain(requests);
         assertEquals(FinishReason.STOP, reference.get(1).reasons.get(0), "the stop string is met");
         assertEquals(full.substring(0, full.indexOf(stop)), reference.get(1).text.get(0).toString());
         assertEquals(reference.get(0).tokens.get(0), reference.get(0).tokens.get(1), "greedy choices agree");
@@ -254,7 +248,7 @@ class GreedySpeculationTest {
                 () -> new SamplingParams(0.8f, 0, 0.95f, 0f, 0.2f, 0.1f, 1.1f, seed[0]++));
         requests.add(request("Once upon a time", 40, new SamplingParams(0.8f, 20, 0.95f, 0f, 0.2f, 0.1f, 1.1f, 5L),
                 3, List.of()));
-        List<RecordingSink> reference = plain(requests);
+        List<CollectingSink> reference = plain(requests);
         assertNotEquals(reference.get(16).tokens.get(0), reference.get(16).tokens.get(1), "choices sample apart");
         try (Engine e = engine(Kind.NGRAM.open(), roomy(16))) {
             assertSameOutputs(reference, runAll(e.engine(), requests), "n-gram sampling");
