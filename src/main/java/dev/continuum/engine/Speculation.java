@@ -21,7 +21,11 @@ public record Speculation(TokenProposer proposer, int disableAbove, double minAc
     public static final int DEFAULT_DISABLE_ABOVE = 8;
     /** {@link #DEFAULT_DISABLE_ABOVE} as a constant string, for annotation defaults ({@code @WithDefault}). */
     public static final String DEFAULT_DISABLE_ABOVE_TEXT = "" + DEFAULT_DISABLE_ABOVE;
-    /** Smoothed acceptance below which a sequence stops proposing (measured: PERFORMANCE.md). */
+    /**
+     * Smoothed acceptance below which a sequence stops proposing: a verification row costs about a third of a
+     * one-row step on stories260K, where rows are dearest (PERFORMANCE.md, "Speculative decoding"), so a proposal
+     * accepted less often than that costs more than it saves there.
+     */
     public static final double DEFAULT_MIN_ACCEPTANCE = 0.3;
 
     public static final Speculation OFF = new Speculation(TokenProposer.NONE, 0, 0);
