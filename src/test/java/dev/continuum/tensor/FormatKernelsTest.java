@@ -114,7 +114,14 @@ class FormatKernelsTest {
         FormatKernels k = f.interleaved.kernels();
         assertEquals(type == GgmlType.Q4_0 || type == GgmlType.Q8_0 ? QUANTIZED : FLOAT, k.activations());
         switch (type) {
-            case F32 -> assertSame(FormatKernels.FLOAT_TILES, k);
+            case F32 -> {
+                // The tiled path for whole sets, the row kernel for the rows outside them, no fused kernels.
+                assertNotNull(k.rowTokens());
+                assertNull(k.single());
+                assertNull(k.allTokens());
+                assertNull(k.shortTiles());
+                assertFalse(k.fuses(1) || k.fuses(4));
+            }
             case F16 -> {
                 if (NativeCpuKernels.enabled()) {
                     assertNotNull(k.allTokens());
