@@ -11,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 public class CollectingSink implements TokenSink {
     public final List<List<Integer>> tokens = new ArrayList<>();
     public final List<StringBuilder> text = new ArrayList<>();
+    /** Each choice's token events as streamed, log-probabilities included. */
+    public final List<List<TokenEvent>> events = new ArrayList<>();
     public final List<FinishReason> reasons = new ArrayList<>();
     public final CompletableFuture<CollectingSink> done = new CompletableFuture<>();
     private int open;
@@ -20,6 +22,7 @@ public class CollectingSink implements TokenSink {
         for (int i = 0; i < n; i++) {
             tokens.add(new ArrayList<>());
             text.add(new StringBuilder());
+            events.add(new ArrayList<>());
             reasons.add(null);
         }
     }
@@ -28,6 +31,7 @@ public class CollectingSink implements TokenSink {
     public synchronized void onToken(TokenEvent e) {
         tokens.get(e.choice()).add(e.token());
         text.get(e.choice()).append(e.text());
+        events.get(e.choice()).add(e);
     }
 
     @Override

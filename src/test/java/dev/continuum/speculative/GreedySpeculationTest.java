@@ -7,6 +7,7 @@ import dev.continuum.engine.FinishReason;
 import dev.continuum.engine.GenerationRequest;
 import dev.continuum.engine.InferenceEngine;
 import dev.continuum.engine.Speculation;
+import dev.continuum.engine.TokenEvent;
 import dev.continuum.engine.TokenProposer;
 import dev.continuum.loader.LoadedModel;
 import dev.continuum.loader.ModelLoader;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -200,6 +202,48 @@ class GreedySpeculationTest {
                 e.assertNothingHeld();
             }
         }
+    }
+
+    /**
+     * Log-probabilities are the target's for the emitted tokens, whichever step's row produced them: with four
+     * alternatives each, every token's logprob and its alternatives are the plain run's, bit for bit, for every
+     * proposer and 16 sequences at once (a verification row computes the same bits as a decode row).
+     */
+    @Test
+    void logprobsAreThePlainRunsBitForBit() throws Exception {
+        List<GenerationRequest> requests = new ArrayList<>();
+        for (String p : PROMPTS) {
+            requests.add(new GenerationRequest(p, prompt(p), 32, SamplingParams.GREEDY, List.of(), false, 1, 4));
+        }
+        List<CollectingSink> reference = plain(requests);
+        for (Kind kind : Kind.values()) {
+            try (Engine e = engine(kind.open(), roomy(16))) {
+                List<CollectingSink> actual = runAll(e.engine(), requests);
+                assertSameOutputs(reference, actual, kind + " with logprobs");
+                for (int i = 0; i < requests.size(); i++) {
+                    List<TokenEvent> want = reference.get(i).events.get(0);
+                    List<TokenEvent> got = actual.get(i).events.get(0);
+                    assertEquals(want.size(), got.size());
+                    for (int t = 0; t < want.size(); t++) {
+                        String where = kind + ", request " + i + ", token " + t;
+                        assertEquals(Float.floatToRawIntBits(want.get(t).logprob()),
+                                Float.floatToRawIntBits(got.get(t).logprob()), where);
+                        assertArrayEquals(want.get(t).topTokens(), got.get(t).topTokens(), where);
+                        assertArrayEquals(bits(want.get(t).topLogprobs()), bits(got.get(t).topLogprobs()), where);
+                    }
+                }
+                assertAcceptance(kind, e);
+                e.assertNothingHeld();
+            }
+        }
+    }
+
+    private static int[] bits(float[] values) {
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = Float.floatToRawIntBits(values[i]);
+        }
+        return out;
     }
 
     @Test
