@@ -141,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
             int[][] prompts = textPrompts != null ? textPrompts : prompts(maxConcurrency, shape.vocabSize());
             InProcessBench bench = new InProcessBench(runner, m.tokenizer(), config, proposer == TokenProposer.NONE
                     ? Speculation.OFF
-                    : new Speculation(proposer, speculation.disableAbove(), Speculation.DEFAULT_MIN_ACCEPTANCE));
+                    : Speculation.of(proposer, speculation.disableAbove()));
             if (warmup) {
                 WarmupReport r = runner.warmUp(32);
                 System.err.printf("warm-up: %s%n", r.detail());

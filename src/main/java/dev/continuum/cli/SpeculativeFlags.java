@@ -21,15 +21,15 @@ final class SpeculativeFlags {
             + SpeculativeOptions.DEFAULT_NUM_TOKENS + "; serve: property continuum.num-speculative-tokens)")
     Integer numTokens;
 
-    @Option(names = "--speculative-disable-above", description = "No proposals while more sequences than this"
-            + " decode (default " + Speculation.DEFAULT_DISABLE_ABOVE
-            + "; serve: property continuum.speculative-disable-above)")
+    @Option(names = "--speculative-disable-above", description = "Fixed rule: every sequence proposes while at most"
+            + " this many decode, none above (default: proposals where the step costs measured at start say they"
+            + " pay; serve: property continuum.speculative-disable-above)")
     Integer disableAbove;
 
     /** The flags validated, defaults for those not given; an IllegalArgumentException names the bad one. */
     SpeculativeOptions options() {
         return new SpeculativeOptions(model, ngram == null ? 0 : ngram,
                 numTokens == null ? SpeculativeOptions.DEFAULT_NUM_TOKENS : numTokens,
-                disableAbove == null ? Speculation.DEFAULT_DISABLE_ABOVE : disableAbove);
+                disableAbove == null ? Speculation.BY_COST : disableAbove);
     }
 }

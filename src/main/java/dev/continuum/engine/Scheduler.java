@@ -38,6 +38,13 @@ final class Scheduler {
     private final TokenProposer proposer;
     private final Speculation speculation;
     private final ProposalBatch proposals;
+    /** The rule by cost's planner; null under the fixed rule or without speculation. */
+    private final ProposalPlanner planner;
+    /** The planner's candidates of a step: the sequence, its acceptance rate, its most proposals, its plan. */
+    private final Sequence[] candidates;
+    private final double[] candidateRates;
+    private final int[] candidateCaps;
+    private final int[] planned;
     private final int vocab;
     /** Requests submitted and not yet admitted (or ended); the engine refuses new ones beyond its limits. */
     private final WaitingWork unadmitted;
@@ -75,6 +82,11 @@ final class Scheduler {
         runner.allocateKvCache(config.kvBlocks(), config.blockSize());
         proposer.start(config);
         this.proposals = new ProposalBatch(slots);
+        this.planner = speculation.enabled() && speculation.byCost() ? planner(runner, config, speculation) : null;
+        this.candidates = new Sequence[slots];
+        this.candidateRates = new double[slots];
+        this.candidateCaps = new int[slots];
+        this.planned = new int[slots];
         this.freeSlots = new int[slots];
         for (int i = 0; i < slots; i++) {
             freeSlots[i] = slots - 1 - i;
@@ -87,6 +99,18 @@ final class Scheduler {
         this.runningAtStart = new Sequence[slots];
         this.forkRow = new float[vocab];
         this.childRow = new float[vocab];
+    }
+
+    /** The rule by cost's planner, on the costs given or measured now (the runners' KV storage is still empty). */
+    private static ProposalPlanner planner(ModelRunner runner, EngineConfig config, Speculation speculation) {
+        TokenProposer proposer = speculation.proposer();
+        StepCostProbe probe = StepCostProbe.forEngine(config, proposer.maxProposedTokens());
+        StepCosts target = speculation.targetCosts() != null ? speculation.targetCosts() : probe.measure(runner);
+        StepCosts own = speculation.proposerCosts() != null ? speculation.proposerCosts()
+                : proposer.measureCosts(probe);
+        LOG.infof("Speculation by step cost: target %s; proposer %s", target.describe(),
+                own.free() ? "free" : own.describe());
+        return new ProposalPlanner(target, own, proposer.maxProposedTokens());
     }
 
     void add(ActiveRequest r) {
@@ -202,37 +226,63 @@ final class Scheduler {
         return budget;
     }
 
+    /** Whether a sequence that stopped proposing is due for a probe: {@link Speculation#PROBE_INTERVAL} steps on. */
+    private static boolean probeDue(Sequence s, long step) {
+        return step - s.lastVerifiedStep >= Speculation.PROBE_INTERVAL;
+    }
+
     private boolean isDecoding(Sequence s, long step) {
         return s.status == Sequence.Status.RUNNING && s.lastScheduledStep != step && !s.isPrefilling();
     }
 
     /**
-     * Asks the proposer for tokens to follow the decoding sequences that may speculate in this step: none when more
-     * than {@code disable-above} sequences decode (the batch alone keeps the model busy), none for a request that
-     * opted out, none (but a probe now and then) for a sequence whose proposals have mostly been rejected. The
-     * budget keeps one row for every decoding sequence; proposals share the rest, oldest sequences first.
+     * Asks the proposer for tokens to follow the decoding sequences that may speculate in this step, as many as
+     * the rule gives each ({@link Speculation}): by cost, the {@link ProposalPlanner}'s plan; by the fixed rule,
+     * all a sequence may have while at most {@code disable-above} sequences decode, none for one whose proposals
+     * mostly failed. None for a request that opted out; one now and then, a probe, for a sequence that stopped
+     * proposing. The budget keeps one row for every decoding sequence; proposals share the rest, oldest first.
      */
     private void propose(int count, int decoding, int budget) {
-        if (!speculation.enabled() || decoding > speculation.disableAbove()) {
+        if (!speculation.enabled() || (planner == null && decoding > speculation.disableAbove())) {
             return;
         }
         long step = scheduled.step();
         int room = budget - decoding;
+        int n = 0;
         proposals.clear();
         for (int i = 0; i < count && room > 0; i++) {
             Sequence s = runningAtStart[i];
             if (!isDecoding(s, step) || !s.owner.request.speculative()) {
                 continue;
             }
-            if (s.acceptance < speculation.minAcceptance()
-                    && step - s.lastVerifiedStep < Speculation.PROBE_INTERVAL) {
-                continue;
-            }
             // Every accepted proposal and the token sampled after them must fit the sequence's limits.
             int max = Math.min(Math.min(s.draftTokens.length, room), s.remainingCapacity() - 1);
-            if (max > 0) {
+            if (max <= 0) {
+                continue;
+            }
+            if (planner != null) {
+                candidates[n] = s;
+                candidateRates[n] = s.acceptanceRate();
+                candidateCaps[n] = max;
+                n++;
+            } else if (s.acceptanceRate() >= speculation.minAcceptance() || probeDue(s, step)) {
                 proposals.enter(s, max);
                 room -= max;
+            }
+        }
+        if (n > 0) {
+            room -= planner.plan(decoding, n, candidateRates, candidateCaps, room, planned);
+            boolean probes = planner.probeWorthwhile(decoding);
+            for (int i = 0; i < n; i++) {
+                int k = planned[i];
+                if (k == 0 && probes && room > 0 && probeDue(candidates[i], step)) {
+                    k = 1;
+                    room--;
+                }
+                if (k > 0) {
+                    proposals.enter(candidates[i], k);
+                }
+                candidates[i] = null;
             }
         }
         if (proposals.size() > 0) {
@@ -416,7 +466,7 @@ final class Scheduler {
             return;
         }
         metrics.verified(drafts, accepted);
-        s.acceptance = 0.75 * s.acceptance + 0.25 * accepted / drafts;
+        s.recordVerification(drafts, accepted);
         s.lastVerifiedStep = scheduled.step();
         if (finished) {
             return;

@@ -57,8 +57,14 @@ final class Sequence {
     /** A guess outside the vocabulary ended this step's guesses. */
     private boolean guessesEnded;
     private final int vocab;
-    /** Smoothed fraction of proposals accepted, for the scheduler's decision to propose; starts hopeful. */
-    double acceptance = 1;
+    /**
+     * Proposals accepted and positions tried (accepted ones plus the first rejected), each decayed by
+     * {@link #ACCEPTANCE_DECAY} per verification: their ratio estimates the chance that a proposal holds given
+     * the one before it did (the geometric model of {@link ProposalPlanner}); a run of K accepted proposals counts
+     * K tries, no rejection seen. Starts hopeful, at one accepted of one tried.
+     */
+    private double acceptedProposals = 1;
+    private double triedProposals = 1;
     /** The last step this sequence had proposals verified. */
     long lastVerifiedStep;
 
@@ -70,6 +76,20 @@ final class Sequence {
     private final float[] rawLogits;
     /** The end-of-generation token that ends this choice, -1 when ignore_eos lets it through as text. */
     private final int eosId;
+
+    /** Weight of the past in {@link #acceptanceRate} per verification: the last few steps count most. */
+    static final double ACCEPTANCE_DECAY = 0.75;
+
+    /** The estimated chance that a proposal of this sequence holds, given the one before it held. */
+    double acceptanceRate() {
+        return acceptedProposals / triedProposals;
+    }
+
+    /** Counts a verification of {@code proposed} proposals of which the first {@code accepted} held. */
+    void recordVerification(int proposed, int accepted) {
+        acceptedProposals = ACCEPTANCE_DECAY * acceptedProposals + accepted;
+        triedProposals = ACCEPTANCE_DECAY * triedProposals + accepted + (accepted < proposed ? 1 : 0);
+    }
 
     Sequence(ActiveRequest owner, int choice, int maxLength, Tokenizer tokenizer, int vocab, int maxDraftTokens) {
         GenerationRequest r = owner.request;

@@ -40,6 +40,15 @@ public interface TokenProposer extends AutoCloseable {
     }
 
     /**
+     * What this proposer's own steps cost, for the rule by cost ({@link Speculation#byCost}): measured with
+     * {@code probe} after {@link #start}, before the first proposal. The default, {@link StepCosts#FREE}, suits a
+     * proposer that computes nothing (prompt lookup); a draft model times its runner.
+     */
+    default StepCosts measureCosts(StepCostProbe probe) {
+        return StepCosts.FREE;
+    }
+
+    /**
      * Proposes for every entry of {@code batch}, up to {@link ProposalBatch#maxTokens} tokens each (none is
      * fine), with {@link ProposalBatch#add} (a deterministic guess) or {@link ProposalBatch#draw} (a draw from a
      * draft model's logits under the sequence's own sampling parameters). Must not allocate per call.

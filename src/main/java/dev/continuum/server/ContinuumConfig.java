@@ -1,7 +1,6 @@
 package dev.continuum.server;
 
 import dev.continuum.engine.EngineConfig;
-import dev.continuum.engine.Speculation;
 import dev.continuum.speculative.SpeculativeOptions;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -98,9 +97,11 @@ public interface ContinuumConfig {
     @WithDefault(SpeculativeOptions.DEFAULT_NUM_TOKENS_TEXT)
     int numSpeculativeTokens();
 
-    /** No proposals in a step where more sequences than this decode (the batch alone then keeps the model busy). */
-    @WithDefault(Speculation.DEFAULT_DISABLE_ABOVE_TEXT)
-    int speculativeDisableAbove();
+    /**
+     * The fixed speculation rule: every sequence proposes while at most this many decode, none above. Not set:
+     * each step proposes where the step costs measured at start say proposals pay.
+     */
+    Optional<Integer> speculativeDisableAbove();
 
     /** Tokens per KV-cache block. */
     @WithDefault(EngineConfig.DEFAULT_BLOCK_SIZE_TEXT)

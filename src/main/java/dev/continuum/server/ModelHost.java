@@ -151,7 +151,7 @@ public class ModelHost {
         Speculation s;
         try {
             SpeculativeOptions options = new SpeculativeOptions(config.speculativeModel().orElse(null),
-                    config.speculativeNgram(), config.numSpeculativeTokens(), config.speculativeDisableAbove());
+                    config.speculativeNgram(), config.numSpeculativeTokens(), config.speculativeDisableAbove().orElse(Speculation.BY_COST));
             s = options.open(target, config.tokenizer().map(Path::of).orElse(null), choice, config.threads(),
                     config.warmupTokens(), LOG::warn);
         } catch (RuntimeException e) {
@@ -161,8 +161,7 @@ public class ModelHost {
             throw new SpeculationFailure(explained && e.getMessage() != null ? e.getMessage() : e.toString(), e);
         }
         if (s.enabled()) {
-            LOG.infof("Speculative decoding: %s, no proposals above %d decoding sequences", s.proposer().describe(),
-                    s.disableAbove());
+            LOG.infof("Speculative decoding: %s, %s", s.proposer().describe(), s.describeRule());
         }
         return s;
     }

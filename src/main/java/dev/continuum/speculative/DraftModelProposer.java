@@ -2,6 +2,8 @@ package dev.continuum.speculative;
 
 import dev.continuum.engine.EngineConfig;
 import dev.continuum.engine.ProposalBatch;
+import dev.continuum.engine.StepCostProbe;
+import dev.continuum.engine.StepCosts;
 import dev.continuum.engine.TokenProposer;
 import dev.continuum.kvcache.BlockManager;
 import dev.continuum.runner.ModelRunner;
@@ -89,6 +91,12 @@ public final class DraftModelProposer implements TokenProposer {
         batch = new StepBatch(catchUpBudget + slots, slots, blocks.tables(), config.blockSize());
         computed = new int[slots];
         logitRow = new int[slots];
+    }
+
+    /** The draft runner's step costs, measured on its own KV storage before any sequence is cached there. */
+    @Override
+    public StepCosts measureCosts(StepCostProbe probe) {
+        return probe.measure(draft);
     }
 
     @Override

@@ -18,7 +18,8 @@ import java.util.function.Consumer;
  * @param model        {@code --speculative-model}: a draft model spec (any spec the server loads), or null
  * @param ngram        {@code --speculative-ngram N}: prompt lookup matching the last N tokens, or 0
  * @param numTokens    {@code --num-speculative-tokens K}: proposals per sequence per step
- * @param disableAbove {@code --speculative-disable-above}: no proposals while more sequences decode
+ * @param disableAbove {@code --speculative-disable-above}: no proposals while more sequences decode, and no other
+ *                     rule; {@link Speculation#BY_COST} (not given): proposals where measured step costs say they pay
  */
 public record SpeculativeOptions(String model, int ngram, int numTokens, int disableAbove) {
     /** Proposals per step unless configured (vLLM's examples use 5 for prompt lookup, llama.cpp drafts up to 16). */
@@ -26,7 +27,7 @@ public record SpeculativeOptions(String model, int ngram, int numTokens, int dis
     /** {@link #DEFAULT_NUM_TOKENS} as a constant string, for annotation defaults ({@code @WithDefault}). */
     public static final String DEFAULT_NUM_TOKENS_TEXT = "" + DEFAULT_NUM_TOKENS;
     public static final SpeculativeOptions NONE = new SpeculativeOptions(null, 0, DEFAULT_NUM_TOKENS,
-            Speculation.DEFAULT_DISABLE_ABOVE);
+            Speculation.BY_COST);
 
     public SpeculativeOptions {
         if (model != null && model.isBlank()) {
@@ -44,9 +45,9 @@ public record SpeculativeOptions(String model, int ngram, int numTokens, int dis
             throw new IllegalArgumentException(name("num-speculative-tokens") + " must be in [1, " + NgramProposer.MAX_K
                     + "], got " + numTokens);
         }
-        if (disableAbove < 0) {
-            throw new IllegalArgumentException(name("speculative-disable-above") + " must be >= 0, got "
-                    + disableAbove);
+        if (disableAbove < Speculation.BY_COST) {
+            throw new IllegalArgumentException(name("speculative-disable-above") + " must be >= 0, or -1 (the "
+                    + "default: decided by measured step costs), got " + disableAbove);
         }
     }
 
@@ -100,6 +101,6 @@ public record SpeculativeOptions(String model, int ngram, int numTokens, int dis
         } else {
             return Speculation.OFF;
         }
-        return new Speculation(proposer, disableAbove, Speculation.DEFAULT_MIN_ACCEPTANCE);
+        return Speculation.of(proposer, disableAbove);
     }
 }

@@ -30,7 +30,7 @@ class EngineGenerationTest {
              OpenedRunner opened = RunnerFactory.open(model, Backend.parse("cpu"), 1, w -> { })) {
             ModelRunner failing = new FailingAfter(opened.runner(), 3);
             EngineGeneration generation = new EngineGeneration(failing, model.tokenizer(),
-                    Speculation.of(new NgramProposer(2, 3)));
+                    Speculation.of(new NgramProposer(2, 3), 8));
             int[] prompt = model.tokenizer().encode("a b a b a b", false);
             EngineGeneration.GenerationFailedException e = assertThrows(
                     EngineGeneration.GenerationFailedException.class,
@@ -38,7 +38,7 @@ class EngineGenerationTest {
             assertTrue(e.getMessage().contains("the runner broke at step 3"), e.getMessage());
 
             EngineGeneration working = new EngineGeneration(opened.runner(), model.tokenizer(),
-                    Speculation.of(new NgramProposer(2, 3)));
+                    Speculation.of(new NgramProposer(2, 3), 8));
             GenerationStats stats = working.generate(prompt, 20, SamplingParams.GREEDY, true, text -> { });
             assertEquals(20, stats.generatedTokens(), "the same runner still serves after the failed request");
             assertEquals("length", stats.stopReason());

@@ -32,10 +32,15 @@ class SchedulerTest {
         final WaitingWork unadmitted = new WaitingWork();
 
         Harness(EngineConfig config, boolean avoidEos, TokenProposer proposer) {
+            this(config, avoidEos, new Speculation(proposer, Integer.MAX_VALUE, 0));
+        }
+
+        Harness(EngineConfig config, boolean avoidEos, Speculation speculation) {
             runner = new FakeRunner(CONTEXT, avoidEos);
-            metrics = new EngineMetrics(new SimpleMeterRegistry(), () -> 0, () -> 0, proposer.maxProposedTokens());
+            metrics = new EngineMetrics(new SimpleMeterRegistry(), () -> 0, () -> 0,
+                    speculation.proposer().maxProposedTokens());
             scheduler = new Scheduler(runner, config, new ByteLevelTokenizer(FakeRunner.VOCAB), metrics, unadmitted,
-                    new Speculation(proposer, Integer.MAX_VALUE, 0));
+                    speculation);
         }
 
         Harness(EngineConfig config) {
@@ -435,6 +440,85 @@ class SchedulerTest {
         h.drain();
         assertArrayEquals(FakeRunner.greedy(p, 3, true), r.tokens(0), "never more than max_tokens");
         assertEquals(FinishReason.LENGTH, r.reason(0));
+        assertEquals(0, h.blocksHeld());
+    }
+
+    /** A cost table of {@code fixed + perRow * rows} nanoseconds, rows 1 to 64. */
+    private static StepCosts costs(double fixed, double perRow) {
+        int[] rows = new int[64];
+        double[] nanos = new double[64];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = i + 1;
+            nanos[i] = fixed + perRow * (i + 1);
+        }
+        return new StepCosts(rows, nanos);
+    }
+
+    @Test
+    void byCostFreeRowsAreProposedAsTheFixedRuleDoes() {
+        ScriptedProposer oracle = new ScriptedProposer(3, 3);
+        Harness h = new Harness(config(2, 64, 4, 64), true, Speculation.byCost(oracle, costs(100, 0), StepCosts.FREE));
+        int[] p = prompt(7, 4);
+        Submitted r = h.submit(greedy(p, 17));
+        h.drain();
+        assertArrayEquals(FakeRunner.greedy(p, 17, true), r.tokens(0));
+        assertEquals(5, h.runner.steps.size(), "prefill, then 4 steps of 3 accepted proposals and one more token");
+        assertEquals(0, h.blocksHeld());
+    }
+
+    @Test
+    void byCostRowsAsDearAsStepsAreNeverProposed() {
+        ScriptedProposer oracle = new ScriptedProposer(3, 3);
+        Harness h = new Harness(config(2, 64, 4, 64), true, Speculation.byCost(oracle, costs(0, 100), StepCosts.FREE));
+        int[] p = prompt(7, 4);
+        Submitted r = h.submit(greedy(p, 17));
+        h.drain();
+        assertArrayEquals(FakeRunner.greedy(p, 17, true), r.tokens(0));
+        assertEquals(0, oracle.proposed, "perfect proposals at best tie the plain step: the proposer is not asked");
+        assertEquals(17, h.runner.steps.size());
+    }
+
+    @Test
+    void byCostFailingProposalsStopAndAreProbedEverySixteenSteps() {
+        ScriptedProposer wrong = new ScriptedProposer(5, 0);
+        Harness h = new Harness(new EngineConfig(2, 64, 64, 4, 64, 256), true,
+                Speculation.byCost(wrong, costs(1000, 100), StepCosts.FREE));
+        int[] p = prompt(5, 3);
+        Submitted r = h.submit(greedy(p, 120));
+        h.drain();
+        assertArrayEquals(FakeRunner.greedy(p, 120, true), r.tokens(0));
+        List<Integer> verifying = new ArrayList<>();
+        for (int i = 1; i < h.runner.steps.size(); i++) {
+            if (h.runner.steps.get(i).rows() > 1) {
+                verifying.add(i);
+            }
+        }
+        // Hopeful at first (5 proposals); then fewer as the estimate falls step by step (0.43: two, 0.24 and 0.15:
+        // one each, on 1 000 + 100 per row), then none (0.10: 1.10 tokens for 1 200 against 1 for 1 100).
+        assertEquals(List.of(1, 2, 3, 4), verifying.subList(0, 4));
+        assertEquals(6, h.runner.steps.get(1).rows());
+        assertEquals(3, h.runner.steps.get(2).rows());
+        for (int v = 2; v < verifying.size(); v++) {
+            assertEquals(2, h.runner.steps.get(verifying.get(v)).rows(), "one proposal, then probes of one");
+            if (v >= 4) {
+                assertEquals(Speculation.PROBE_INTERVAL, verifying.get(v) - verifying.get(v - 1), "steps " + verifying);
+            }
+        }
+        assertTrue(verifying.size() >= 6, "probes go on: " + verifying);
+        assertEquals(0, h.blocksHeld());
+    }
+
+    @Test
+    void measuredCostsComeFromProbeStepsThatLeaveNoTrace() {
+        ScriptedProposer oracle = new ScriptedProposer(3, 2);
+        Harness h = new Harness(config(2, 64, 4, 64), true, Speculation.of(oracle));
+        int probeSteps = h.runner.steps.size();
+        assertTrue(probeSteps > 1, "the probe timed steps through the runner before any request");
+        int[] p = prompt(9, 5);
+        Submitted r = h.submit(greedy(p, 40));
+        h.drain();
+        // The fake checks that every position read was written by its own sequence, not left by the probe.
+        assertArrayEquals(FakeRunner.greedy(p, 40, true), r.tokens(0));
         assertEquals(0, h.blocksHeld());
     }
 

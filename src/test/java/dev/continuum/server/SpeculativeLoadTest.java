@@ -36,6 +36,12 @@ class SpeculativeLoadTest {
         assertEquals("failed to start speculative decoding for model 'embedded:stories260K': --speculative-model"
                 + " (continuum.speculative-model) and --speculative-ngram (continuum.speculative-ngram) exclude each"
                 + " other: choose one proposer", both.failure());
+        ModelHost negative = load(Map.of("continuum.speculative-ngram", "2", "continuum.speculative-disable-above",
+                "-2"));
+        assertEquals(ModelHost.State.FAILED, negative.state());
+        assertEquals("failed to start speculative decoding for model 'embedded:stories260K':"
+                + " --speculative-disable-above (continuum.speculative-disable-above) must be >= 0, or -1 (the default:"
+                + " decided by measured step costs), got -2", negative.failure());
         ModelHost zero = load(Map.of("continuum.speculative-ngram", "2", "continuum.num-speculative-tokens", "0"));
         assertEquals(ModelHost.State.FAILED, zero.state());
         assertEquals("failed to start speculative decoding for model 'embedded:stories260K': --num-speculative-tokens"
@@ -47,7 +53,7 @@ class SpeculativeLoadTest {
         ContinuumConfig defaults = config(Map.of());
         assertEquals(0, defaults.speculativeNgram());
         assertEquals(dev.continuum.speculative.SpeculativeOptions.DEFAULT_NUM_TOKENS, defaults.numSpeculativeTokens());
-        assertEquals(dev.continuum.engine.Speculation.DEFAULT_DISABLE_ABOVE, defaults.speculativeDisableAbove());
+        assertTrue(defaults.speculativeDisableAbove().isEmpty(), "unset: speculation decided by measured step costs");
         assertTrue(defaults.speculativeModel().isEmpty());
         ModelHost host = load(Map.of("continuum.speculative-ngram", "3"));
         try {

@@ -27,8 +27,8 @@ class SpeculativeOptionsTest {
                 () -> new SpeculativeOptions(null, 65, 5, 8));
         refused("--num-speculative-tokens (continuum.num-speculative-tokens) must be in [1, 32], got 0",
                 () -> new SpeculativeOptions(null, 3, 0, 8));
-        refused("--speculative-disable-above (continuum.speculative-disable-above) must be >= 0, got -1",
-                () -> new SpeculativeOptions(null, 3, 5, -1));
+        refused("--speculative-disable-above (continuum.speculative-disable-above) must be >= 0, or -1 (the default:"
+                + " decided by measured step costs), got -2", () -> new SpeculativeOptions(null, 3, 5, -2));
         // The proposers' own guards say the same.
         refused("--speculative-ngram (continuum.speculative-ngram) must be in [1, 64], got 0",
                 () -> new NgramProposer(0, 5));
