@@ -26,6 +26,7 @@ public final class InProcessBench {
     private final Tokenizer tokenizer;
     private final EngineConfig config;
     private final Speculation speculation;
+    private String lastSpeculationCosts;
 
     public InProcessBench(ModelRunner runner, Tokenizer tokenizer, EngineConfig config) {
         this(runner, tokenizer, config, Speculation.OFF);
@@ -96,6 +97,11 @@ public final class InProcessBench {
         return at[0] - start;
     }
 
+    /** The step costs the last run's engine speculated by (see {@link InferenceEngine#speculationCosts}), or null. */
+    public String lastSpeculationCosts() {
+        return lastSpeculationCosts;
+    }
+
     public BenchResult run(int concurrency, int[][] prompts, int genTokens) throws InterruptedException {
         try (InferenceEngine engine = new InferenceEngine(runner, tokenizer, config, new SimpleMeterRegistry(),
                 speculation)) {
@@ -114,6 +120,7 @@ public final class InProcessBench {
                 throw new IllegalStateException("benchmark did not finish");
             }
             long end = System.nanoTime() - start;
+            lastSpeculationCosts = engine.speculationCosts();
             BenchResult r = BenchResult.of("in-process", concurrency, prompts[0].length, genTokens, traces, 0, end);
             return speculation.enabled()
                     ? r.withSpeculation(engine.metrics().draftTokens(), engine.metrics().acceptedTokens()) : r;

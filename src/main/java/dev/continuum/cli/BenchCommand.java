@@ -146,6 +146,9 @@ final class BenchCommand implements Callable<Integer> {
                 WarmupReport r = runner.warmUp(32);
                 System.err.printf("warm-up: %s%n", r.detail());
                 bench.run(Math.min(4, maxConcurrency), prompts, Math.min(genTokens, 16));
+                if (bench.lastSpeculationCosts() != null) {
+                    System.err.println("speculation by step cost: " + bench.lastSpeculationCosts());
+                }
             }
             for (int c : concurrency) {
                 BenchResult r = bench.run(c, prompts, genTokens);

@@ -87,6 +87,9 @@ final class Scheduler {
         this.candidateRates = new double[slots];
         this.candidateCaps = new int[slots];
         this.planned = new int[slots];
+        if (planner != null) {
+            LOG.infof("Speculation by step cost: %s", speculationCosts());
+        }
         this.freeSlots = new int[slots];
         for (int i = 0; i < slots; i++) {
             freeSlots[i] = slots - 1 - i;
@@ -108,9 +111,13 @@ final class Scheduler {
         StepCosts target = speculation.targetCosts() != null ? speculation.targetCosts() : probe.measure(runner);
         StepCosts own = speculation.proposerCosts() != null ? speculation.proposerCosts()
                 : proposer.measureCosts(probe);
-        LOG.infof("Speculation by step cost: target %s; proposer %s", target.describe(),
-                own.free() ? "free" : own.describe());
         return new ProposalPlanner(target, own, proposer.maxProposedTokens());
+    }
+
+    /** The rule by cost's step costs in words, or null (no speculation, or the fixed rule). */
+    String speculationCosts() {
+        return planner == null ? null : "target " + planner.target().describe() + "; proposer "
+                + (planner.draft().free() ? "free" : planner.draft().describe());
     }
 
     void add(ActiveRequest r) {

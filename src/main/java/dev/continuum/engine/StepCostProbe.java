@@ -18,7 +18,7 @@ import java.util.Arrays;
 public final class StepCostProbe {
     /** Positions before the timed rows: attention has a context to read, as in a real decode step. */
     static final int CONTEXT = 64;
-    static final int REPEATS = 3;
+    static final int REPEATS = 5;
     /** Enough to reach the compute-bound region of a small model; a 1B model stops by the budget. */
     static final long DEFAULT_BUDGET_NANOS = 2_000_000_000L;
 

@@ -13,7 +13,8 @@ import java.util.Arrays;
  * segment's slope (where the step is compute-bound and the cost linear in its rows).
  *
  * @param rows  measured row counts, strictly increasing, the first 1
- * @param nanos the step's time at each, made non-decreasing (a larger step never costs less; a dip is noise)
+ * @param nanos the step's time at each, made non-decreasing by lowering any that exceeds a larger step's: a step
+ *              never costs more than a larger one, and a measurement errs high (an interruption), not low
  */
 public record StepCosts(int[] rows, double[] nanos) {
     /** No cost at all: a proposer that computes nothing (prompt lookup). */
@@ -32,9 +33,9 @@ public record StepCosts(int[] rows, double[] nanos) {
             if (!(nanos[i] >= 0) || Double.isInfinite(nanos[i])) {
                 throw new IllegalArgumentException("step times must be finite and >= 0: " + Arrays.toString(nanos));
             }
-            if (i > 0 && nanos[i] < nanos[i - 1]) {
-                nanos[i] = nanos[i - 1];
-            }
+        }
+        for (int i = rows.length - 2; i >= 0; i--) {
+            nanos[i] = Math.min(nanos[i], nanos[i + 1]);
         }
     }
 

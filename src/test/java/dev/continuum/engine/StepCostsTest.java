@@ -21,9 +21,9 @@ class StepCostsTest {
     }
 
     @Test
-    void aDipIsNoiseAndAOneRowTableIsFlat() {
-        StepCosts dip = new StepCosts(new int[]{1, 2, 3}, new double[]{100, 90, 130});
-        assertArrayEquals(new double[]{100, 100, 130}, dip.nanos());
+    void aTimeAboveALargerStepsIsAnInterruptionAndAOneRowTableIsFlat() {
+        StepCosts spike = new StepCosts(new int[]{1, 2, 3, 4}, new double[]{100, 190, 130, 150});
+        assertArrayEquals(new double[]{100, 130, 130, 150}, spike.nanos());
         StepCosts flat = new StepCosts(new int[]{1}, new double[]{50});
         assertEquals(50, flat.cost(1000));
         assertTrue(StepCosts.FREE.free());
