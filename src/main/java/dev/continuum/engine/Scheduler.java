@@ -250,7 +250,8 @@ final class Scheduler {
      * proposing. The budget keeps one row for every decoding sequence; proposals share the rest, oldest first.
      */
     private void propose(int count, int decoding, int budget) {
-        if (!speculation.enabled() || (planner == null && decoding > speculation.disableAbove())) {
+        int limit = planner == null ? speculation.disableAbove() : Speculation.BY_COST_MAX_BATCH;
+        if (!speculation.enabled() || decoding > limit) {
             return;
         }
         long step = scheduled.step();

@@ -28,6 +28,12 @@ public record Speculation(TokenProposer proposer, int disableAbove, double minAc
     /** {@code disableAbove} of the rule by measured cost. */
     public static final int BY_COST = -1;
     /**
+     * The rule by cost proposes nothing while more sequences than this decode: measured on this 2-core machine,
+     * its plans at 16 sequences came out at 0.80x (stories260K) and 0.93x (dummy:110m) of speculation off, medians
+     * of five noisy rounds, where no proposals at all keep 1.0x (PERFORMANCE.md, "Speculative decoding").
+     */
+    public static final int BY_COST_MAX_BATCH = 8;
+    /**
      * The fixed rule's acceptance rate below which a sequence stops proposing: a verification row costs about a
      * third of a one-row step on stories260K, where rows are dearest (PERFORMANCE.md, "Speculative decoding"), so
      * a proposal accepted less often than that costs more than it saves there.
