@@ -1,5 +1,7 @@
 package dev.continuum.engine;
 
+import dev.continuum.model.ExpKernel;
+
 /**
  * Log-probabilities from a logits row: the chosen token's and the top alternatives', without allocation. Public for
  * the {@code perplexity} command, which scores every row of a window with the same arithmetic.
@@ -8,17 +10,18 @@ public final class Logprobs {
     private Logprobs() {
     }
 
-    /** log(sum(exp(logits))) over the row, computed stably. */
+    /**
+     * log(sum(exp(logits))) over the row, computed stably: the row's largest logit m, then m + log(sum e^(l - m)),
+     * the exponentials vectorized ({@link ExpKernel#sumExpShifted}: float exponentials about 2 ulp from exact,
+     * summed in double). With a 32 000-token vocabulary the scalar {@code Math.exp} loop this replaced took about
+     * 155 us per token on the engine thread, the largest cost of {@code logprobs} on the serving path.
+     */
     public static float logSumExp(float[] logits, int o, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
-            max = Math.max(max, logits[o + i]);
+        float max = ExpKernel.max(logits, o, n);
+        if (max == Float.NEGATIVE_INFINITY || Float.isNaN(max)) {
+            return max; // every logit -inf (nothing possible), or a NaN: no finite normaliser
         }
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += Math.exp(logits[o + i] - max);
-        }
-        return (float) (max + Math.log(sum));
+        return (float) (max + Math.log(ExpKernel.sumExpShifted(logits, o, n, max)));
     }
 
     /** Fills {@code ids/values} with the {@code ids.length} largest logits, largest first (lower id on ties). */

@@ -1,6 +1,7 @@
 package dev.continuum.model;
 
 import dev.continuum.tensor.VectorSupport;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -22,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  * lives in {@link Vectorized} so that this class links on a JVM without {@code jdk.incubator.vector}; the scalar
  * path computes every element with {@link #exp}, the very bits of a vector lane.
  */
-final class ExpKernel {
+public final class ExpKernel {
     /** The gate's decision, read once: fixed for the JVM's life, the same for every kernel. */
     private static final boolean VECTOR = VectorSupport.enabled();
     // Package-private so that GeluKernel's vector lanes compute this very exp, bit for bit.
@@ -73,6 +74,35 @@ final class ExpKernel {
         return expShiftedScalar(a, o, n, shift);
     }
 
+    /**
+     * The sum of {@code e^(a[o + i] - shift)} for {@code i} in {@code [0, n)}, in double, leaving {@code a} as it
+     * is: a log-softmax's normaliser. Each exponential is {@link #exp}'s float; the vector path adds them lane-wise
+     * in doubles (see {@link Vectorized#sumExpShifted}), the scalar path in order, so the two may differ in their
+     * last bits; each is fixed for a row. Public for the log-probabilities of {@code dev.continuum.engine}.
+     */
+    public static double sumExpShifted(float[] a, int o, int n, float shift) {
+        if (VECTOR) {
+            return Vectorized.sumExpShifted(a, o, n, shift);
+        }
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            total += exp(a[o + i] - shift);
+        }
+        return total;
+    }
+
+    /** The largest of {@code a[o..o+n)} (NaN if any is NaN, as {@link Math#max}). */
+    public static float max(float[] a, int o, int n) {
+        if (VECTOR) {
+            return Vectorized.max(a, o, n);
+        }
+        float result = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            result = Math.max(result, a[o + i]);
+        }
+        return result;
+    }
+
     /** {@link #expShifted} one element at a time. */
     static float expShiftedScalar(float[] a, int o, int n, float shift) {
         float total = 0f;
@@ -107,6 +137,8 @@ final class ExpKernel {
     static final class Vectorized {
         static final VectorSpecies<Float> F =
                 VectorSpecies.of(float.class, VectorShape.forBitSize(VectorSupport.floatLanes() * Float.SIZE));
+        /** Doubles in a vector of F's width: half as many lanes, each float vector's halves in turn. */
+        static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
 
         private Vectorized() {
         }
@@ -117,21 +149,7 @@ final class ExpKernel {
             int bound = F.loopBound(n);
             FloatVector sum = FloatVector.zero(F);
             for (; i < bound; i += F.length()) {
-                FloatVector shifted = FloatVector.fromArray(F, a, o + i).sub(shift);
-                FloatVector x = shifted.max(MIN).min(MAX);
-                FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
-                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
-                FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
-                p = p.fma(r, FloatVector.broadcast(F, P2));
-                p = p.fma(r, FloatVector.broadcast(F, P3));
-                p = p.fma(r, FloatVector.broadcast(F, P4));
-                p = p.fma(r, FloatVector.broadcast(F, P5));
-                p = p.fma(r.mul(r), r.add(1f));
-                IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
-                        .lanewise(VectorOperators.LSHL, 23);
-                FloatVector e = p.mul(bits.reinterpretAsFloats())
-                        .blend(0f, shifted.compare(VectorOperators.LT, MIN));
+                FloatVector e = expLanes(FloatVector.fromArray(F, a, o + i).sub(shift));
                 e.intoArray(a, o + i);
                 sum = sum.add(e);
             }
@@ -146,26 +164,87 @@ final class ExpKernel {
             return total;
         }
 
+        /**
+         * {@link ExpKernel#sumExpShifted} a vector at a time: each vector's exponentials widened to doubles (its
+         * lower and upper halves) and added lane-wise into two double accumulators; then the lower accumulator's
+         * lanes, the upper's, and the tail, in order.
+         */
+        static double sumExpShifted(float[] a, int o, int n, float shift) {
+            int i = 0;
+            int bound = F.loopBound(n);
+            DoubleVector low = DoubleVector.zero(D);
+            DoubleVector high = DoubleVector.zero(D);
+            for (; i < bound; i += F.length()) {
+                FloatVector e = expLanes(FloatVector.fromArray(F, a, o + i).sub(shift));
+                low = low.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0));
+                high = high.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
+            }
+            double total = 0;
+            for (int lane = 0; lane < D.length(); lane++) {
+                total += low.lane(lane);
+            }
+            for (int lane = 0; lane < D.length(); lane++) {
+                total += high.lane(lane);
+            }
+            for (; i < n; i++) {
+                total += exp(a[o + i] - shift);
+            }
+            return total;
+        }
+
+        /**
+         * The largest of {@code a[o..o+n)}: lane-wise in four accumulators over groups of four vectors (one
+         * accumulator's chain of Java-semantics maxima, several instructions each, took 7 us per 32 000 logits),
+         * then single vectors, the accumulators, the lanes and the tail. Maximum is exact in any order.
+         */
+        static float max(float[] a, int o, int n) {
+            int i = 0;
+            int step = F.length();
+            int bound = F.loopBound(n);
+            FloatVector m0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            FloatVector m1 = m0;
+            FloatVector m2 = m0;
+            FloatVector m3 = m0;
+            for (; i + 4 * step <= bound; i += 4 * step) {
+                m0 = m0.max(FloatVector.fromArray(F, a, o + i));
+                m1 = m1.max(FloatVector.fromArray(F, a, o + i + step));
+                m2 = m2.max(FloatVector.fromArray(F, a, o + i + 2 * step));
+                m3 = m3.max(FloatVector.fromArray(F, a, o + i + 3 * step));
+            }
+            for (; i < bound; i += step) {
+                m0 = m0.max(FloatVector.fromArray(F, a, o + i));
+            }
+            float result = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+            for (; i < n; i++) {
+                result = Math.max(result, a[o + i]);
+            }
+            return result;
+        }
+
+        /** e^x per lane, each lane the bits of {@link ExpKernel#exp}; inlined into every caller. */
+        private static FloatVector expLanes(FloatVector shifted) {
+            FloatVector x = shifted.max(MIN).min(MAX);
+            FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+            FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+            p = p.fma(r, FloatVector.broadcast(F, P2));
+            p = p.fma(r, FloatVector.broadcast(F, P3));
+            p = p.fma(r, FloatVector.broadcast(F, P4));
+            p = p.fma(r, FloatVector.broadcast(F, P5));
+            p = p.fma(r.mul(r), r.add(1f));
+            IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23);
+            return p.mul(bits.reinterpretAsFloats()).blend(0f, shifted.compare(VectorOperators.LT, MIN));
+        }
+
         /** {@link ExpKernel#siluTimes} a vector at a time, the tail with {@link ExpKernel#siluTimesScalar}. */
         static void siluTimes(float[] g, float[] u, int n) {
             int i = 0;
             int bound = F.loopBound(n);
             for (; i < bound; i += F.length()) {
                 FloatVector gate = FloatVector.fromArray(F, g, i);
-                FloatVector negated = gate.neg();
-                FloatVector x = negated.max(MIN).min(MAX);
-                FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
-                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
-                FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
-                p = p.fma(r, FloatVector.broadcast(F, P2));
-                p = p.fma(r, FloatVector.broadcast(F, P3));
-                p = p.fma(r, FloatVector.broadcast(F, P4));
-                p = p.fma(r, FloatVector.broadcast(F, P5));
-                p = p.fma(r.mul(r), r.add(1f));
-                IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
-                        .lanewise(VectorOperators.LSHL, 23);
-                FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, negated.compare(VectorOperators.LT, MIN));
+                FloatVector e = expLanes(gate.neg());
                 gate.div(e.add(1f)).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
             }
             siluTimesScalar(g, u, i, n);

@@ -93,6 +93,61 @@ class ModelKernelsTest {
     }
 
     @Test
+    void normalisersSumTheScalarExponentialsInTheirFixedOrderAndMaximaAreExact() {
+        Random random = new Random(15);
+        int doubleLanes = lanes / 2;
+        for (int n : new int[] {0, 1, 5, lanes, 3 * lanes + 3, 100, 1000, 32000}) {
+            float[] a = new float[4 + n];
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (random.nextGaussian() * 20);
+            }
+            float[] before = a.clone();
+            float shift = 20f;
+            double vectorSum = ExpKernel.Vectorized.sumExpShifted(a, 4, n, shift);
+            assertArrayEquals(bits(before), bits(a), "the row is left as it was");
+            // The documented order: per whole vector, lanes [0, lanes/2) into one double accumulator and the
+            // rest into the other; then the first accumulator's lanes, the second's, and the tail.
+            double[] low = new double[doubleLanes];
+            double[] high = new double[doubleLanes];
+            int whole = n / lanes * lanes;
+            for (int i = 0; i < whole; i++) {
+                int lane = i % lanes;
+                double e = ExpKernel.exp(a[4 + i] - shift);
+                if (lane < doubleLanes) {
+                    low[lane] += e;
+                } else {
+                    high[lane - doubleLanes] += e;
+                }
+            }
+            double expected = 0;
+            for (double v : low) {
+                expected += v;
+            }
+            for (double v : high) {
+                expected += v;
+            }
+            for (int i = whole; i < n; i++) {
+                expected += ExpKernel.exp(a[4 + i] - shift);
+            }
+            assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(vectorSum), n + " logits");
+            double scalarSum = 0;
+            for (int i = 0; i < n; i++) {
+                scalarSum += ExpKernel.exp(a[4 + i] - shift);
+            }
+            assertEquals(scalarSum, vectorSum, 1e-12 * Math.max(1, scalarSum), n + " logits, in order");
+
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                max = Math.max(max, a[4 + i]);
+            }
+            assertEquals(Float.floatToRawIntBits(max), Float.floatToRawIntBits(ExpKernel.Vectorized.max(a, 4, n)));
+        }
+        float[] withNaN = new float[3 * lanes];
+        withNaN[lanes + 1] = Float.NaN;
+        assertEquals(Float.NaN, ExpKernel.Vectorized.max(withNaN, 0, withNaN.length), "a NaN anywhere is the max");
+    }
+
+    @Test
     void softmaxExponentialsAreTheScalarOnesBitForBitAndSumInTheirFixedOrder() {
         Random random = new Random(5);
         for (int n : new int[] {0, 1, 5, lanes, 3 * lanes + 3, 100, 1000}) {
