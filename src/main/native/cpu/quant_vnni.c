@@ -67,6 +67,15 @@ VNNI static inline __m512i quad_of(const int8_t *x) {
 /*
  * T tokens times row groups g0 .. g0 + G - 1 (16 rows each) of one set, every tile, the running totals kept in
  * registers: T * G accumulators, T * G totals, G weight vectors. Called with constant T and G so the loops unroll.
+ *
+ * Three and four tokens take two passes over the set (G = 2: 4 T accumulators and totals for all four groups would
+ * not fit in 32 registers). The first pass reads only the first half of every 256-byte quad, so on its own it
+ * streams memory in strided halves and the second pass finds the rest missing: 4-token products read 11-12 GB/s
+ * from DRAM where 1-token products read 20-22. The first pass therefore prefetches the other groups' lines of each
+ * quad into L2 as it goes (a set is at most a few hundred KiB), and the second pass reads them from there: 15-17
+ * GB/s, the in-cache speed unchanged (PERFORMANCE.md, "Kernel design choices measured"). Keeping every total in
+ * registers across in-tile passes instead reached 19 GB/s but spilled, 12 % slower in cache, where prompts' later
+ * token groups find the set.
  */
 VNNI static inline __attribute__((always_inline)) void rows_tokens(
         const uint8_t *set, int64_t tiles, const int8_t *xq, int64_t cols, const float *dx, const int32_t *xsum,
@@ -85,10 +94,18 @@ VNNI static inline __attribute__((always_inline)) void rows_tokens(
                 acc[t][g] = _mm512_setzero_si512();
             }
         }
+        if (g0 == 0 && G < 4) {
+            _mm_prefetch((const char *) (tile + 64), _MM_HINT_T1); /* groups 2 and 3's scales */
+        }
         for (int q = 0; q < 8; q++) {
             __m512i w[4];
             for (int g = 0; g < G; g++) {
                 w[g] = _mm512_loadu_si512((const void *) (tile + SCALE_BYTES + q * QUAD_BYTES + (g0 + g) * 64));
+            }
+            if (g0 == 0) {
+                for (int g = G; g < 4; g++) {
+                    _mm_prefetch((const char *) (tile + SCALE_BYTES + q * QUAD_BYTES + g * 64), _MM_HINT_T1);
+                }
             }
             for (int t = 0; t < T; t++) {
                 __m512i x = quad_of(xq + t * cols + b * TILE + 4 * q);
@@ -203,9 +220,17 @@ VNNI static inline __attribute__((always_inline)) void q4_rows_tokens(
                 acc[t][g] = _mm512_setzero_si512();
             }
         }
+        if (g0 == 0 && G < 4) {
+            _mm_prefetch((const char *) (tile + 64), _MM_HINT_T1);
+        }
         for (int p = 0; p < 4; p++) {
             __m512i lo[4];
             __m512i hi[4];
+            if (g0 == 0) {
+                for (int g = G; g < 4; g++) {
+                    _mm_prefetch((const char *) (tile + SCALE_BYTES + p * QUAD_BYTES + g * 64), _MM_HINT_T1);
+                }
+            }
             for (int g = 0; g < G; g++) {
                 __m512i v = _mm512_loadu_si512((const void *) (tile + SCALE_BYTES + p * QUAD_BYTES + (g0 + g) * 64));
                 lo[g] = _mm512_and_si512(v, low);
