@@ -141,9 +141,20 @@ KVNNI static inline __attribute__((always_inline)) void k_rows_tokens(
                                 _mm256_loadu_si256((const __m256i *) (sb + 2 * KSET + 32 * (g0 + g)))))));
             }
         }
+        if (g0 == 0 && G < 4) {
+            for (int line = 0; line < HEADER_BYTES(F); line += 64) {
+                _mm_prefetch((const char *) (sb + line), _MM_HINT_T1);
+            }
+        }
         for (int k = 0; k < TILES_PER_BLOCK(F); k++) {
             const uint8_t *tile = sb + HEADER_BYTES(F) + k * KTILE_BYTES(F);
             const uint8_t *pairs = tile + LEVELS_AT(F);
+            if (g0 == 0 && G < 4) {
+                /* As quant_vnni.c's rows_tokens: the first of two passes brings the whole tile into L2. */
+                for (int line = 0; line < KTILE_BYTES(F); line += 64) {
+                    _mm_prefetch((const char *) (tile + line), _MM_HINT_T1);
+                }
+            }
             int64_t b = s * TILES_PER_BLOCK(F) + k;
             /* acc[t][g][h]: the unsigned levels times xq, per 16-column half h where scales cover 16 columns. */
             __m512i acc[4][4][2];
