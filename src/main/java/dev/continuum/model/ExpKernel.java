@@ -132,7 +132,10 @@ public final class ExpKernel {
     /**
      * The Vector API code, at {@link VectorSupport#floatLanes()} lanes, kept in a nested class because verifying
      * code that uses vector types loads {@code jdk.incubator.vector}: only touched when the gate is on. Only
-     * scalars and arrays cross its methods' boundaries, so no vector is ever boxed.
+     * scalars and arrays cross its methods' boundaries, so no vector is ever boxed. That is why each method spells
+     * the polynomial out: a shared helper taking a vector, once C2 had compiled it on its own, was called instead
+     * of inlined ("already compiled into a big method"), and every operation in it ran the Vector API's Java
+     * fallback, allocating on every call (seen in one JVM of two under -Dcontinuum.cpu-kernels=java).
      */
     static final class Vectorized {
         static final VectorSpecies<Float> F =
@@ -149,7 +152,21 @@ public final class ExpKernel {
             int bound = F.loopBound(n);
             FloatVector sum = FloatVector.zero(F);
             for (; i < bound; i += F.length()) {
-                FloatVector e = expLanes(FloatVector.fromArray(F, a, o + i).sub(shift));
+                FloatVector shifted = FloatVector.fromArray(F, a, o + i).sub(shift);
+                FloatVector x = shifted.max(MIN).min(MAX);
+                FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+                p = p.fma(r, FloatVector.broadcast(F, P2));
+                p = p.fma(r, FloatVector.broadcast(F, P3));
+                p = p.fma(r, FloatVector.broadcast(F, P4));
+                p = p.fma(r, FloatVector.broadcast(F, P5));
+                p = p.fma(r.mul(r), r.add(1f));
+                IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                        .lanewise(VectorOperators.LSHL, 23);
+                FloatVector e = p.mul(bits.reinterpretAsFloats())
+                        .blend(0f, shifted.compare(VectorOperators.LT, MIN));
                 e.intoArray(a, o + i);
                 sum = sum.add(e);
             }
@@ -175,7 +192,21 @@ public final class ExpKernel {
             DoubleVector low = DoubleVector.zero(D);
             DoubleVector high = DoubleVector.zero(D);
             for (; i < bound; i += F.length()) {
-                FloatVector e = expLanes(FloatVector.fromArray(F, a, o + i).sub(shift));
+                FloatVector shifted = FloatVector.fromArray(F, a, o + i).sub(shift);
+                FloatVector x = shifted.max(MIN).min(MAX);
+                FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+                p = p.fma(r, FloatVector.broadcast(F, P2));
+                p = p.fma(r, FloatVector.broadcast(F, P3));
+                p = p.fma(r, FloatVector.broadcast(F, P4));
+                p = p.fma(r, FloatVector.broadcast(F, P5));
+                p = p.fma(r.mul(r), r.add(1f));
+                IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                        .lanewise(VectorOperators.LSHL, 23);
+                FloatVector e = p.mul(bits.reinterpretAsFloats())
+                        .blend(0f, shifted.compare(VectorOperators.LT, MIN));
                 low = low.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0));
                 high = high.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
             }
@@ -221,30 +252,26 @@ public final class ExpKernel {
             return result;
         }
 
-        /** e^x per lane, each lane the bits of {@link ExpKernel#exp}; inlined into every caller. */
-        private static FloatVector expLanes(FloatVector shifted) {
-            FloatVector x = shifted.max(MIN).min(MAX);
-            FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-            FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
-            r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
-            FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
-            p = p.fma(r, FloatVector.broadcast(F, P2));
-            p = p.fma(r, FloatVector.broadcast(F, P3));
-            p = p.fma(r, FloatVector.broadcast(F, P4));
-            p = p.fma(r, FloatVector.broadcast(F, P5));
-            p = p.fma(r.mul(r), r.add(1f));
-            IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
-                    .lanewise(VectorOperators.LSHL, 23);
-            return p.mul(bits.reinterpretAsFloats()).blend(0f, shifted.compare(VectorOperators.LT, MIN));
-        }
-
         /** {@link ExpKernel#siluTimes} a vector at a time, the tail with {@link ExpKernel#siluTimesScalar}. */
         static void siluTimes(float[] g, float[] u, int n) {
             int i = 0;
             int bound = F.loopBound(n);
             for (; i < bound; i += F.length()) {
                 FloatVector gate = FloatVector.fromArray(F, g, i);
-                FloatVector e = expLanes(gate.neg());
+                FloatVector negated = gate.neg();
+                FloatVector x = negated.max(MIN).min(MAX);
+                FloatVector nf = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+                FloatVector r = nf.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = nf.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = r.fma(FloatVector.broadcast(F, P0), FloatVector.broadcast(F, P1));
+                p = p.fma(r, FloatVector.broadcast(F, P2));
+                p = p.fma(r, FloatVector.broadcast(F, P3));
+                p = p.fma(r, FloatVector.broadcast(F, P4));
+                p = p.fma(r, FloatVector.broadcast(F, P5));
+                p = p.fma(r.mul(r), r.add(1f));
+                IntVector bits = ((IntVector) nf.convert(VectorOperators.F2I, 0)).add(127)
+                        .lanewise(VectorOperators.LSHL, 23);
+                FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, negated.compare(VectorOperators.LT, MIN));
                 gate.div(e.add(1f)).mul(FloatVector.fromArray(F, u, i)).intoArray(g, i);
             }
             siluTimesScalar(g, u, i, n);

@@ -56,33 +56,6 @@ final class VectorShapes {
     static final VectorShuffle<Byte> UPPER_HALF = LANES == 4
             ? VectorShuffle.fromOp(ByteVector.SPECIES_64, i -> 4 + (i & 3)) : null;
 
-    // Lane-swap shuffles for a fixed pairwise fold; XOR_8 exists only for 16 lanes, XOR_4 from 8.
-    private static final VectorShuffle<Float> XOR_8 = LANES == 16 ? xor(8) : null;
-    private static final VectorShuffle<Float> XOR_4 = USABLE && LANES >= 8 ? xor(4) : null;
-    private static final VectorShuffle<Float> XOR_2 = USABLE ? xor(2) : null;
-    private static final VectorShuffle<Float> XOR_1 = USABLE ? xor(1) : null;
-
     private VectorShapes() {
-    }
-
-    private static VectorShuffle<Float> xor(int distance) {
-        return VectorShuffle.fromOp(FLOAT, i -> i ^ distance);
-    }
-
-    /**
-     * Sums the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} is deliberately not used: its order is
-     * unspecified and may differ between the interpreter's Java fallback and C2's intrinsic, which would make a
-     * row's result depend on whether its kernel had been JIT-compiled yet.
-     */
-    static float sumLanes(FloatVector v) {
-        if (LANES == 16) {
-            v = v.add(v.rearrange(XOR_8));
-        }
-        if (LANES >= 8) {
-            v = v.add(v.rearrange(XOR_4));
-        }
-        v = v.add(v.rearrange(XOR_2));
-        v = v.add(v.rearrange(XOR_1));
-        return v.lane(0);
     }
 }
