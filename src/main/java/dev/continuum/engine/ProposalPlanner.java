@@ -38,15 +38,27 @@ final class ProposalPlanner {
     private final int maxTokens;
     /** Per proposal index j: sequences of the plan being priced that propose more than j tokens. */
     private final int[] atLeast;
+    /**
+     * {@link #probeWorthwhile} per number of decoding sequences, worked out on first use (the costs are fixed for
+     * the planner's life): 0 not yet, 1 yes, 2 no.
+     */
+    private final byte[] probeVerdicts;
+    /** The plan being priced, and its expected tokens; the best so far is copied out to the caller's array. */
+    private final int[] trial;
+    private double trialTokens;
 
-    ProposalPlanner(StepCosts target, StepCosts draft, int maxTokens) {
-        if (target == null || draft == null || maxTokens < 1) {
-            throw new IllegalArgumentException("a proposal planner needs the target's and the proposer's costs");
+    /** Plans for steps of at most {@code maxDecoding} decoding sequences, each proposing at most {@code maxTokens}. */
+    ProposalPlanner(StepCosts target, StepCosts draft, int maxTokens, int maxDecoding) {
+        if (target == null || draft == null || maxTokens < 1 || maxDecoding < 1) {
+            throw new IllegalArgumentException("a proposal planner needs the target's and the proposer's costs,"
+                    + " and room for a sequence proposing a token");
         }
         this.target = target;
         this.draft = draft;
         this.maxTokens = maxTokens;
         this.atLeast = new int[maxTokens];
+        this.probeVerdicts = new byte[maxDecoding + 1];
+        this.trial = new int[maxDecoding];
     }
 
     StepCosts target() {
@@ -64,22 +76,16 @@ final class ProposalPlanner {
      */
     int plan(int decoding, int n, double[] acceptance, int[] caps, int room, int[] planned) {
         double best = MIN_GAIN * rate(decoding, decoding, 0);
-        double bestThreshold = -1;
+        int total = 0;
+        Arrays.fill(planned, 0, n, 0);
         for (double threshold : THRESHOLDS) {
-            double value = price(threshold, decoding, n, acceptance, caps, room, planned);
+            int proposals = price(threshold, decoding, n, acceptance, caps, room, trial);
+            double value = rate(trialTokens, decoding + proposals, maxTokens);
             if (value > best) {
                 best = value;
-                bestThreshold = threshold;
+                total = proposals;
+                System.arraycopy(trial, 0, planned, 0, n);
             }
-        }
-        if (bestThreshold < 0) {
-            Arrays.fill(planned, 0, n, 0);
-            return 0;
-        }
-        price(bestThreshold, decoding, n, acceptance, caps, room, planned);
-        int total = 0;
-        for (int i = 0; i < n; i++) {
-            total += planned[i];
         }
         return total;
     }
@@ -90,33 +96,38 @@ final class ProposalPlanner {
      * even perfect proposals do not pay and a probe would only cost.
      */
     boolean probeWorthwhile(int decoding) {
-        double plain = rate(decoding, decoding, 0);
-        Arrays.fill(atLeast, 1);
-        return rate(decoding + maxTokens, decoding + maxTokens, maxTokens) > PROBE_GAIN * plain;
+        if (probeVerdicts[decoding] == 0) {
+            double plain = rate(decoding, decoding, 0);
+            Arrays.fill(atLeast, 1);
+            boolean pays = rate(decoding + maxTokens, decoding + maxTokens, maxTokens) > PROBE_GAIN * plain;
+            probeVerdicts[decoding] = (byte) (pays ? 1 : 2);
+        }
+        return probeVerdicts[decoding] == 1;
     }
 
-    /** The plan of {@code threshold} written to {@code planned}, and its expected tokens per nanosecond. */
-    private double price(double threshold, int decoding, int n, double[] acceptance, int[] caps, int room,
-                         int[] planned) {
+    /**
+     * The plan of {@code threshold} written to {@code plan}, its draft passes to {@link #atLeast} and its expected
+     * tokens to {@link #trialTokens}; returns its proposals.
+     */
+    private int price(double threshold, int decoding, int n, double[] acceptance, int[] caps, int room, int[] plan) {
         Arrays.fill(atLeast, 0);
         double expected = decoding;
-        int rows = decoding;
-        int left = room;
+        int proposals = 0;
         for (int i = 0; i < n; i++) {
             double a = acceptance[i];
             double gain = a;
             int k = 0;
-            while (k < caps[i] && k < maxTokens && k < left && gain >= threshold) {
+            while (k < caps[i] && k < maxTokens && proposals + k < room && gain >= threshold) {
                 expected += gain;
                 atLeast[k]++;
                 gain *= a;
                 k++;
             }
-            planned[i] = k;
-            left -= k;
-            rows += k;
+            plan[i] = k;
+            proposals += k;
         }
-        return rate(expected, rows, maxTokens);
+        trialTokens = expected;
+        return proposals;
     }
 
     /** Expected tokens per nanosecond of a step of {@code rows} rows whose draft passes {@link #atLeast} counts. */

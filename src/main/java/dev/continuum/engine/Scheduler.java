@@ -40,6 +40,8 @@ final class Scheduler {
     private final ProposalBatch proposals;
     /** The rule by cost's planner; null under the fixed rule or without speculation. */
     private final ProposalPlanner planner;
+    /** The fixed rule; null under the rule by cost. */
+    private final Speculation.Fixed fixedRule;
     /** The planner's candidates of a step: the sequence, its acceptance rate, its most proposals, its plan. */
     private final Sequence[] candidates;
     private final double[] candidateRates;
@@ -82,7 +84,9 @@ final class Scheduler {
         runner.allocateKvCache(config.kvBlocks(), config.blockSize());
         proposer.start(config);
         this.proposals = new ProposalBatch(slots);
-        this.planner = speculation.enabled() && speculation.byCost() ? planner(runner, config, speculation) : null;
+        this.planner = speculation.enabled() && speculation.rule() instanceof Speculation.ByCost byCost
+                ? planner(runner, config, proposer, byCost) : null;
+        this.fixedRule = speculation.rule() instanceof Speculation.Fixed fixed ? fixed : null;
         this.candidates = new Sequence[slots];
         this.candidateRates = new double[slots];
         this.candidateCaps = new int[slots];
@@ -105,13 +109,16 @@ final class Scheduler {
     }
 
     /** The rule by cost's planner, on the costs given or measured now (the runners' KV storage is still empty). */
-    private static ProposalPlanner planner(ModelRunner runner, EngineConfig config, Speculation speculation) {
-        TokenProposer proposer = speculation.proposer();
-        StepCostProbe probe = StepCostProbe.forEngine(config, proposer.maxProposedTokens());
-        StepCosts target = speculation.targetCosts() != null ? speculation.targetCosts() : probe.measure(runner);
-        StepCosts own = speculation.proposerCosts() != null ? speculation.proposerCosts()
-                : proposer.measureCosts(probe);
-        return new ProposalPlanner(target, own, proposer.maxProposedTokens());
+    private static ProposalPlanner planner(ModelRunner runner, EngineConfig config, TokenProposer proposer,
+                                           Speculation.ByCost rule) {
+        StepCosts target = rule.target();
+        StepCosts own = rule.proposer();
+        if (rule.measured()) {
+            StepCostProbe probe = StepCostProbe.forEngine(config, proposer.maxProposedTokens());
+            target = probe.measure(runner);
+            own = proposer.measureCosts(probe);
+        }
+        return new ProposalPlanner(target, own, proposer.maxProposedTokens(), config.maxNumSeqs());
     }
 
     /** The rule by cost's step costs in words, or null (no speculation, or the fixed rule). */
@@ -250,8 +257,8 @@ final class Scheduler {
      * proposing. The budget keeps one row for every decoding sequence; proposals share the rest, oldest first.
      */
     private void propose(int count, int decoding, int budget) {
-        int limit = planner == null ? speculation.disableAbove() : Speculation.BY_COST_MAX_BATCH;
-        if (!speculation.enabled() || decoding > limit) {
+        if (!speculation.enabled()
+                || decoding > (planner != null ? Speculation.BY_COST_MAX_BATCH : fixedRule.disableAbove())) {
             return;
         }
         long step = scheduled.step();
@@ -273,7 +280,7 @@ final class Scheduler {
                 candidateRates[n] = s.acceptanceRate();
                 candidateCaps[n] = max;
                 n++;
-            } else if (s.acceptanceRate() >= speculation.minAcceptance() || probeDue(s, step)) {
+            } else if (s.acceptanceRate() >= fixedRule.minAcceptance() || probeDue(s, step)) {
                 proposals.enter(s, max);
                 room -= max;
             }

@@ -42,7 +42,7 @@ class ProposalPlannerTest {
 
     @Test
     void freeRowsTakeEveryProposalWorthAnything() {
-        ProposalPlanner p = new ProposalPlanner(FLAT, StepCosts.FREE, K);
+        ProposalPlanner p = new ProposalPlanner(FLAT, StepCosts.FREE, K, 64);
         // 0.5^4 = 0.0625 still reaches the lowest threshold (0.05), 0.5^5 does not.
         assertArrayEquals(new int[]{4}, plan(p, 1, 0.5, 1, 100));
         assertArrayEquals(new int[]{5}, plan(p, 1, 1.0, 1, 100));
@@ -52,7 +52,7 @@ class ProposalPlannerTest {
 
     @Test
     void rowsAsDearAsStepsNeverPay() {
-        ProposalPlanner p = new ProposalPlanner(LINEAR, StepCosts.FREE, K);
+        ProposalPlanner p = new ProposalPlanner(LINEAR, StepCosts.FREE, K, 64);
         assertArrayEquals(new int[]{0}, plan(p, 1, 1.0, 1, 100), "at best as fast as without: not worth the risk");
         assertArrayEquals(new int[]{0}, plan(p, 1, 0.99, 1, 100));
         assertArrayEquals(new int[]{0, 0, 0, 0}, plan(p, 4, 0.9, 4, 100));
@@ -61,7 +61,7 @@ class ProposalPlannerTest {
 
     @Test
     void theLargerTheBatchTheSurerAProposalMustBe() {
-        ProposalPlanner p = new ProposalPlanner(AFFINE, StepCosts.FREE, K);
+        ProposalPlanner p = new ProposalPlanner(AFFINE, StepCosts.FREE, K, 64);
         // One sequence: the fixed part dominates, every proposal down to the lowest threshold pays.
         assertArrayEquals(new int[]{5}, plan(p, 1, 0.9, 1, 100));
         // 1.75 tokens for 1 300 beats 1.5 for 1 200 and 1.875 for 1 400.
@@ -78,10 +78,10 @@ class ProposalPlannerTest {
 
     @Test
     void aDraftAsDearAsTheTargetNeverPaysAndACheapOneDoes() {
-        ProposalPlanner same = new ProposalPlanner(FLAT, FLAT, 3);
+        ProposalPlanner same = new ProposalPlanner(FLAT, FLAT, 3, 64);
         // Three proposals, all holding: 4 tokens for 100 + 3 draft passes of 100, as many per time as plain.
         assertArrayEquals(new int[]{0}, plan(same, 1, 1.0, 1, 100));
-        ProposalPlanner half = new ProposalPlanner(FLAT, table(r -> 50), 3);
+        ProposalPlanner half = new ProposalPlanner(FLAT, table(r -> 50), 3, 64);
         assertArrayEquals(new int[]{3}, plan(half, 1, 1.0, 1, 100));
         // Its passes serve every sequence at once: two sequences pay no more for drafting than one.
         assertArrayEquals(new int[]{3, 3}, plan(half, 2, 1.0, 2, 100));
@@ -89,7 +89,7 @@ class ProposalPlannerTest {
 
     @Test
     void theBudgetsRoomGoesToTheOldestFirst() {
-        ProposalPlanner p = new ProposalPlanner(FLAT, StepCosts.FREE, K);
+        ProposalPlanner p = new ProposalPlanner(FLAT, StepCosts.FREE, K, 64);
         assertArrayEquals(new int[]{5, 2, 0}, plan(p, 3, 1.0, 3, 7));
         double[] rates = {0.9, 0.2, 0.9};
         int[] caps = {2, 5, 5};

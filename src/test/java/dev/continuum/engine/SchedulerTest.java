@@ -32,7 +32,7 @@ class SchedulerTest {
         final WaitingWork unadmitted = new WaitingWork();
 
         Harness(EngineConfig config, boolean avoidEos, TokenProposer proposer) {
-            this(config, avoidEos, new Speculation(proposer, Integer.MAX_VALUE, 0));
+            this(config, avoidEos, Speculation.fixed(proposer, Integer.MAX_VALUE, 0));
         }
 
         Harness(EngineConfig config, boolean avoidEos, Speculation speculation) {
@@ -454,28 +454,31 @@ class SchedulerTest {
         return new StepCosts(rows, nanos);
     }
 
+    /** A perfect proposer of 3 tokens, planned by {@code target}'s costs, serving one greedy request of 17 tokens. */
+    private record OracleRun(ScriptedProposer oracle, Harness h) {
+        static OracleRun byCost(StepCosts target) {
+            ScriptedProposer oracle = new ScriptedProposer(3, 3);
+            Harness h = new Harness(config(2, 64, 4, 64), true, Speculation.byCost(oracle, target, StepCosts.FREE));
+            int[] p = prompt(7, 4);
+            Submitted r = h.submit(greedy(p, 17));
+            h.drain();
+            assertArrayEquals(FakeRunner.greedy(p, 17, true), r.tokens(0));
+            assertEquals(0, h.blocksHeld());
+            return new OracleRun(oracle, h);
+        }
+    }
+
     @Test
     void byCostFreeRowsAreProposedAsTheFixedRuleDoes() {
-        ScriptedProposer oracle = new ScriptedProposer(3, 3);
-        Harness h = new Harness(config(2, 64, 4, 64), true, Speculation.byCost(oracle, costs(100, 0), StepCosts.FREE));
-        int[] p = prompt(7, 4);
-        Submitted r = h.submit(greedy(p, 17));
-        h.drain();
-        assertArrayEquals(FakeRunner.greedy(p, 17, true), r.tokens(0));
-        assertEquals(5, h.runner.steps.size(), "prefill, then 4 steps of 3 accepted proposals and one more token");
-        assertEquals(0, h.blocksHeld());
+        OracleRun run = OracleRun.byCost(costs(100, 0));
+        assertEquals(5, run.h().runner.steps.size(), "prefill, then 4 steps of 3 accepted proposals and one more token");
     }
 
     @Test
     void byCostRowsAsDearAsStepsAreNeverProposed() {
-        ScriptedProposer oracle = new ScriptedProposer(3, 3);
-        Harness h = new Harness(config(2, 64, 4, 64), true, Speculation.byCost(oracle, costs(0, 100), StepCosts.FREE));
-        int[] p = prompt(7, 4);
-        Submitted r = h.submit(greedy(p, 17));
-        h.drain();
-        assertArrayEquals(FakeRunner.greedy(p, 17, true), r.tokens(0));
-        assertEquals(0, oracle.proposed, "perfect proposals at best tie the plain step: the proposer is not asked");
-        assertEquals(17, h.runner.steps.size());
+        OracleRun run = OracleRun.byCost(costs(0, 100));
+        assertEquals(0, run.oracle().proposed, "perfect proposals at best tie the plain step: the proposer is not asked");
+        assertEquals(17, run.h().runner.steps.size());
     }
 
     @Test

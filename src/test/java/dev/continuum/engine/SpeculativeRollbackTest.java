@@ -62,7 +62,7 @@ class SpeculativeRollbackTest {
 
         Harness(EngineConfig config) {
             scheduler = new Scheduler(runner, config, new ByteLevelTokenizer(FakeRunner.VOCAB), metrics, unadmitted,
-                    new Speculation(draft, Integer.MAX_VALUE, 0));
+                    Speculation.fixed(draft, Integer.MAX_VALUE, 0));
         }
 
         CollectingSink submit(GenerationRequest request, RequestHandle handle) {

@@ -70,7 +70,7 @@ class DraftSamplingDistributionTest {
         List<List<Integer>> out = new ArrayList<>();
         EngineConfig config = new EngineConfig(64, 512, REQUESTS, 16, 256, 256);
         Speculation speculation = proposer == TokenProposer.NONE ? Speculation.OFF
-                : new Speculation(proposer, Integer.MAX_VALUE, 0);
+                : Speculation.fixed(proposer, Integer.MAX_VALUE, 0);
         try (InferenceEngine e = new InferenceEngine(new CpuModelRunner(model.config(), model.weights(), pool),
                 model.tokenizer(), config, new SimpleMeterRegistry(), speculation)) {
             List<CollectingSink> sinks = new ArrayList<>();

@@ -103,7 +103,7 @@ class GreedySpeculationTest {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         // Speculate whatever the batch size and the acceptance: the point is to verify as many proposals as we can.
         Speculation speculation = proposer == TokenProposer.NONE ? Speculation.OFF
-                : new Speculation(proposer, Integer.MAX_VALUE, 0);
+                : Speculation.fixed(proposer, Integer.MAX_VALUE, 0);
         InferenceEngine e = new InferenceEngine(new CpuModelRunner(model.config(), model.weights(), pool),
                 model.tokenizer(), config, registry, speculation);
         return new Engine(e, proposer, registry);
@@ -322,7 +322,7 @@ class GreedySpeculationTest {
             DraftModelProposer proposer = new DraftModelProposer(
                     new CpuModelRunner(draft.config(), draft.weights(), pool), 4, null);
             try (InferenceEngine e = new InferenceEngine(new CpuModelRunner(target.config(), target.weights(), pool),
-                    target.tokenizer(), config, new SimpleMeterRegistry(), new Speculation(proposer, 8, 0))) {
+                    target.tokenizer(), config, new SimpleMeterRegistry(), Speculation.fixed(proposer, 8, 0))) {
                 assertEquals(expected, runAll(e, List.of(r)).get(0).tokens.get(0));
                 assertEquals(24, expected.size());
                 assertTrue(e.metrics().draftTokens() > 0, "the draft proposed");
