@@ -3,7 +3,7 @@ package dev.continuum.cli;
 import dev.continuum.backend.Backend;
 import dev.continuum.backend.OpenedRunner;
 import dev.continuum.backend.RunnerFactory;
-import dev.continuum.engine.Logprobs;
+import dev.continuum.sampling.Logprobs;
 import dev.continuum.eval.KlStats;
 import dev.continuum.eval.NllStats;
 import dev.continuum.eval.WindowLogits;

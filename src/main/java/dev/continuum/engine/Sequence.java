@@ -1,5 +1,6 @@
 package dev.continuum.engine;
 
+import dev.continuum.sampling.Logprobs;
 import dev.continuum.sampling.Sampler;
 import dev.continuum.sampling.SamplingParams;
 import dev.continuum.tokenizer.StreamingDecoder;

@@ -1,6 +1,6 @@
 package dev.continuum.eval;
 
-import dev.continuum.engine.Logprobs;
+import dev.continuum.sampling.Logprobs;
 
 /**
  * What llama.cpp's {@code --kl-divergence} reports over the scored tokens, comparing a model {@code Q} with a base

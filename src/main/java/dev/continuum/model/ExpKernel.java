@@ -78,7 +78,7 @@ public final class ExpKernel {
      * The sum of {@code e^(a[o + i] - shift)} for {@code i} in {@code [0, n)}, in double, leaving {@code a} as it
      * is: a log-softmax's normaliser. Each exponential is {@link #exp}'s float; the vector path adds them lane-wise
      * in doubles (see {@link Vectorized#sumExpShifted}), the scalar path in order, so the two may differ in their
-     * last bits; each is fixed for a row. Public for the log-probabilities of {@code dev.continuum.engine}.
+     * last bits; each is fixed for a row. Public for {@code dev.continuum.sampling.Logprobs}.
      */
     public static double sumExpShifted(float[] a, int o, int n, float shift) {
         if (VECTOR) {

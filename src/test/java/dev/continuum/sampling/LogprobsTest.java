@@ -1,4 +1,4 @@
-package dev.continuum.engine;
+package dev.continuum.sampling;
 
 import org.junit.jupiter.api.Test;
 

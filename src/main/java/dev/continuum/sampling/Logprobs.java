@@ -1,10 +1,12 @@
-package dev.continuum.engine;
+package dev.continuum.sampling;
 
 import dev.continuum.model.ExpKernel;
 
 /**
- * Log-probabilities from a logits row: the chosen token's and the top alternatives', without allocation. Public for
- * the {@code perplexity} command, which scores every row of a window with the same arithmetic.
+ * Log-probabilities from a logits row: the chosen token's and the top alternatives', without allocation. Used by the
+ * engine for {@code logprobs}, and by the {@code perplexity} command and KL statistics, which score every row of a
+ * window with the same arithmetic. Here, beside the sampler, so that the engine reaches the vector exp kernel
+ * without depending on the model package (PackageRulesTest).
  */
 public final class Logprobs {
     private Logprobs() {
