@@ -168,7 +168,7 @@ public final class ExpKernel {
                 FloatVector e = p.mul(bits.reinterpretAsFloats())
                         .blend(0f, shifted.compare(VectorOperators.LT, MIN));
                 e.intoArray(a, o + i);
-                sum = sum.add(e);
+                sum = e.add(sum);
             }
             float total = 0f;
             for (int lane = 0; lane < F.length(); lane++) {
@@ -207,8 +207,8 @@ public final class ExpKernel {
                         .lanewise(VectorOperators.LSHL, 23);
                 FloatVector e = p.mul(bits.reinterpretAsFloats())
                         .blend(0f, shifted.compare(VectorOperators.LT, MIN));
-                low = low.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0));
-                high = high.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
+                low = ((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0)).add(low);
+                high = ((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1)).add(high);
             }
             double total = 0;
             for (int lane = 0; lane < D.length(); lane++) {
@@ -237,13 +237,13 @@ public final class ExpKernel {
             FloatVector m2 = m0;
             FloatVector m3 = m0;
             for (; i + 4 * step <= bound; i += 4 * step) {
-                m0 = m0.max(FloatVector.fromArray(F, a, o + i));
-                m1 = m1.max(FloatVector.fromArray(F, a, o + i + step));
-                m2 = m2.max(FloatVector.fromArray(F, a, o + i + 2 * step));
-                m3 = m3.max(FloatVector.fromArray(F, a, o + i + 3 * step));
+                m0 = FloatVector.fromArray(F, a, o + i).max(m0);
+                m1 = FloatVector.fromArray(F, a, o + i + step).max(m1);
+                m2 = FloatVector.fromArray(F, a, o + i + 2 * step).max(m2);
+                m3 = FloatVector.fromArray(F, a, o + i + 3 * step).max(m3);
             }
             for (; i < bound; i += step) {
-                m0 = m0.max(FloatVector.fromArray(F, a, o + i));
+                m0 = FloatVector.fromArray(F, a, o + i).max(m0);
             }
             float result = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
             for (; i < n; i++) {

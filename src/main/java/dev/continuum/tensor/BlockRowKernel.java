@@ -139,12 +139,12 @@ final class BlockRowKernel {
                                 IntVector q0 = (IntVector) p.convertShape(VectorOperators.S2I, i32, 0);
                                 IntVector q1 = (IntVector) p.convertShape(VectorOperators.S2I, i32, 1);
                                 if (c + step <= WeightTensor.TILE / 2) {
-                                    a0 = a0.add(q0).add(q1);
+                                    a0 = q0.add(a0).add(q1);
                                 } else if (c >= WeightTensor.TILE / 2) {
-                                    a1 = a1.add(q0).add(q1);
+                                    a1 = q0.add(a1).add(q1);
                                 } else {
-                                    a0 = a0.add(q0);
-                                    a1 = a1.add(q1);
+                                    a0 = q0.add(a0);
+                                    a1 = q1.add(a1);
                                 }
                             }
                             int s0 = scales[2 * k];

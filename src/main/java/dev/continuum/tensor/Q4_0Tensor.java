@@ -333,21 +333,21 @@ public final class Q4_0Tensor extends WeightTensor {
                                 ByteOrder.LITTLE_ENDIAN);
                         ShortVector v1 = ShortVector.fromMemorySegment(s16, w, q1 + c * columnBytes,
                                 ByteOrder.LITTLE_ENDIAN);
-                        a0 = a0.add(v0.and(nibble).mul(x0))
+                        a0 = v0.and(nibble).mul(x0).add(a0)
                                 .add(v0.lanewise(VectorOperators.LSHR, 4).and(nibble).mul(x1))
                                 .add(v0.lanewise(VectorOperators.LSHR, 8).and(nibble).mul(x2))
                                 .add(v0.lanewise(VectorOperators.LSHR, 12).mul(x3));
-                        a1 = a1.add(v1.and(nibble).mul(x0))
+                        a1 = v1.and(nibble).mul(x0).add(a1)
                                 .add(v1.lanewise(VectorOperators.LSHR, 4).and(nibble).mul(x1))
                                 .add(v1.lanewise(VectorOperators.LSHR, 8).and(nibble).mul(x2))
                                 .add(v1.lanewise(VectorOperators.LSHR, 12).mul(x3));
                     }
                     IntVector p0 = a0.reinterpretAsInts();
                     IntVector p1 = a1.reinterpretAsInts();
-                    i0 = i0.add(p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                    i1 = i1.add(p0.lanewise(VectorOperators.ASHR, 16));
-                    i2 = i2.add(p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                    i3 = i3.add(p1.lanewise(VectorOperators.ASHR, 16));
+                    i0 = p0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(i0);
+                    i1 = p0.lanewise(VectorOperators.ASHR, 16).add(i1);
+                    i2 = p1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(i2);
+                    i3 = p1.lanewise(VectorOperators.ASHR, 16).add(i3);
                 }
                 int offset = 8 * xsum[to + b];
                 FloatVector d = FloatVector.broadcast(f, dx[to + b]);
@@ -434,15 +434,15 @@ public final class Q4_0Tensor extends WeightTensor {
                     ShortVector n1 = v.lanewise(VectorOperators.LSHR, 4).and(nibble).sub(eight);
                     ShortVector n2 = v.lanewise(VectorOperators.LSHR, 8).and(nibble).sub(eight);
                     ShortVector n3 = v.lanewise(VectorOperators.LSHR, 12).sub(eight);
-                    a00 = a00.add(n0.mul(x0)).add(n1.mul(x1)).add(n2.mul(x2)).add(n3.mul(x3));
-                    a10 = a10.add(n0.mul(y0)).add(n1.mul(y1)).add(n2.mul(y2)).add(n3.mul(y3));
+                    a00 = n0.mul(x0).add(a00).add(n1.mul(x1)).add(n2.mul(x2)).add(n3.mul(x3));
+                    a10 = n0.mul(y0).add(a10).add(n1.mul(y1)).add(n2.mul(y2)).add(n3.mul(y3));
                     v = ShortVector.fromMemorySegment(s16, w, q1 + c * columnBytes, ByteOrder.LITTLE_ENDIAN);
                     n0 = v.and(nibble).sub(eight);
                     n1 = v.lanewise(VectorOperators.LSHR, 4).and(nibble).sub(eight);
                     n2 = v.lanewise(VectorOperators.LSHR, 8).and(nibble).sub(eight);
                     n3 = v.lanewise(VectorOperators.LSHR, 12).sub(eight);
-                    a01 = a01.add(n0.mul(x0)).add(n1.mul(x1)).add(n2.mul(x2)).add(n3.mul(x3));
-                    a11 = a11.add(n0.mul(y0)).add(n1.mul(y1)).add(n2.mul(y2)).add(n3.mul(y3));
+                    a01 = n0.mul(x0).add(a01).add(n1.mul(x1)).add(n2.mul(x2)).add(n3.mul(x3));
+                    a11 = n0.mul(y0).add(a11).add(n1.mul(y1)).add(n2.mul(y2)).add(n3.mul(y3));
                 }
                 // float16 scales to float bits, even and odd rows (as in single).
                 IntVector h0 = IntVector.fromMemorySegment(i32, w, s0, ByteOrder.LITTLE_ENDIAN);

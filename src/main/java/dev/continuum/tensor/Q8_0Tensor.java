@@ -253,10 +253,10 @@ public final class Q8_0Tensor extends WeightTensor {
                             ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2S, s16, 0);
                     ShortVector p0 = lo0.mul(xa).add(hi0.mul(xc));
                     ShortVector p1 = lo1.mul(xa).add(hi1.mul(xc));
-                    a0 = a0.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 0));
-                    a1 = a1.add((IntVector) p0.convertShape(VectorOperators.S2I, i32, 1));
-                    a2 = a2.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 0));
-                    a3 = a3.add((IntVector) p1.convertShape(VectorOperators.S2I, i32, 1));
+                    a0 = ((IntVector) p0.convertShape(VectorOperators.S2I, i32, 0)).add(a0);
+                    a1 = ((IntVector) p0.convertShape(VectorOperators.S2I, i32, 1)).add(a1);
+                    a2 = ((IntVector) p1.convertShape(VectorOperators.S2I, i32, 0)).add(a2);
+                    a3 = ((IntVector) p1.convertShape(VectorOperators.S2I, i32, 1)).add(a3);
                 }
                 F16Tensor.Vectorized.scales(w, s0, 2L * lanes, 4, scales, 0);
                 float d = dx[dxo + b];

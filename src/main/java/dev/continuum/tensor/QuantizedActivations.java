@@ -105,7 +105,7 @@ final class QuantizedActivations {
                 int o = t * WeightTensor.TILE;
                 FloatVector max = FloatVector.zero(f);
                 for (int j = 0; j < WeightTensor.TILE; j += lanes) {
-                    max = max.max(FloatVector.fromArray(f, x, o + j).abs());
+                    max = FloatVector.fromArray(f, x, o + j).abs().max(max);
                 }
                 float d = max.reduceLanes(VectorOperators.MAX) / 127f;
                 float id = d != 0f ? 1f / d : 0f;
@@ -124,9 +124,9 @@ final class QuantizedActivations {
                     if (lanes >= 8) {
                         ((ByteVector) r.convertShape(VectorOperators.I2B, VectorShapes.BYTE, 0)).intoArray(b, o + j);
                     }
-                    sum = sum.add(r);
+                    sum = r.add(sum);
                     if (j < WeightTensor.TILE / 2) {
-                        half = half.add(r);
+                        half = r.add(half);
                     }
                 }
                 if (lanes == 4) {

@@ -38,29 +38,29 @@ final class ShortTileKernel {
             ShortVector w1 = ShortVector.fromArray(s16, w, k * rows + half);
             int xk = xo + k;
             ShortVector x = ShortVector.broadcast(s16, xq[xk]);
-            a00 = a00.add(w0.mul(x));
-            a01 = a01.add(w1.mul(x));
+            a00 = w0.mul(x).add(a00);
+            a01 = w1.mul(x).add(a01);
             x = ShortVector.broadcast(s16, xq[xk + xs]);
-            a10 = a10.add(w0.mul(x));
-            a11 = a11.add(w1.mul(x));
+            a10 = w0.mul(x).add(a10);
+            a11 = w1.mul(x).add(a11);
             x = ShortVector.broadcast(s16, xq[xk + 2 * xs]);
-            a20 = a20.add(w0.mul(x));
-            a21 = a21.add(w1.mul(x));
+            a20 = w0.mul(x).add(a20);
+            a21 = w1.mul(x).add(a21);
             x = ShortVector.broadcast(s16, xq[xk + 3 * xs]);
-            a30 = a30.add(w0.mul(x));
-            a31 = a31.add(w1.mul(x));
+            a30 = w0.mul(x).add(a30);
+            a31 = w1.mul(x).add(a31);
             x = ShortVector.broadcast(s16, xq[xk + 4 * xs]);
-            a40 = a40.add(w0.mul(x));
-            a41 = a41.add(w1.mul(x));
+            a40 = w0.mul(x).add(a40);
+            a41 = w1.mul(x).add(a41);
             x = ShortVector.broadcast(s16, xq[xk + 5 * xs]);
-            a50 = a50.add(w0.mul(x));
-            a51 = a51.add(w1.mul(x));
+            a50 = w0.mul(x).add(a50);
+            a51 = w1.mul(x).add(a51);
             x = ShortVector.broadcast(s16, xq[xk + 6 * xs]);
-            a60 = a60.add(w0.mul(x));
-            a61 = a61.add(w1.mul(x));
+            a60 = w0.mul(x).add(a60);
+            a61 = w1.mul(x).add(a61);
             x = ShortVector.broadcast(s16, xq[xk + 7 * xs]);
-            a70 = a70.add(w0.mul(x));
-            a71 = a71.add(w1.mul(x));
+            a70 = w0.mul(x).add(a70);
+            a71 = w1.mul(x).add(a71);
         }
         a00.intoArray(sums, 0);
         a01.intoArray(sums, half);
@@ -94,17 +94,17 @@ final class ShortTileKernel {
             ShortVector w1 = ShortVector.fromArray(s16, w, k * rows + half);
             int xk = xo + k;
             ShortVector x = ShortVector.broadcast(s16, xq[xk]);
-            a00 = a00.add(w0.mul(x));
-            a01 = a01.add(w1.mul(x));
+            a00 = w0.mul(x).add(a00);
+            a01 = w1.mul(x).add(a01);
             x = ShortVector.broadcast(s16, xq[xk + xs]);
-            a10 = a10.add(w0.mul(x));
-            a11 = a11.add(w1.mul(x));
+            a10 = w0.mul(x).add(a10);
+            a11 = w1.mul(x).add(a11);
             x = ShortVector.broadcast(s16, xq[xk + 2 * xs]);
-            a20 = a20.add(w0.mul(x));
-            a21 = a21.add(w1.mul(x));
+            a20 = w0.mul(x).add(a20);
+            a21 = w1.mul(x).add(a21);
             x = ShortVector.broadcast(s16, xq[xk + 3 * xs]);
-            a30 = a30.add(w0.mul(x));
-            a31 = a31.add(w1.mul(x));
+            a30 = w0.mul(x).add(a30);
+            a31 = w1.mul(x).add(a31);
         }
         a00.intoArray(sums, 0);
         a01.intoArray(sums, half);
@@ -130,11 +130,11 @@ final class ShortTileKernel {
             ShortVector w1 = ShortVector.fromArray(s16, w, k * rows + half);
             int xk = xo + k;
             ShortVector x = ShortVector.broadcast(s16, xq[xk]);
-            a00 = a00.add(w0.mul(x));
-            a01 = a01.add(w1.mul(x));
+            a00 = w0.mul(x).add(a00);
+            a01 = w1.mul(x).add(a01);
             x = ShortVector.broadcast(s16, xq[xk + xs]);
-            a10 = a10.add(w0.mul(x));
-            a11 = a11.add(w1.mul(x));
+            a10 = w0.mul(x).add(a10);
+            a11 = w1.mul(x).add(a11);
         }
         a00.intoArray(sums, 0);
         a01.intoArray(sums, half);
@@ -153,8 +153,8 @@ final class ShortTileKernel {
         ShortVector a1 = a0;
         for (int k = 0; k < WeightTensor.TILE; k++) {
             ShortVector x = ShortVector.broadcast(s16, xq[xo + k]);
-            a0 = a0.add(ShortVector.fromArray(s16, w, k * rows).mul(x));
-            a1 = a1.add(ShortVector.fromArray(s16, w, k * rows + half).mul(x));
+            a0 = ShortVector.fromArray(s16, w, k * rows).mul(x).add(a0);
+            a1 = ShortVector.fromArray(s16, w, k * rows + half).mul(x).add(a1);
         }
         a0.intoArray(sums, 0);
         a1.intoArray(sums, half);

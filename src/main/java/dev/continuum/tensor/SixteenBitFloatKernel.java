@@ -80,10 +80,10 @@ final class SixteenBitFloatKernel {
                 p2 = w2.fma(xj, p2);
                 p3 = w3.fma(xj, p3);
             }
-            t0 = t0.add(p0);
-            t1 = t1.add(p1);
-            t2 = t2.add(p2);
-            t3 = t3.add(p3);
+            t0 = p0.add(t0);
+            t1 = p1.add(t1);
+            t2 = p2.add(t2);
+            t3 = p3.add(t3);
         }
         t0.intoArray(out, oo);
         t1.intoArray(out, oo + lanes);
@@ -140,14 +140,14 @@ final class SixteenBitFloatKernel {
                 p21 = w2.fma(c, p21);
                 p31 = w3.fma(c, p31);
             }
-            t00 = t00.add(p00);
-            t10 = t10.add(p10);
-            t20 = t20.add(p20);
-            t30 = t30.add(p30);
-            t01 = t01.add(p01);
-            t11 = t11.add(p11);
-            t21 = t21.add(p21);
-            t31 = t31.add(p31);
+            t00 = p00.add(t00);
+            t10 = p10.add(t10);
+            t20 = p20.add(t20);
+            t30 = p30.add(t30);
+            t01 = p01.add(t01);
+            t11 = p11.add(t11);
+            t21 = p21.add(t21);
+            t31 = p31.add(t31);
         }
         t00.intoArray(out, oo);
         t10.intoArray(out, oo + lanes);
