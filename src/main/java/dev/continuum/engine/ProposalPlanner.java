@@ -43,9 +43,8 @@ final class ProposalPlanner {
      * the planner's life): 0 not yet, 1 yes, 2 no.
      */
     private final byte[] probeVerdicts;
-    /** The plan being priced, and its expected tokens; the best so far is copied out to the caller's array. */
+    /** The plan being priced; the best so far is copied out to the caller's array. */
     private final int[] trial;
-    private double trialTokens;
 
     /** Plans for steps of at most {@code maxDecoding} decoding sequences, each proposing at most {@code maxTokens}. */
     ProposalPlanner(StepCosts target, StepCosts draft, int maxTokens, int maxDecoding) {
@@ -79,12 +78,14 @@ final class ProposalPlanner {
         int total = 0;
         Arrays.fill(planned, 0, n, 0);
         for (double threshold : THRESHOLDS) {
-            int proposals = price(threshold, decoding, n, acceptance, caps, room, trial);
-            double value = rate(trialTokens, decoding + proposals, maxTokens);
+            double value = price(threshold, decoding, n, acceptance, caps, room, trial);
             if (value > best) {
                 best = value;
-                total = proposals;
-                System.arraycopy(trial, 0, planned, 0, n);
+                total = 0;
+                for (int i = 0; i < n; i++) {
+                    planned[i] = trial[i];
+                    total += trial[i];
+                }
             }
         }
         return total;
@@ -105,11 +106,9 @@ final class ProposalPlanner {
         return probeVerdicts[decoding] == 1;
     }
 
-    /**
-     * The plan of {@code threshold} written to {@code plan}, its draft passes to {@link #atLeast} and its expected
-     * tokens to {@link #trialTokens}; returns its proposals.
-     */
-    private int price(double threshold, int decoding, int n, double[] acceptance, int[] caps, int room, int[] plan) {
+    /** The plan of {@code threshold} written to {@code plan}, and its expected tokens per nanosecond. */
+    private double price(double threshold, int decoding, int n, double[] acceptance, int[] caps, int room,
+                         int[] plan) {
         Arrays.fill(atLeast, 0);
         double expected = decoding;
         int proposals = 0;
@@ -126,8 +125,7 @@ final class ProposalPlanner {
             plan[i] = k;
             proposals += k;
         }
-        trialTokens = expected;
-        return proposals;
+        return rate(expected, decoding + proposals, maxTokens);
     }
 
     /** Expected tokens per nanosecond of a step of {@code rows} rows whose draft passes {@link #atLeast} counts. */

@@ -135,7 +135,10 @@ public final class ExpKernel {
      * scalars and arrays cross its methods' boundaries, so no vector is ever boxed. That is why each method spells
      * the polynomial out: a shared helper taking a vector, once C2 had compiled it on its own, was called instead
      * of inlined ("already compiled into a big method"), and every operation in it ran the Vector API's Java
-     * fallback, allocating on every call (seen in one JVM of two under -Dcontinuum.cpu-kernels=java).
+     * fallback, allocating on every call (seen in about one JVM of four that warmed several models in turn). For
+     * the same reason a vector carried round a loop is an argument, never the receiver ({@code sum = e.add(sum)}):
+     * C2 parses the loop with only its declared type and binds the call by the shared type profile, which is not
+     * always usable (the pom's note by SteadyStateAllocationTest).
      */
     static final class Vectorized {
         static final VectorSpecies<Float> F =
